@@ -1,0 +1,66 @@
+"""Application factory: extensions, the list of blueprints, error handlers and CLI commands."""
+import os
+
+from flask import Flask
+
+from app.config import Config
+from app.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an app; ``test_config`` overrides the environment-derived settings."""
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(Config(app.instance_path).as_dict())
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+
+    _import_models()
+    _register_blueprints(app)
+    _register_cli(app)
+    from app.errors import register_error_handlers
+    register_error_handlers(app)
+    from app.menu import menu_for
+    app.jinja_env.globals["menu_for"] = menu_for
+    return app
+
+
+def _import_models() -> None:
+    # Every model module is imported here so that metadata (and Alembic) sees all tables.
+    from app.auth import models as _auth  # noqa: F401
+    from app.events import models as _events  # noqa: F401
+    from app.orgs import models as _orgs  # noqa: F401
+    from app.workflow import models as _workflow  # noqa: F401
+    from app.inbox import models as _inbox  # noqa: F401
+    from app.people import models as _people  # noqa: F401
+    from app.attachments import models as _attachments  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api.views import bp as api_bp
+    from app.attachments.views import bp as attachments_bp
+    from app.auth.views import bp as auth_bp
+    from app.inbox.views import bp as inbox_bp
+    from app.main.views import bp as main_bp
+    from app.orgs.views import bp as orgs_bp
+    from app.pending.views import bp as pending_bp
+    from app.people.views import bp as people_bp
+    from app.workflow.views import bp as workflow_bp
+
+    for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
+               pending_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+    register(app)

@@ -1,0 +1,97 @@
+"""Uploads: checked by content, stored once under their sha256 outside static/, served within scope."""
+import hashlib
+import os
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.attachments.models import Attachment
+from app.extensions import db
+from app.scope import select_in_scope
+
+MAX_BYTES = 5 * 1024 * 1024
+# Magic numbers: the file's own bytes decide its type, never its name or the browser's claim.
+_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
+
+
+class UploadError(ValueError):
+    """An upload was refused; the message names the file."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type of a JPEG, PNG or PDF by its first bytes, else None."""
+    return next((mime for magic, mime in _SIGNATURES if head.startswith(magic)), None)
+
+
+def _path(sha256: str) -> str:
+    return os.path.join(current_app.config["UPLOAD_FOLDER"], sha256[:2], sha256)
+
+
+def store(actor, filename: str, content: bytes) -> Attachment:
+    """Check and store one upload for the actor's organisation; returns its row (existing or new)."""
+    name = os.path.basename((filename or "file").replace("\\", "/"))[:200] or "file"
+    if len(content) > MAX_BYTES:
+        raise UploadError(f"文件“{name}”超过5MB")
+    mime = sniff(content[:8])
+    if mime is None:
+        raise UploadError(f"文件“{name}”不是JPG、PNG图片或PDF文件")
+    sha = hashlib.sha256(content).hexdigest()
+    path = _path(sha)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)  # atomic: a reader never sees half a file
+    org_path = actor.org.path
+    row = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha, Attachment.org_path == org_path))
+    if row is None:
+        row = Attachment(sha256=sha, filename=name, mime=mime, size=len(content), org_path=org_path,
+                         uploaded_by=actor.id)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def store_uploads(actor, uploads) -> list[str]:
+    """Store several werkzeug FileStorage uploads; returns their hashes."""
+    hashes = []
+    for upload in uploads:
+        content = upload.read(MAX_BYTES + 1)
+        hashes.append(store(actor, upload.filename, content).sha256)
+    return hashes
+
+
+def visible_hashes(actor, hashes: list[str]) -> set[str]:
+    """The subset of hashes whose files the actor may download."""
+    rows = db.session.scalars(select_in_scope(Attachment, actor).with_only_columns(Attachment.sha256)
+                              .where(Attachment.sha256.in_(hashes)))
+    return set(rows)
+
+
+def grant_to_org(hashes: list[str], org_path: str) -> None:
+    """Make files visible to an organisation's subtree (the owner of the record that cites them)."""
+    have = set(db.session.scalars(sa.select(Attachment.sha256).where(
+        Attachment.sha256.in_(hashes), Attachment.org_path == org_path)))
+    for sha in set(hashes) - have:
+        source = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha).limit(1))
+        db.session.add(Attachment(sha256=sha, filename=source.filename, mime=source.mime, size=source.size,
+                                  org_path=org_path, uploaded_by=source.uploaded_by))
+
+
+def find_visible(actor, sha256: str) -> Attachment | None:
+    """The attachment row for a hash within the actor's scope, or None."""
+    return db.session.scalar(select_in_scope(Attachment, actor).where(Attachment.sha256 == sha256).limit(1))
+
+
+def file_path(sha256: str) -> str:
+    """Where the bytes of a stored file live."""
+    return _path(sha256)
+
+
+def describe(actor, hashes: list[str]) -> dict[str, Attachment]:
+    """sha → attachment row, for showing file names next to stored hashes."""
+    if not hashes:
+        return {}
+    rows = db.session.scalars(select_in_scope(Attachment, actor).where(Attachment.sha256.in_(hashes)))
+    return {row.sha256: row for row in rows}

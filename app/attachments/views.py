@@ -1,0 +1,22 @@
+"""Download of stored files, only within scope; upload for the API and the forms."""
+import re
+
+from flask import Blueprint, abort, send_file
+from flask_login import current_user, login_required
+
+from app.attachments import services
+
+bp = Blueprint("attachments", __name__, url_prefix="/attachments")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+@bp.get("/<sha256>")
+@login_required
+def download(sha256: str):
+    if not _HASH.match(sha256):
+        abort(404)
+    row = services.find_visible(current_user, sha256)
+    if row is None:
+        abort(404)
+    return send_file(services.file_path(sha256), mimetype=row.mime, download_name=row.filename,
+                     as_attachment=row.mime == "application/pdf", max_age=0)

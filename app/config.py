@@ -1,0 +1,39 @@
+"""Configuration read from the environment, with embedded defaults for one machine."""
+import os
+
+
+class Config:
+    """Settings; every value can be overridden by an environment variable of the same name."""
+
+    def __init__(self, instance_path: str):
+        env = os.environ.get
+        self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(instance_path, "dangyuan.sqlite3"))
+        self.UPLOAD_FOLDER = env("UPLOAD_FOLDER") or os.path.join(instance_path, "uploads")
+        # "outbox" stores messages in a table; a real gateway plugs in as another sender.
+        self.SMS_SENDER = env("SMS_SENDER", "outbox")
+        self.MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", str(60 * 1024 * 1024)))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", "0") == "1"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.WTF_CSRF_TIME_LIMIT = None
+        # Only the test suite may switch this on: it lets a test read the captcha answer.
+        self.CAPTCHA_TEST_HOOK = False
+        self.PAGE_SIZE = int(env("PAGE_SIZE", "20"))
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without configuration."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(instance_path, exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(os.urandom(32).hex())
+        os.chmod(path, 0o600)
+    with open(path) as fh:
+        return fh.read().strip()

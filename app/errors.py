@@ -1,0 +1,40 @@
+"""Error pages for browsers and JSON errors for the API, both in Chinese."""
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+MESSAGES = {
+    400: "请求有误", 401: "请先登录", 403: "没有权限执行此操作", 404: "页面或数据不存在",
+    405: "不支持的请求方式", 409: "数据已被他人处理，请刷新后重试", 413: "上传的文件过大",
+    422: "提交的数据有误", 429: "操作过于频繁，请稍后再试", 500: "服务器内部错误",
+}
+
+
+def wants_json() -> bool:
+    """API calls (and clients asking only for JSON) get JSON errors."""
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code and exc.code >= 500:
+            db.session.rollback()
+        message = MESSAGES.get(exc.code, exc.name)
+        if isinstance(exc.description, str) and exc.description and exc.code in (400, 403, 409, 422):
+            message = exc.description if not exc.description.startswith(("The ", "You ")) else message
+        if wants_json():
+            return jsonify(error=message), exc.code
+        return render_template("error.html", code=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise exc
+        if wants_json():
+            return jsonify(error=MESSAGES[500]), 500
+        return render_template("error.html", code=500, message=MESSAGES[500]), 500

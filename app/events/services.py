@@ -1,0 +1,78 @@
+"""The one place that writes the event log and the operations log.
+
+Rows are hash-chained: each row's hash covers its content and the previous row's hash, so an
+altered, inserted or deleted row breaks the chain at that point.
+"""
+import hashlib
+import json
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+
+from app.events.models import Event, OperationLog
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+def canonical(obj) -> str:
+    """Stable JSON text for hashing: sorted keys, no spaces, non-ASCII kept."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_payload(event: Event) -> dict:
+    """The fields of an event that its hash covers."""
+    return {
+        "instance_id": event.instance_id, "seq": event.seq, "actor_id": event.actor_id,
+        "actor_name": event.actor_name, "role": event.role, "org_id": event.org_id,
+        "action": event.action, "task_name": event.task_name, "task_pass": event.task_pass,
+        "data": event.data, "attachments": event.attachments,
+        "created_at": event.created_at.isoformat(timespec="microseconds"),
+    }
+
+
+def compute_hash(payload: dict, prev_hash: str) -> str:
+    """sha256 over the previous hash and the canonical payload."""
+    return hashlib.sha256((prev_hash + "\n" + canonical(payload)).encode()).hexdigest()
+
+
+def append_event(instance_id: int, actor, action: str, *, task_name: str = "", task_pass: int = 0,
+                 data: dict | None = None, attachments: list | None = None) -> Event:
+    """Append one event to an instance's chain (caller holds the instance's version lock)."""
+    last = db.session.execute(
+        sa.select(Event.seq, Event.hash).where(Event.instance_id == instance_id)
+        .order_by(Event.seq.desc()).limit(1)).first()
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, "")
+    event = Event(
+        instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,
+        actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
+        role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
+        data=data or {}, attachments=attachments or [], created_at=utcnow(), prev_hash=prev_hash)
+    event.hash = compute_hash(event_payload(event), prev_hash)
+    db.session.add(event)
+    return event
+
+
+def operation_payload(row: OperationLog) -> dict:
+    """The fields of an operations-log row that its hash covers."""
+    return {
+        "actor_id": row.actor_id, "actor_name": row.actor_name, "role": row.role,
+        "org_path": row.org_path, "action": row.action, "target": row.target,
+        "detail": row.detail, "ip": row.ip,
+        "created_at": row.created_at.isoformat(timespec="microseconds"),
+    }
+
+
+def log_operation(actor, action: str, target: str = "", detail: dict | None = None) -> OperationLog:
+    """Append one row to the operations log (logins, accounts, deployments, exports ...)."""
+    prev_hash = db.session.scalar(
+        sa.select(OperationLog.hash).order_by(OperationLog.id.desc()).limit(1)) or ""
+    org = getattr(actor, "org", None)
+    row = OperationLog(
+        actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
+        role=getattr(actor, "role", "") or "", org_path=getattr(org, "path", "") or "",
+        action=action, target=target, detail=detail or {},
+        ip=(request.remote_addr or "") if has_request_context() else "",
+        created_at=utcnow(), prev_hash=prev_hash)
+    row.hash = compute_hash(operation_payload(row), prev_hash)
+    db.session.add(row)
+    return row

@@ -1,0 +1,25 @@
+"""Menu entries whose features are not built yet. They say so plainly instead of faking a page."""
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from app.menu import MENU, may_use
+
+bp = Blueprint("pending", __name__, url_prefix="/pending")
+
+_PLANNED = {
+    "people": "人员信息（§2.4）", "plans": "计划分配（§2.5）", "transfers": "接续培养（§2.6）",
+    "query": "综合查询（§2.7）", "stats": "数据统计（§2.8）", "checks": "逻辑校验（§2.9）",
+    "realname": "实名校验（§2.10）", "history": "历史库（§2.11）", "designer": "流程设计",
+    "audit": "审计",
+}
+
+
+def _page(key: str):
+    if not may_use(current_user, key):
+        abort(403)
+    item = next(i for i in MENU if i.key == key)
+    return render_template("pending.html", item=item, planned=_PLANNED[key])
+
+
+for _key in _PLANNED:
+    bp.add_url_rule(f"/{_key}", _key, login_required(lambda _key=_key: _page(_key)))

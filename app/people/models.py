@@ -1,0 +1,67 @@
+"""The person projection: one row per person in the pipeline, kept in step with their instance.
+
+The instance's event log and engine state are the record; this table exists so that lists,
+queries and statistics are plain indexed SQL.
+"""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.timeutil import utcnow
+
+CATEGORIES = ["入党申请人", "入党积极分子", "发展对象", "预备党员", "正式党员"]
+STAGES = {
+    1: "申请入党",
+    2: "入党积极分子的确定和培养教育",
+    3: "发展对象的确定和考察",
+    4: "预备党员的接收",
+    5: "预备党员的教育、考察和转正",
+}
+
+
+class Person(db.Model):
+    __tablename__ = "person"
+    __table_args__ = (
+        sa.Index("ix_person_path_stage", "org_path", "stage"),
+        sa.Index("ix_person_path_category", "org_path", "category"),
+    )
+    __scope_path__ = "org_path"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60), index=True)
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    sex: Mapped[str] = mapped_column(sa.String(4), default="")
+    ethnicity: Mapped[str] = mapped_column(sa.String(20), default="")
+    birth_date: Mapped[date | None]
+    education: Mapped[str] = mapped_column(sa.String(30), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    job: Mapped[str] = mapped_column(sa.String(60), default="")
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    org_path: Mapped[str] = mapped_column(sa.String(400))
+    instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("process_instance.id"))
+
+    category: Mapped[str] = mapped_column(sa.String(10), default="入党申请人")
+    stage: Mapped[int] = mapped_column(default=1)
+    current_step: Mapped[int] = mapped_column(default=1)
+    current_task: Mapped[str] = mapped_column(sa.String(80), default="")
+    # '' (editing), 待审核, 审核不通过, 已完成
+    review_status: Mapped[str] = mapped_column(sa.String(10), default="")
+    # active | cancelled | completed
+    status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
+
+    apply_date: Mapped[date | None]
+    activist_date: Mapped[date | None]
+    candidate_date: Mapped[date | None]
+    probationary_date: Mapped[date | None]
+    full_member_date: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organisation] = relationship()
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES.get(self.stage, "")

@@ -1,0 +1,80 @@
+"""The one place where data scope is enforced.
+
+A user sees and acts only inside their organisation's subtree. Every list query goes through
+``scoped()`` and every lookup of one object by id goes through ``get_in_scope()``, so that no page
+or API can reach an object outside it; an object outside scope is answered with 404, exactly as if
+it did not exist, so ids cannot be probed.
+"""
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+
+from app.extensions import db
+from app.orgs.models import Organisation
+
+T = TypeVar("T")
+
+
+def scope_path(user) -> str:
+    """The materialised path prefix that bounds what ``user`` may see."""
+    return user.org.path
+
+
+def _path_column(model):
+    # Scoped models name the column (or SQL expression) holding the owning organisation's path.
+    column = getattr(model, "__scope_path__", None)
+    if column is None:
+        raise TypeError(f"{model.__name__} has no __scope_path__; it cannot be queried with scope")
+    return getattr(model, column) if isinstance(column, str) else column
+
+
+def scope_condition(model, user) -> sa.ColumnElement[bool]:
+    """A WHERE condition restricting ``model`` rows to the user's subtree."""
+    if model is Organisation:
+        return Organisation.path.startswith(scope_path(user))
+    join_model = getattr(model, "__scope_join__", None)
+    if join_model is not None:
+        return join_model(scope_path(user))
+    return _path_column(model).startswith(scope_path(user))
+
+
+def scoped(stmt: sa.Select, model, user) -> sa.Select:
+    """Add the scope condition for ``model`` to a select statement."""
+    return stmt.where(scope_condition(model, user))
+
+
+def select_in_scope(model, user) -> sa.Select:
+    """``select(model)`` already restricted to the user's subtree."""
+    return scoped(sa.select(model), model, user)
+
+
+def get_in_scope(model: type[T], object_id, user) -> T:
+    """Fetch one object by primary key, or 404 if it does not exist or lies outside scope."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    obj = db.session.scalar(select_in_scope(model, user).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def org_in_scope(org: Organisation, user) -> bool:
+    """True if the organisation lies in the user's subtree."""
+    return org.path.startswith(scope_path(user))
+
+
+def can_act_as(user, role: str, org_path: str) -> bool:
+    """True if ``user`` may do work assigned to ``role`` for an object owned at ``org_path``.
+
+    The role itself may, within its subtree; so may any higher admin whose subtree covers it
+    (manual §2.3.2: the 基层党委 may edit everything a branch enters).
+    """
+    from app.auth.roles import admin_rank
+    if not org_path.startswith(scope_path(user)):
+        return False
+    if user.role == role:
+        return True
+    return admin_rank(user.role) > admin_rank(role) >= 0

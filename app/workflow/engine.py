@@ -1,0 +1,217 @@
+"""The only module that imports SpiffWorkflow.
+
+It parses diagrams (cached per checksum), starts, loads and saves workflows, lists ready user tasks
+with the extension properties the app needs, and completes tasks safely (pitfall 1 of the engine
+notes: run() on a task that is not READY silently completes it, so every completion checks state).
+Diagram expressions run in the restricted evaluator of ``expressions``.
+"""
+import hashlib
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from app.workflow import expressions
+
+
+class EngineError(Exception):
+    """The engine refused an operation (task not ready, diagram invalid, expression failed)."""
+
+
+class _RestrictedEnvironment(TaskDataEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        return expressions.evaluate(expression, {**(external_context or {}), **context})
+
+    def execute(self, script, context, external_context=None):
+        expressions.execute(script, context)
+        return True
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+_SPEC_CACHE: dict[str, tuple] = {}
+_SPEC_LOCK = threading.Lock()
+
+# States in which a task has been reached (as opposed to predicted).
+_REACHED = TaskState.READY | TaskState.COMPLETED | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+@dataclass
+class TaskInfo:
+    """What the app needs to know about one user task."""
+    id: str
+    name: str
+    title: str
+    lane: str
+    form_key: str
+    step: int
+    stage: int
+    category: str
+    review_of: str
+    pass_no: int
+    data: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def is_review(self) -> bool:
+        return bool(self.review_of)
+
+
+def checksum(xml: bytes) -> str:
+    """sha256 of the diagram bytes: the key of the parse cache and of a deployed version."""
+    return hashlib.sha256(xml).hexdigest()
+
+
+def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
+    """Parse and validate a diagram; returns (spec, subprocess_specs) or raises EngineError."""
+    key = checksum(xml) + ":" + process_id
+    with _SPEC_LOCK:
+        if key in _SPEC_CACHE:
+            return _SPEC_CACHE[key]
+    try:
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        parser.add_bpmn_str(xml, filename=filename)
+        spec = parser.get_spec(process_id)
+        subs = parser.get_subprocess_specs(process_id)
+    except Exception as exc:  # the parser raises many types; the designer needs the message
+        raise EngineError(str(exc)) from exc
+    with _SPEC_LOCK:
+        _SPEC_CACHE[key] = (spec, subs)
+    return spec, subs
+
+
+def user_task_specs(xml: bytes, process_id: str) -> list:
+    """(name, title, lane, properties) of every user task in a diagram, in no particular order."""
+    spec, subs = parse(xml, process_id)
+    result = []
+    for s in [spec, *subs.values()]:
+        for task_spec in s.task_specs.values():
+            if getattr(task_spec, "manual", False):
+                result.append((task_spec.name, task_spec.bpmn_name or task_spec.name, task_spec.lane or "",
+                               _properties(task_spec)))
+    return result
+
+
+def start(xml: bytes, process_id: str):
+    """A new workflow from a diagram, run up to its first user task."""
+    spec, subs = parse(xml, process_id)
+    wf = BpmnWorkflow(spec, subs, script_engine=SCRIPT_ENGINE)
+    _run_engine(wf)
+    return wf
+
+
+def dumps(wf) -> str:
+    """Serialize a workflow to JSON text (the spec is embedded, so it keeps its version)."""
+    return _SERIALIZER.serialize_json(wf)
+
+
+def loads(text: str):
+    """Load a workflow saved by ``dumps``."""
+    wf = _SERIALIZER.deserialize_json(text)
+    wf.script_engine = SCRIPT_ENGINE
+    return wf
+
+
+def _properties(task_spec) -> dict:
+    return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}))
+
+
+def _pass_no(wf, task) -> int:
+    name = task.task_spec.name
+    return sum(1 for t in wf.get_tasks(state=_REACHED, spec_name=name)
+               if t.state != TaskState.READY or t.id == task.id)
+
+
+def _info(wf, task, with_data: bool = False) -> TaskInfo:
+    props = _properties(task.task_spec)
+    return TaskInfo(
+        id=str(task.id), name=task.task_spec.name, title=task.task_spec.bpmn_name or task.task_spec.name,
+        lane=task.task_spec.lane or "", form_key=props.get("formKey", ""),
+        step=int(props.get("step") or 0), stage=int(props.get("stage") or 0),
+        category=props.get("category", ""), review_of=props.get("reviewOf", ""),
+        pass_no=_pass_no(wf, task), data=dict(task.data) if with_data else {})
+
+
+def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:
+    """The user tasks waiting for a person."""
+    return [_info(wf, t, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def completed_tasks(wf) -> list[TaskInfo]:
+    """Completed user tasks in the order they were completed, each with its data."""
+    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED, manual=True)]
+    done.sort(key=lambda t: t.last_state_change)
+    return [_info(wf, t, with_data=True) for t in done]
+
+
+def is_completed(wf) -> bool:
+    """True once the process has reached its end."""
+    return wf.is_completed()
+
+
+def _ready_task(wf, task_id: str):
+    try:
+        task = wf.get_task_from_id(uuid.UUID(str(task_id)))
+    except Exception:
+        task = None
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise EngineError("任务不存在或已被处理")
+    return task
+
+
+def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | None:
+    """The ready user task with this BPMN id (and pass, if given), or None."""
+    for info in ready_tasks(wf):
+        if info.name == task_name and (pass_no is None or info.pass_no == pass_no):
+            return info
+    return None
+
+
+def task_data(wf, task_id: str) -> dict:
+    """A copy of a ready task's data."""
+    return dict(_ready_task(wf, task_id).data)
+
+
+def complete(wf, task_id: str, data: dict) -> None:
+    """Merge ``data`` into a ready user task, complete it and run the engine to the next user task."""
+    task = _ready_task(wf, task_id)
+    task.data.update(data)
+    try:
+        task.run()
+        _run_engine(wf)
+    except SpiffWorkflowException as exc:
+        raise EngineError(str(exc)) from exc
+
+
+def reset_to(wf, task_name: str, data: dict | None = None) -> TaskInfo:
+    """Rewind to the last completed task with this BPMN id, making it ready again; later tasks go."""
+    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED, spec_name=task_name)]
+    if not done:
+        raise EngineError(f"流程中没有已完成的任务 {task_name}")
+    target = max(done, key=lambda t: t.last_state_change)
+    wf.reset_from_task_id(target.id, data)
+    _run_engine(wf)
+    info = find_ready(wf, task_name)
+    if info is None:
+        raise EngineError(f"无法回退到任务 {task_name}")
+    return info
+
+
+def _run_engine(wf) -> None:
+    try:
+        wf.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise EngineError(str(exc)) from exc
+    except expressions.ExpressionError as exc:
+        raise EngineError(str(exc)) from exc
+
+
+def update_data(wf, task_id: str, data: dict) -> None:
+    """Store data on a ready task without completing it (保存, a draft)."""
+    _ready_task(wf, task_id).data.update(data)

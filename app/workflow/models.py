@@ -1,0 +1,46 @@
+"""Deployed diagram versions and running process instances."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class ProcessVersion(db.Model):
+    """One deployed version of a BPMN diagram. Instances keep the version they started on."""
+    __tablename__ = "process_version"
+    __table_args__ = (sa.UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(sa.String(80), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    bpmn_xml: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    # draft → active → retired; exactly one active version per process id.
+    state: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]
+
+
+class ProcessInstance(db.Model):
+    """A running (or finished) workflow: its serialized engine state under an optimistic lock."""
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
+    # running | completed | cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    state: Mapped[str] = mapped_column(sa.Text)
+    # Every write is UPDATE ... WHERE version = :seen; zero rows means someone else acted first.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    process_version: Mapped[ProcessVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,346 @@
+"""The development procedure as a service: start, act on tasks, cancel, restore, move back.
+
+Every action is one transaction: engine state (under its optimistic lock), the inbox rows, the
+person projection and one event row are written together, and the caller commits once. Nothing
+here commits, so any exception leaves the database exactly as it was once the request rolls back.
+"""
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.roles import LANE_ROLES
+from app.events.services import append_event
+from app.extensions import db
+from app.inbox.models import HumanTask
+from app.orgs.models import Organisation
+from app.people.models import CATEGORIES, Person
+from app.people.projection import apply_step_data
+from app.scope import can_act_as, org_in_scope
+from app.timeutil import utcnow
+from app.workflow import engine
+from app.workflow.models import ProcessInstance
+from app.workflow.versions import DEVELOPMENT, active_version
+
+EDIT_ACTIONS = ("save", "submit", "report")
+REVIEW_ACTIONS = ("approve", "reject")
+ACTION_LABELS = {"start": "添加", "save": "保存", "submit": "提交", "report": "上报", "approve": "审核通过",
+                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "move_back": "调整阶段"}
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+class WorkflowError(Exception):
+    """An action was refused; ``message`` is for the user, ``status`` the HTTP status that fits."""
+    status = 400
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Conflict(WorkflowError):
+    status = 409
+
+    def __init__(self, message: str = "该任务已被他人处理，请刷新后查看最新状态"):
+        super().__init__(message)
+
+
+class NotAllowed(WorkflowError):
+    status = 403
+
+
+class RuleViolation(WorkflowError):
+    """A rule of the procedure (in the diagram, or needing the database) refused the input."""
+    status = 422
+
+    def __init__(self, fields: dict):
+        super().__init__("提交的数据不符合发展党员工作规定", {k: [v] if isinstance(v, str) else list(v)
+                                                          for k, v in fields.items()})
+
+
+@dataclass
+class Context:
+    """A person's instance loaded for one request."""
+    person: Person
+    instance: ProcessInstance
+    wf: object
+
+    @property
+    def ready(self) -> list[engine.TaskInfo]:
+        return engine.ready_tasks(self.wf)
+
+
+def data_key(task: engine.TaskInfo) -> str:
+    """Where an edit task's form data lives in the task data: step01 … step25."""
+    return f"step{task.step:02d}"
+
+
+def task_role(task: engine.TaskInfo) -> str:
+    """The role that works on a task, from its lane."""
+    return LANE_ROLES.get(task.lane, "branch_admin")
+
+
+def reviewed_steps(ctx: Context) -> set[str]:
+    """Names of edit tasks that are followed by a review (their action is 上报, not 提交)."""
+    return _reviewed(ctx.instance.process_version_id)
+
+
+_REVIEWED_CACHE: dict[int, set[str]] = {}
+
+
+def _reviewed(version_id: int) -> set[str]:
+    if version_id not in _REVIEWED_CACHE:
+        from app.workflow.models import ProcessVersion
+        version = db.session.get(ProcessVersion, version_id)
+        _REVIEWED_CACHE[version_id] = {props.get("reviewOf") for _, _, _, props in
+                                       engine.user_task_specs(version.bpmn_xml, version.process_id)
+                                       if props.get("reviewOf")}
+    return _REVIEWED_CACHE[version_id]
+
+
+def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
+    """The actions ``actor`` may take on a ready task, in the order the page shows them."""
+    if ctx.instance.status != "running" or not can_act_as(actor, task_role(task), ctx.person.org_path):
+        return []
+    if task.is_review:
+        return list(REVIEW_ACTIONS)
+    return ["save", "report" if task.name in reviewed_steps(ctx) else "submit"]
+
+
+def load(person: Person) -> Context:
+    """Load a person's instance and workflow (the person was already fetched within scope)."""
+    instance = db.session.get(ProcessInstance, person.instance_id)
+    return Context(person=person, instance=instance, wf=engine.loads(instance.state))
+
+
+def find_task(ctx: Context, task_id: str) -> engine.TaskInfo:
+    """A ready task of this instance by engine id; Conflict if it is no longer ready."""
+    for task in ctx.ready:
+        if task.id == task_id:
+            return task
+    raise Conflict()
+
+
+def id_number_taken(id_number: str, exclude_person_id: int | None = None) -> bool:
+    """R18: is this ID number already held by a person in the system (cancelled ones included)?"""
+    stmt = sa.select(Person.id).where(Person.id_number == (id_number or "").upper())
+    if exclude_person_id:
+        stmt = stmt.where(Person.id != exclude_person_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def start_application(actor, data: dict, action: str = "submit") -> Person:
+    """添加: a new applicant from step 1 data; ``action`` 'save' keeps step 1 open as a draft."""
+    org = db.session.get(Organisation, int(data.get("org_id") or 0))
+    if org is None or not org_in_scope(org, actor):
+        raise RuleViolation({"org_id": "请选择管理范围内的党支部"})
+    if org.level != "branch":
+        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"})
+    if id_number_taken(data.get("id_number", "")):
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+    if not can_act_as(actor, "branch_admin", org.path):
+        raise NotAllowed("没有权限添加入党申请人")
+    version = active_version(DEVELOPMENT)
+    wf = engine.start(version.bpmn_xml, version.process_id)
+    instance = ProcessInstance(process_version_id=version.id, state="", status="running")
+    db.session.add(instance)
+    db.session.flush()
+    person = Person(name=data.get("name", ""), id_number=(data.get("id_number") or "").upper(),
+                    org_id=org.id, org_path=org.path, org=org, instance_id=instance.id)
+    db.session.add(person)
+    db.session.flush()
+    append_event(instance.id, actor, "start", data={"process_version_id": version.id,
+                                                     "person_id": person.id, "org_id": org.id})
+    ctx = Context(person=person, instance=instance, wf=wf)
+    task = next(t for t in ctx.ready if t.name == "step01_application") if ctx.ready else None
+    if task is None:
+        raise WorkflowError("流程定义中缺少第1步（递交入党申请书）")
+    _perform(actor, ctx, task, action, data, expected_version=None, is_new=True)
+    return person
+
+
+def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None, *,
+        opinion: str = "", expected_version: int | None = None) -> list[engine.TaskInfo]:
+    """保存 / 提交 / 上报 / 审核通过 / 审核不通过 on one ready task; returns the tasks now ready."""
+    task = find_task(ctx, task_id)
+    if action not in allowed_actions(actor, ctx, task):
+        if not can_act_as(actor, task_role(task), ctx.person.org_path):
+            raise NotAllowed("没有权限处理该任务")
+        raise WorkflowError(f"该任务不能执行“{ACTION_LABELS.get(action, action)}”操作")
+    if action == "reject" and not (opinion or "").strip():
+        raise RuleViolation({"opinion": "审核不通过时请填写审核意见"})
+    payload = {"decision": action, "review_opinion": opinion} if task.is_review else (data or {})
+    _perform(actor, ctx, task, action, payload, expected_version=expected_version)
+    return ctx.ready
+
+
+def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict, *,
+             expected_version: int | None, is_new: bool = False) -> None:
+    if expected_version is not None and expected_version != ctx.instance.version:
+        raise Conflict()
+    hashes = _attachment_hashes(data)
+    if task.is_review:
+        engine.complete(ctx.wf, task.id, data)
+        event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
+    else:
+        key = data_key(task)
+        _claim_attachments(actor, ctx.person, hashes)
+        if action == "save":
+            engine.update_data(ctx.wf, task.id, {key: data})
+        else:
+            engine.complete(ctx.wf, task.id, {key: data, "rule_errors": {}})
+            _raise_rule_errors(ctx, task)
+        apply_step_data(ctx.person, key, data)
+        event_data = {key: data}
+    _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
+    append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
+                 data=event_data, attachments=hashes)
+    _flush()
+
+
+def _raise_rule_errors(ctx: Context, task: engine.TaskInfo) -> None:
+    # A rule gateway that fails loops back to the same task with rule_errors set: the input is
+    # refused, and the caller's rollback discards the in-memory advance.
+    for ready in engine.ready_tasks(ctx.wf, with_data=True):
+        if ready.name == task.name and ready.data.get("rule_errors"):
+            raise RuleViolation(dict(ready.data["rule_errors"]))
+
+
+def cancel(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
+    """取消发展: stop the procedure; the person goes to the history library."""
+    if ctx.instance.status != "running":
+        raise WorkflowError("该人员不在发展流程中")
+    if not can_act_as(actor, "branch_admin", ctx.person.org_path):
+        raise NotAllowed("没有权限取消发展")
+    if not (reason or "").strip():
+        raise RuleViolation({"reason": "请填写停止发展原因"})
+    _claim_attachments(actor, ctx.person, attachments)
+    ctx.instance.status = "cancelled"
+    ctx.person.status = "cancelled"
+    _save(ctx, refresh_inbox=True)
+    append_event(ctx.instance.id, actor, "cancel", data={"reason": reason.strip()}, attachments=attachments)
+    _flush()
+
+
+def restore(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
+    """恢复发展 (county admins, manual §2.11.1): back to the state at cancellation."""
+    if ctx.instance.status != "cancelled":
+        raise WorkflowError("该人员未被取消发展")
+    if not can_act_as(actor, "county_admin", ctx.person.org_path):
+        raise NotAllowed("恢复发展须由县级组织部门管理员操作")
+    if not (reason or "").strip():
+        raise RuleViolation({"reason": "请填写恢复发展原因"})
+    _claim_attachments(actor, ctx.person, attachments)
+    ctx.instance.status = "running"
+    ctx.person.status = "active"
+    _save(ctx, refresh_inbox=True)
+    append_event(ctx.instance.id, actor, "restore", data={"reason": reason.strip()}, attachments=attachments)
+    _flush()
+
+
+# 调整为入党申请人 (from stage 2) and 调整为积极分子 (from stages 3 and 4): the stage a person is sent
+# back to, and the edit task there that becomes ready again (the last one of that stage reached).
+MOVE_BACK = {
+    "applicant": {"from_stages": (2,), "to_stage": 1, "label": "调整为入党申请人"},
+    "activist": {"from_stages": (3, 4), "to_stage": 2, "label": "调整为积极分子"},
+}
+
+
+def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
+    """Send a person back one category; the last edit task of the target stage is reopened."""
+    rule = MOVE_BACK.get(target)
+    if rule is None:
+        raise WorkflowError("未知的调整类型")
+    if ctx.instance.status != "running" or ctx.person.stage not in rule["from_stages"]:
+        raise WorkflowError(f"当前阶段不能{rule['label']}")
+    if not can_act_as(actor, "branch_admin", ctx.person.org_path):
+        raise NotAllowed("没有权限调整该人员")
+    candidates = [t for t in engine.completed_tasks(ctx.wf)
+                  if t.stage == rule["to_stage"] and not t.is_review]
+    if not candidates:
+        raise WorkflowError("没有可退回的步骤")
+    target_task = candidates[-1]
+    reopened = engine.reset_to(ctx.wf, target_task.name)
+    _save(ctx, refresh_inbox=True)
+    append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
+                 task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})
+    _flush()
+    return reopened
+
+
+def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
+    """Write engine state and projections; the version column makes a racing writer fail."""
+    now = utcnow()
+    instance, person = ctx.instance, ctx.person
+    instance.state = engine.dumps(ctx.wf)
+    instance.updated_at = now
+    ready = ctx.ready
+    if engine.is_completed(ctx.wf):
+        instance.status = "completed"
+        person.status = "completed"
+        person.category = CATEGORIES[-1]
+        person.review_status = "已完成"
+        person.current_task = ""
+    elif ready:
+        current = min(ready, key=lambda t: t.step)
+        person.current_step, person.stage = current.step, current.stage
+        person.category = current.category or person.category
+        person.current_task = current.name
+        if current.is_review:
+            person.review_status = "待审核"
+        elif rejected:
+            person.review_status = "审核不通过"
+        elif refresh_inbox:
+            person.review_status = ""
+    person.updated_at = now
+    if refresh_inbox:
+        db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance.id))
+        if instance.status == "running":
+            for task in ready:
+                db.session.add(HumanTask(
+                    instance_id=instance.id, person_id=person.id, task_id=task.id, task_name=task.name,
+                    title=task.title, step=task.step, stage=task.stage, role=task_role(task),
+                    org_path=person.org_path, person_name=person.name,
+                    org_name=person.org.name if person.org else "",
+                    status="待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
+                    arrived_at=now))
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict() from exc
+
+
+def _attachment_hashes(data) -> list[str]:
+    """Every attachment hash in a step's data (lists of 64-hex strings, at any depth)."""
+    found: list[str] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                if isinstance(v, str) and _HASH.match(v):
+                    found.append(v)
+                else:
+                    walk(v)
+    walk(data)
+    return sorted(set(found))
+
+
+def _claim_attachments(actor, person: Person, hashes: list[str]) -> None:
+    # A hash is only accepted if the actor could download that file; the person's organisation then
+    # gets its own row, so everyone who may see the person may see the file.
+    from app.attachments.services import grant_to_org, visible_hashes
+    if not hashes:
+        return
+    visible = visible_hashes(actor, hashes)
+    missing = [h for h in hashes if h not in visible]
+    if missing:
+        raise WorkflowError("引用了不存在或无权访问的附件: " + ", ".join(h[:12] for h in missing))
+    grant_to_org(hashes, person.org_path)
