@@ -43,6 +43,7 @@ def _import_models() -> None:
     from app.inbox import models as _inbox  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.attachments import models as _attachments  # noqa: F401
+    from app.api import models as _api  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """Error pages for browsers and JSON errors for the API, both in Chinese."""
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from app.extensions import db
 
@@ -26,6 +26,10 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc.description, str) and exc.description and exc.code in (400, 403, 409, 422):
             message = exc.description if not exc.description.startswith(("The ", "You ")) else message
         if wants_json():
+            if _is_json_body_error(exc):
+                # Flask answers a malformed body with a bare 400 and another content type with 415,
+                # both with English text; API clients get one Chinese message and 400 for both.
+                return jsonify(error="请求体须为JSON"), 400
             return jsonify(error=message), exc.code
         return render_template("error.html", code=exc.code, message=message), exc.code
 
@@ -38,3 +42,19 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return jsonify(error=MESSAGES[500]), 500
         return render_template("error.html", code=500, message=MESSAGES[500]), 500
+
+
+def _is_json_body_error(exc: HTTPException) -> bool:
+    """True if ``exc`` comes from ``request.get_json()`` failing on the request body."""
+    if isinstance(exc, UnsupportedMediaType):
+        return "JSON" in str(exc.description)
+    if exc.code != 400:
+        return False
+    # A decode failure leaves the ValueError (JSONDecodeError, UnicodeDecodeError) in the chain.
+    seen, cause = set(), exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ValueError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False

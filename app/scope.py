@@ -21,6 +21,16 @@ def scope_path(user) -> str:
     return user.org.path
 
 
+def path_prefix(column, prefix: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with ``prefix``, written as a range so that an ordinary index serves it.
+
+    Paths hold only digits and "/" and end with "/", so every path under "/1/5/" sorts between
+    "/1/5/" and "/1/50" ("0" is the character after "/"). LIKE 'prefix%' would need
+    case-sensitive LIKE on SQLite and text_pattern_ops on PostgreSQL to use an index.
+    """
+    return sa.and_(column >= prefix, column < prefix[:-1] + "0")
+
+
 def _path_column(model):
     # Scoped models name the column (or SQL expression) holding the owning organisation's path.
     column = getattr(model, "__scope_path__", None)
@@ -32,11 +42,11 @@ def _path_column(model):
 def scope_condition(model, user) -> sa.ColumnElement[bool]:
     """A WHERE condition restricting ``model`` rows to the user's subtree."""
     if model is Organisation:
-        return Organisation.path.startswith(scope_path(user))
+        return path_prefix(Organisation.path, scope_path(user))
     join_model = getattr(model, "__scope_join__", None)
     if join_model is not None:
         return join_model(scope_path(user))
-    return _path_column(model).startswith(scope_path(user))
+    return path_prefix(_path_column(model), scope_path(user))
 
 
 def scoped(stmt: sa.Select, model, user) -> sa.Select:

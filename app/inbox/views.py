@@ -1,9 +1,21 @@
-"""(being built)"""
-from flask import Blueprint
+"""待办事项: the tasks waiting for the user."""
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app.auth.roles import admin_rank
+from app.inbox import services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates")
 
 
 @bp.get("/")
+@login_required
 def index():
-    return "inbox"
+    if admin_rank(current_user.role) < 0:
+        abort(403)
+    views = dict(services.VIEWS) if admin_rank(current_user.role) > 0 else {"mine": services.VIEWS["mine"]}
+    view = request.args.get("view", "mine")
+    view = view if view in views else "mine"
+    page = services.inbox_page(current_user, view, page=request.args.get("page", 1, type=int))
+    return render_template("inbox/index.html", page=page, view=view, views=views,
+                           stage_label=services.stage_label, active_menu="inbox")

@@ -47,6 +47,7 @@ class Person(db.Model):
     stage: Mapped[int] = mapped_column(default=1)
     current_step: Mapped[int] = mapped_column(default=1)
     current_task: Mapped[str] = mapped_column(sa.String(80), default="")
+    current_title: Mapped[str] = mapped_column(sa.String(120), default="")
     # '' (editing), 待审核, 审核不通过, 已完成
     review_status: Mapped[str] = mapped_column(sa.String(10), default="")
     # active | cancelled | completed

@@ -56,6 +56,7 @@ class TaskInfo:
     category: str
     review_of: str
     pass_no: int
+    changed_at: float = 0.0
     data: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -135,7 +136,8 @@ def _info(wf, task, with_data: bool = False) -> TaskInfo:
         lane=task.task_spec.lane or "", form_key=props.get("formKey", ""),
         step=int(props.get("step") or 0), stage=int(props.get("stage") or 0),
         category=props.get("category", ""), review_of=props.get("reviewOf", ""),
-        pass_no=_pass_no(wf, task), data=dict(task.data) if with_data else {})
+        pass_no=_pass_no(wf, task), changed_at=task.last_state_change,
+        data=dict(task.data) if with_data else {})
 
 
 def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:

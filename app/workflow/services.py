@@ -82,22 +82,37 @@ def task_role(task: engine.TaskInfo) -> str:
     return LANE_ROLES.get(task.lane, "branch_admin")
 
 
-def reviewed_steps(ctx: Context) -> set[str]:
-    """Names of edit tasks that are followed by a review (their action is 上报, not 提交)."""
-    return _reviewed(ctx.instance.process_version_id)
+@dataclass(frozen=True)
+class StepDef:
+    """One step of a diagram version: its edit task and, for reviewed steps, its review task."""
+    step: int
+    stage: int
+    name: str
+    title: str
+    form_key: str
+    review_name: str = ""
 
 
-_REVIEWED_CACHE: dict[int, set[str]] = {}
+_CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
 
 
-def _reviewed(version_id: int) -> set[str]:
-    if version_id not in _REVIEWED_CACHE:
+def step_catalogue(version_id: int) -> list[StepDef]:
+    """The steps of a deployed version in order (read from the diagram, cached per version)."""
+    if version_id not in _CATALOGUE_CACHE:
         from app.workflow.models import ProcessVersion
         version = db.session.get(ProcessVersion, version_id)
-        _REVIEWED_CACHE[version_id] = {props.get("reviewOf") for _, _, _, props in
-                                       engine.user_task_specs(version.bpmn_xml, version.process_id)
-                                       if props.get("reviewOf")}
-    return _REVIEWED_CACHE[version_id]
+        specs = engine.user_task_specs(version.bpmn_xml, version.process_id)
+        reviews = {props["reviewOf"]: name for name, _, _, props in specs if props.get("reviewOf")}
+        steps = [StepDef(step=int(props.get("step") or 0), stage=int(props.get("stage") or 0), name=name,
+                         title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""))
+                 for name, title, _, props in specs if not props.get("reviewOf")]
+        _CATALOGUE_CACHE[version_id] = sorted(steps, key=lambda s: s.step)
+    return _CATALOGUE_CACHE[version_id]
+
+
+def reviewed_steps(ctx: Context) -> set[str]:
+    """Names of edit tasks that are followed by a review (their action is 上报, not 提交)."""
+    return {s.name for s in step_catalogue(ctx.instance.process_version_id) if s.review_name}
 
 
 def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
@@ -283,11 +298,13 @@ def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
         person.category = CATEGORIES[-1]
         person.review_status = "已完成"
         person.current_task = ""
+        person.current_title = "纪实完成"
     elif ready:
         current = min(ready, key=lambda t: t.step)
         person.current_step, person.stage = current.step, current.stage
         person.category = current.category or person.category
         person.current_task = current.name
+        person.current_title = current.title
         if current.is_review:
             person.review_status = "待审核"
         elif rejected:
@@ -344,3 +361,84 @@ def _claim_attachments(actor, person: Person, hashes: list[str]) -> None:
     if missing:
         raise WorkflowError("引用了不存在或无权访问的附件: " + ", ".join(h[:12] for h in missing))
     grant_to_org(hashes, person.org_path)
+
+
+# ---- read side for the pages -------------------------------------------------------------------
+
+def attachment_hashes(data) -> list[str]:
+    """Every attachment hash cited in a step's data."""
+    return _attachment_hashes(data)
+
+
+def can_add_applicant(actor) -> bool:
+    """添加 is for admins who may act as a branch admin somewhere in their scope."""
+    from app.auth.roles import admin_rank
+    return admin_rank(actor.role) >= 0
+
+
+def can_cancel(actor, ctx: Context) -> bool:
+    """取消发展: branch, committee and county admins (manual §2.3.4), while the procedure runs."""
+    return ctx.instance.status == "running" and can_act_as(actor, "branch_admin", ctx.person.org_path)
+
+
+def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
+    """(target, label) of the 调整 buttons that fit the person's stage."""
+    if ctx.instance.status != "running" or not can_act_as(actor, "branch_admin", ctx.person.org_path):
+        return []
+    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if ctx.person.stage in rule["from_stages"]]
+
+
+@dataclass
+class StepView:
+    """Everything the step page shows for one step of one person."""
+    step: StepDef
+    status: str                      # done | ready | review | future
+    edit_task: engine.TaskInfo | None
+    review_task: engine.TaskInfo | None
+    data: dict
+    actions: list[str]
+
+
+def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
+    """The state of one step for the step page, or None if the diagram has no such step."""
+    step = next((s for s in step_catalogue(ctx.instance.process_version_id) if s.step == step_no), None)
+    if step is None:
+        return None
+    key = f"step{step_no:02d}"
+    ready = ctx.ready
+    edit = next((t for t in ready if t.name == step.name), None)
+    review = next((t for t in ready if step.review_name and t.name == step.review_name), None)
+    if edit or review:
+        data = engine.task_data(ctx.wf, (edit or review).id).get(key, {})
+        status = "ready" if edit else "review"
+        actions = allowed_actions(actor, ctx, edit or review)
+    else:
+        done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+        data = done[-1].data.get(key, {}) if done else {}
+        status = "done" if done else "future"
+        actions = []
+    return StepView(step=step, status=status, edit_task=edit, review_task=review, data=data or {},
+                    actions=actions)
+
+
+def step_rows(ctx: Context) -> list[dict]:
+    """The 25 steps of a person's page with status, review state and date of the last action."""
+    from app.workflow.history import step_last_actions
+    ready = {t.name: t for t in ctx.ready}
+    completed = {t.name for t in engine.completed_tasks(ctx.wf)}
+    last = step_last_actions(ctx.instance.id)
+    rows = []
+    for step in step_catalogue(ctx.instance.process_version_id):
+        if step.review_name and step.review_name in ready:
+            status, review = "review", "待审核"
+        elif step.name in ready:
+            status = "ready"
+            review = "审核不通过" if last.get(step.review_name, ("",))[0] == "reject" else ""
+        elif step.name in completed:
+            status = "done"
+            review = "审核通过" if step.review_name and step.review_name in completed else ""
+        else:
+            status, review = "future", ""
+        when = max((last[n][1] for n in (step.name, step.review_name) if n in last), default=None)
+        rows.append({"step": step, "status": status, "review": review, "when": when})
+    return rows

@@ -1,4 +1,199 @@
-"""(being built)"""
-from flask import Blueprint
+"""发展流程 pages: add an applicant, a person's 25 steps, one step's page with its actions,
+取消发展 and 调整 (move back a stage). Views stay thin: the procedure lives in services and the diagram."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-bp = Blueprint("workflow", __name__, url_prefix="/workflow", template_folder="templates")
+from app.attachments import services as attachments
+from app.extensions import db
+from app.people.models import Person
+from app.scope import get_in_scope
+from app.workflow import binding, history, services
+from app.workflow.services import WorkflowError
+from forms.codec import to_data
+from forms.fields import store_uploads
+
+bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
+bp.add_app_template_global(binding.blank_entry, "blank_entry")
+
+
+def _save_upload(upload) -> str:
+    return attachments.store(current_user, upload.filename, upload.read(attachments.MAX_BYTES + 1)).sha256
+
+
+def _apply_errors(form, exc: WorkflowError) -> None:
+    """Put a refused rule's messages beside the fields they concern, or flash them."""
+    for name, messages in exc.fields.items():
+        if name in form._fields:
+            form[name].errors = list(form[name].errors) + list(messages)
+        else:
+            flash("；".join(messages), "error")
+    if not exc.fields:
+        flash(exc.message, "error")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_applicant():
+    if not services.can_add_applicant(current_user):
+        abort(403)
+    form = binding.form_for("step01_application", current_user,
+                            formdata=request.form | request.files if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        action = "save" if request.form.get("action") == "save" else "submit"
+        try:
+            store_uploads(form, _save_upload)
+            db.session.commit()  # stored files stay even if the record is refused below
+            person = services.start_application(current_user, to_data(form), action)
+            db.session.commit()
+        except WorkflowError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            flash("已保存" if action == "save" else "已提交，进入下一步骤")
+            return redirect(url_for("workflow.person", person_id=person.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("workflow/new.html", form=form, active_menu="process"), status
+
+
+@bp.get("/<int:person_id>")
+@login_required
+def person(person_id: int):
+    person = get_in_scope(Person, person_id, current_user)
+    ctx = services.load(person)
+    steps = services.step_rows(ctx)
+    return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
+                           move_back=services.move_back_options(current_user, ctx),
+                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process")
+
+
+@bp.route("/<int:person_id>/steps/<int:step>", methods=["GET", "POST"])
+@login_required
+def step(person_id: int, step: int):
+    person = get_in_scope(Person, person_id, current_user)
+    ctx = services.load(person)
+    view = services.step_view(current_user, ctx, step)
+    if view is None:
+        abort(404)
+    form = review_form = None
+    status = 200
+    if view.edit_task and view.actions:
+        posted = request.method == "POST" and request.form.get("task_id") == view.edit_task.id
+        form = binding.form_for(view.edit_task.form_key, current_user, person,
+                                formdata=(request.form | request.files) if posted else None,
+                                data=None if posted else view.data)
+        if request.method == "POST":
+            result = _post_edit(ctx, view, form)
+            if result is not None:
+                return result
+            status = 422
+    elif view.review_task and view.actions:
+        review_form = binding.form_for("review", current_user, person,
+                                       formdata=request.form if request.method == "POST" else None)
+        if request.method == "POST":
+            result = _post_review(ctx, view, review_form)
+            if result is not None:
+                return result
+            status = 422
+    elif request.method == "POST":
+        flash("该步骤已被他人处理或当前不可操作", "error")
+        return redirect(url_for("workflow.step", person_id=person.id, step=step)), 303
+    reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
+    files = attachments.describe(current_user, services.attachment_hashes(view.data))
+    return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
+                           review_form=review_form, reviews=reviews, files=files,
+                           display=binding.readonly_sections(view.step.form_key, view.data, current_user, person),
+                           active_menu="process"), status
+
+
+def _version_from_form() -> int | None:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _post_edit(ctx, view, form):
+    action = request.form.get("action", "")
+    if action not in view.actions:
+        flash("不能执行该操作", "error")
+        return None
+    if not form.validate():
+        return None
+    try:
+        store_uploads(form, _save_upload)
+        db.session.commit()
+        services.act(current_user, services.load(ctx.person), view.edit_task.id, action, to_data(form),
+                     expected_version=_version_from_form())
+        db.session.commit()
+    except services.Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+    except WorkflowError as exc:
+        db.session.rollback()
+        _apply_errors(form, exc)
+        return None
+    flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
+    target = url_for("workflow.step", person_id=ctx.person.id, step=view.step.step) if action == "save" \
+        else url_for("workflow.person", person_id=ctx.person.id)
+    return redirect(target), 303
+
+
+def _post_review(ctx, view, form):
+    action = request.form.get("action", "")
+    if action not in view.actions:
+        flash("不能执行该操作", "error")
+        return None
+    form.validate()
+    try:
+        services.act(current_user, services.load(ctx.person), view.review_task.id, action,
+                     opinion=form.opinion.data or "", expected_version=_version_from_form())
+        db.session.commit()
+    except services.Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+    except WorkflowError as exc:
+        db.session.rollback()
+        _apply_errors(form, exc)
+        return None
+    flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
+    return redirect(url_for("workflow.person", person_id=ctx.person.id)), 303
+
+
+@bp.post("/<int:person_id>/cancel")
+@login_required
+def cancel(person_id: int):
+    person = get_in_scope(Person, person_id, current_user)
+    return _simple_action(person, lambda ctx, hashes: services.cancel(
+        current_user, ctx, request.form.get("reason", ""), hashes), "已取消发展，人员转入历史库")
+
+
+@bp.post("/<int:person_id>/restore")
+@login_required
+def restore(person_id: int):
+    person = get_in_scope(Person, person_id, current_user)
+    return _simple_action(person, lambda ctx, hashes: services.restore(
+        current_user, ctx, request.form.get("reason", ""), hashes), "已恢复发展")
+
+
+@bp.post("/<int:person_id>/move-back")
+@login_required
+def move_back(person_id: int):
+    person = get_in_scope(Person, person_id, current_user)
+    return _simple_action(person, lambda ctx, hashes: services.move_back(
+        current_user, ctx, request.form.get("target", ""), request.form.get("reason", "")), "已调整")
+
+
+def _simple_action(person, run, done_message: str):
+    try:
+        hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
+        run(services.load(person), hashes)
+        db.session.commit()
+    except (WorkflowError, attachments.UploadError) as exc:
+        db.session.rollback()
+        messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
+        flash("；".join(messages), "error")
+    else:
+        flash(done_message)
+    return redirect(url_for("workflow.person", person_id=person.id)), 303

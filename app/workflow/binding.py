@@ -1,0 +1,75 @@
+"""Binding a user task to its WTForms form: which class, which choices, which database checks."""
+from forms import get_form_class
+from forms.codec import from_data, from_json
+
+from app.orgs.services import branches_in_scope
+from app.workflow import services
+
+
+def _context(actor, person) -> dict:
+    # Checks that need the database, handed to the forms package so it never imports the app.
+    from app.extensions import db
+    from app.orgs.models import Organisation
+
+    def org_level(org_id):
+        org = db.session.get(Organisation, org_id) if org_id else None
+        return org.level if org is not None and org.path.startswith(actor.org.path) else None
+
+    return {"id_number_taken": lambda value: services.id_number_taken(value, getattr(person, "id", None)),
+            "org_level": org_level}
+
+
+def _prepare(form, actor):
+    if "org_id" in form._fields:
+        form.org_id.choices = [(org.id, org.name) for org in branches_in_scope(actor)]
+    return form
+
+
+def form_for(form_key: str, actor, person=None, *, data: dict | None = None, formdata=None,
+             payload: dict | None = None, **kwargs):
+    """A form instance for a task: from stored ``data`` (GET), posted ``formdata``, or an API ``payload``."""
+    form_cls = get_form_class(form_key)
+    context = _context(actor, person)
+    if payload is not None:
+        form = from_json(form_cls, payload, context=context, **kwargs)
+    elif formdata is not None:
+        form = form_cls(formdata=formdata, context=context, **kwargs)
+    else:
+        form = from_data(form_cls, data or {}, context=context, **kwargs)
+    return _prepare(form, actor)
+
+
+def readonly_sections(form_key: str, data: dict, actor, person=None) -> list[tuple[str, list]]:
+    """(section title, [(label, value)]) for showing a step's stored data without a form.
+
+    ``value`` is a string, a list of hashes for attachments ("files"), or a list of row lists for
+    repeating groups ("rows").
+    """
+    from wtforms import FieldList, SelectField
+
+    from forms.fields import AttachmentField
+    form = form_for(form_key, actor, person, data=data, meta={"csrf": False})
+
+    def show(field):
+        if isinstance(field, AttachmentField):
+            return ("files", list(field.data or []))
+        if isinstance(field, FieldList):
+            return ("rows", [[(sub.label.text, show(sub)) for sub in entry.form] for entry in field.entries])
+        if isinstance(field, SelectField):
+            labels = dict((str(v), l) for v, l in field.choices or [])
+            return ("text", labels.get(str(field.data), "" if field.data in (None, "") else str(field.data)))
+        value = field.data
+        return ("text", "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value)))
+
+    sections = getattr(form, "sections", None) or [("", [n for n in form._fields if n != "csrf_token"])]
+    return [(title, [(form[name].label.text, show(form[name])) for name in names if name in form._fields])
+            for title, names in sections]
+
+
+def blank_entry(field_list):
+    """A detached empty row of a repeating group, indexed ``__INDEX__`` for the page's 添加 button."""
+    field = field_list.unbound_field.bind(
+        form=None, name=f"{field_list.short_name}-__INDEX__", prefix=field_list._prefix,
+        id=f"{field_list.id}-__INDEX__", _meta=field_list.meta, translations=field_list._translations)
+    field.process(None)
+    return field

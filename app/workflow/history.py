@@ -1,0 +1,33 @@
+"""Read-side queries over an instance's events for the pages: reviews of a step, step dates."""
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.events.models import Event
+from app.extensions import db
+from app.orgs.models import Organisation
+
+
+def step_reviews(instance_id: int, review_task: str) -> list[dict]:
+    """本阶段审核情况: every approve/reject of a review task, oldest first."""
+    rows = db.session.execute(
+        sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
+        .where(Event.instance_id == instance_id, Event.task_name == review_task,
+               Event.action.in_(("approve", "reject"))).order_by(Event.seq)).all()
+    return [{"result": "通过" if ev.action == "approve" else "不通过", "org": org_name or "",
+             "reviewer": ev.actor_name, "at": ev.created_at, "opinion": (ev.data or {}).get("opinion", "")}
+            for ev, org_name in rows]
+
+
+def step_last_actions(instance_id: int) -> dict[str, tuple[str, datetime]]:
+    """task name → (last action, when) for every task this instance's events name."""
+    rows = db.session.execute(
+        sa.select(Event.task_name, Event.action, Event.created_at)
+        .where(Event.instance_id == instance_id, Event.task_name != "").order_by(Event.seq)).all()
+    return {name: (action, at) for name, action, at in rows}
+
+
+def events_of(instance_id: int, limit: int = 200) -> list[Event]:
+    """The instance's events, oldest first."""
+    return list(db.session.scalars(sa.select(Event).where(Event.instance_id == instance_id)
+                                   .order_by(Event.seq).limit(limit)))

@@ -1,0 +1,15 @@
+"""Step 13 基层党委预审 (manual §2.3.17)."""
+from forms.base import StepForm
+from forms.fields import date_field, textarea_field
+
+FORM_KEY = "step13_committee_prereview"
+
+
+class CommitteePrereviewForm(StepForm):
+    """The 基层党委's pre-review; its date is the 预审 link in the R16 chain of dates."""
+
+    title = "基层党委预审"
+    sections = [("基层党委预审情况", ["review_date", "review_opinion"])]
+
+    review_date = date_field("预审时间", required=True)
+    review_opinion = textarea_field("预审意见", required=True)

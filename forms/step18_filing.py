@@ -1,0 +1,15 @@
+"""Step 18 上级党委组织部门备案 (manual §2.3.22)."""
+from forms.base import StepForm
+from forms.fields import date_field, text_field
+
+FORM_KEY = "step18_filing"
+
+
+class FilingForm(StepForm):
+    """Filing with the organisation department; the other data on the manual's screen is shown, not asked."""
+
+    title = "上级党委组织部门备案"
+    sections = [("党委组织部门备案情况", ["filing_department", "filing_date"])]
+
+    filing_department = text_field("备案组织部门", required=True)
+    filing_date = date_field("备案日期", required=True)

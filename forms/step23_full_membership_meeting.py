@@ -1,0 +1,67 @@
+"""Step 23 支部大会讨论预备党员转正 (manual §2.3.27)."""
+from wtforms.validators import NumberRange
+
+from forms.base import StepForm
+from forms.codes import CONVERSION_CONCLUSION
+from forms.fields import attachment_field, date_field, integer_field, select_field, text_field, textarea_field
+from forms.publicity import PUBLICITY_FIELDS, publicity_block
+from forms.validators import AtMost
+
+FORM_KEY = "step23_full_membership_meeting"
+
+
+class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公示材料")):
+    """Opinions, publicity and the 支部大会 deciding on full membership.
+
+    Whether the meeting may take place yet (R15) and the vote (R12) are the diagram's; an extension of the
+    probation (R14) must say by how many months, 6 to 12.
+    """
+
+    title = "支部大会讨论预备党员转正"
+    sections = [
+        ("党小组对预备党员转正的意见", ["group_opinion"]),
+        ("预备党员转正公示情况", PUBLICITY_FIELDS),
+        ("上传预备党员转正公示材料", ["publicity_materials"]),
+        ("支部委员会审查意见", ["committee_opinion"]),
+        (
+            "支部大会讨论预备党员转正情况",
+            ["meeting_date", "meeting_place", "attending_officer", "meeting_host", "branch_secretary",
+             "voters_total", "voters_present", "votes_for", "meeting_opinion", "conclusion",
+             "extension_months"],
+        ),
+        ("支部大会讨论预备党员转正情况会议记录", ["meeting_minutes"]),
+    ]
+
+    group_opinion = textarea_field("党小组对预备党员转正的意见", required=True)
+    committee_opinion = textarea_field("党支部对预备党员转正的审查意见", required=True)
+
+    meeting_date = date_field("时间", required=True)
+    meeting_place = text_field("地点", required=True)
+    attending_officer = text_field("列席组织员", required=True, max_length=50)
+    meeting_host = text_field("主持人", required=True, max_length=50)
+    branch_secretary = text_field("党支部书记", required=True, max_length=50)
+    voters_total = integer_field("有表决权的正式党员人数", required=True, min_value=1)
+    voters_present = integer_field(
+        "实到会有表决权的正式党员人数", required=True, validators=[AtMost("voters_total")]
+    )
+    votes_for = integer_field("赞成票数", required=True, validators=[AtMost("voters_present")])
+    meeting_opinion = textarea_field("讨论研究意见", required=True)
+    conclusion = select_field("会议结论", CONVERSION_CONCLUSION, required=True)
+    extension_months = integer_field(
+        "延长预备期（月）", min_value=6, validators=[NumberRange(max=12, message="预备期最多延长12个月")]
+    )
+    meeting_minutes = attachment_field("支部大会会议记录", min_count=1)
+
+    def validate(self, extra_validators=None):
+        """Also require the months of an extension, and refuse them with any other conclusion."""
+        valid = super().validate(extra_validators)
+        months = self.extension_months
+        extending = self.conclusion.data == "延长预备期"
+        message = None
+        if extending and months.data is None and not months.errors:
+            message = "会议结论为延长预备期时，请填写延长预备期（月）"
+        elif not extending and months.data is not None:
+            message = "只有会议结论为延长预备期时才填写延长预备期（月）"
+        if message:
+            months.errors.append(message)
+        return valid and message is None

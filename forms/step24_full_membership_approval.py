@@ -1,0 +1,19 @@
+"""Step 24 上级党委审批 (manual §2.3.28)."""
+from forms.base import StepForm
+from forms.fields import attachment_field, date_field, textarea_field
+
+FORM_KEY = "step24_full_membership_approval"
+
+
+class FullMembershipApprovalForm(StepForm):
+    """The higher committee's approval; ``approval_date`` is the date the person becomes a 正式党员."""
+
+    title = "上级党委审批"
+    sections = [
+        ("党委审批意见", ["approval_date", "approval_opinion"]),
+        ("党委审批材料", ["approval_materials"]),
+    ]
+
+    approval_date = date_field("上级党委审批日期", required=True)
+    approval_opinion = textarea_field("党委审批意见", required=True)
+    approval_materials = attachment_field("党委审批材料扫描件", min_count=1)
