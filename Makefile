@@ -1,33 +1,72 @@
 # Two commands on a fresh machine: `make run` and `make test`.
+#   make run   venv, front-end assets, `flask init-db`, `flask seed-demo` (prints demo logins), serve on HOST:PORT
+#   make test  venv, system packages, assets; the suite on SQLite (browser tests included), then again on a
+#              throwaway PostgreSQL cluster without browser tests; fails if either run fails.
+# Options: PYTEST_ARGS="-k login -x"; XDIST="-n 0" for no parallelism; STRICT=1 (default when CI=true) turns
+# "skipped because chromium/postgresql/npm is missing" into a failure.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
+XDIST ?= -n 2
+PYTEST_ARGS ?=
+ifeq ($(CI),true)
+STRICT ?= 1
+else
+STRICT ?= 0
+endif
+export STRICT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres venv db bench clean
+.PHONY: run test test-sqlite test-postgres test-browser venv sysdeps assets db bench clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
+
+# Debian packages for the tests (chromium, fonts-noto-cjk, postgresql), installed only when missing.
+sysdeps:
+	@scripts/sysdeps.sh
+
+# bpmn-js, its properties panel and echarts copied from node_modules into app/static/vendor/ (gitignored).
+assets: app/static/vendor/VERSIONS.json
+
+app/static/vendor/VERSIONS.json: package.json $(wildcard package-lock.json) scripts/assets.sh
+	@scripts/assets.sh
 
 db: venv
 	$(VENV)/bin/flask init-db
 	$(VENV)/bin/flask seed-demo
 
-run: db
+run: assets db
 	$(VENV)/bin/flask run --host $(HOST) --port $(PORT)
 
-test: venv
-	$(PY) -m pytest -q -n 2
+test: venv sysdeps assets
+	@rc=0; t0=$$SECONDS; \
+	$(MAKE) --no-print-directory test-sqlite || rc=1; t1=$$SECONDS; \
+	$(MAKE) --no-print-directory test-postgres || rc=1; t2=$$SECONDS; \
+	echo "make test: SQLite run $$((t1 - t0))s, PostgreSQL run $$((t2 - t1))s -> $$([ $$rc = 0 ] && echo PASSED || echo FAILED)"; \
+	exit $$rc
+
+test-sqlite: venv
+	@echo "== test suite on SQLite =="
+	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS)
+
+test-postgres: venv
+	@echo "== test suite on PostgreSQL (no browser tests) =="
+	scripts/pg_test.sh $(PY) -m pytest -q $(XDIST) -m "not browser" $(PYTEST_ARGS)
+
+test-browser: venv sysdeps assets
+	$(PY) -m pytest -q $(XDIST) -m browser $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules app/static/vendor

@@ -3,6 +3,7 @@ import os
 
 from flask import Flask
 
+from app import db_setup  # noqa: F401  (registers connection settings)
 from app.config import Config
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -43,6 +44,7 @@ def _import_models() -> None:
     from app.inbox import models as _inbox  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.attachments import models as _attachments  # noqa: F401
+    from app.sms import models as _sms  # noqa: F401
     from app.api import models as _api  # noqa: F401
 
 
@@ -55,10 +57,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.orgs.views import bp as orgs_bp
     from app.pending.views import bp as pending_bp
     from app.people.views import bp as people_bp
+    from app.sms.views import bp as sms_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp):
+               pending_bp, api_bp, sms_bp):
         app.register_blueprint(bp)
 
 

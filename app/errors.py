@@ -48,13 +48,10 @@ def _is_json_body_error(exc: HTTPException) -> bool:
     """True if ``exc`` comes from ``request.get_json()`` failing on the request body."""
     if isinstance(exc, UnsupportedMediaType):
         return "JSON" in str(exc.description)
-    if exc.code != 400:
-        return False
-    # A decode failure leaves the ValueError (JSONDecodeError, UnicodeDecodeError) in the chain.
-    seen, cause = set(), exc.__cause__ or exc.__context__
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ValueError):
+    # Werkzeug raises "Failed to decode JSON object: ..."; Flask (outside debug) re-raises it as a bare
+    # 400 "from" that one. Only this exact origin counts, so an abort(400) of a view is left alone.
+    for candidate in (exc, exc.__cause__):
+        if isinstance(candidate, HTTPException) and candidate.code == 400 and \
+                str(candidate.description).startswith("Failed to decode JSON"):
             return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
     return False

@@ -29,7 +29,7 @@ from forms.fields import AttachmentField, RepeatingField
 DATE_FORMAT_HINT = "YYYY-MM-DD"
 
 
-def _blank(form_cls):
+def blank_form(form_cls):
     """An empty instance, for looking at the bound fields; needs no request and makes no CSRF token."""
     return form_cls(formdata=None, meta={"csrf": False})
 
@@ -66,7 +66,7 @@ def _kind(field) -> str:
 def _shape(form_cls) -> tuple:
     """(name, kind, shape of the rows or sub form) for each data field of a form class."""
     shape = []
-    for field in _data_fields(_blank(form_cls)):
+    for field in _data_fields(blank_form(form_cls)):
         kind = _kind(field)
         sub = None
         if kind == "rows" and _row_class(field):
@@ -238,7 +238,8 @@ def _describe(field) -> dict:
     if entry["type"] == "date":
         entry["format"] = DATE_FORMAT_HINT
     elif entry["type"] == "select":
-        entry["choices"] = [{"value": c[0], "label": str(c[1])} for c in field.choices or () if c[0] != ""]
+        pairs = (tuple(choice)[:2] for choice in field.choices or ())
+        entry["choices"] = [{"value": value, "label": str(text)} for value, text in pairs if value != ""]
     elif entry["type"] == "attachments":
         entry["min_count"] = field.min_count
     elif isinstance(field, FieldList):
@@ -254,11 +255,15 @@ def _describe(field) -> dict:
 def schema(form_cls) -> list[dict]:
     """The fields of a form for the API: name, label, type, required, and per type choices, rows or limits.
 
-    Choices set at run time (``org_id``) are listed empty. Top-level fields also name their ``section``.
+    Choices set at run time (``org_id``) are listed empty. Top-level fields come in the order of the form's
+    ``sections`` and name their ``section``.
     """
-    section_of = {name: title for title, names in getattr(form_cls, "sections", ()) for name in names}
+    order = [(title, name) for title, names in getattr(form_cls, "sections", ()) for name in names]
+    section_of = dict((name, title) for title, name in order)
+    position = {name: i for i, (_, name) in enumerate(order)}
+    fields = sorted(_data_fields(blank_form(form_cls)), key=lambda f: position.get(f.short_name, len(position)))
     described = []
-    for field in _data_fields(_blank(form_cls)):
+    for field in fields:
         entry = _describe(field)
         if field.short_name in section_of:
             entry["section"] = section_of[field.short_name]

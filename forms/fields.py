@@ -126,7 +126,7 @@ class RepeatingField(FieldList):
             validators.append(MinRows(min_rows, f"请至少填写{min_rows}条{label}"))
         if max_rows is not None:
             validators.append(MaxRows(max_rows, f"{label}最多填写{max_rows}条"))
-        super().__init__(FormField(subform), label, validators, min_entries=min_rows, **kwargs)
+        super().__init__(FormField(subform, label), label, validators, min_entries=min_rows, **kwargs)
         self.subform = subform
         self.min_rows = min_rows
         self.max_rows = max_rows
@@ -171,6 +171,8 @@ def integer_field(label: str, required: bool = False, min_value: int | None = 0,
 
 def select_field(label: str, choices, required: bool = False, validators=()):
     """A choice from a code list of ``forms.codes``; a blank first option stands for "not chosen"."""
+    # Plain (value, label) tuples, which WTForms 3.3 deprecates in favour of SelectChoice: callers unpack
+    # ``field.choices`` as pairs; switch together with them before moving to WTForms 3.4.
     return SelectField(label, [_presence(label, required, "选择"), *validators], choices=[("", "请选择"), *choices])
 
 

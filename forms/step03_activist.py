@@ -2,6 +2,7 @@
 from forms.base import StepForm
 from forms.codes import JOB
 from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
+from forms.validators import DateAfter
 
 FORM_KEY = "step03_activist"
 
@@ -38,7 +39,12 @@ class ActivistForm(StepForm):
     league_recommend_org = text_field("推优组织")
     league_recommend_records = attachment_field("群团组织推优材料")
 
-    activist_date = date_field("确定入党积极分子日期", required=True)
+    # Recommendation comes before the meeting that decides on it.
+    activist_date = date_field(
+        "确定入党积极分子日期",
+        required=True,
+        validators=[DateAfter("double_recommend_date"), DateAfter("league_recommend_date")],
+    )
     meeting_place = text_field("地点")
     meeting_host = text_field("主持人", required=True, max_length=50)
     branch_secretary = text_field("党支部书记", max_length=50)

@@ -2,6 +2,7 @@
 from forms.base import StepForm
 from forms.codes import EDUCATION, JOB
 from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
+from forms.validators import DateAfter
 
 FORM_KEY = "step07_candidate"
 
@@ -44,7 +45,16 @@ class CandidateForm(StepForm):
     public_opinion_date = date_field("党员和群众对列为发展对象意见日期", required=True)
     public_opinion = textarea_field("党员和群众对列为发展对象意见", required=True)
 
-    candidate_date = date_field("确定发展对象日期", required=True)
+    # The meeting decides after hearing the opinions.
+    candidate_date = date_field(
+        "确定发展对象日期",
+        required=True,
+        validators=[
+            DateAfter("group_opinion_date"),
+            DateAfter("contact_opinion_date"),
+            DateAfter("public_opinion_date"),
+        ],
+    )
     meeting_place = text_field("地点")
     meeting_host = text_field("主持人", required=True, max_length=50)
     branch_secretary = text_field("党支部书记", max_length=50)

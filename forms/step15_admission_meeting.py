@@ -2,7 +2,7 @@
 from forms.base import StepForm
 from forms.fields import attachment_field, date_field, integer_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
-from forms.validators import AtMost
+from forms.validators import AtMost, DateAfter
 
 FORM_KEY = "step15_admission_meeting"
 
@@ -26,7 +26,10 @@ class AdmissionMeetingForm(StepForm, publicity_block()):
         ("支部大会会议记录", ["meeting_minutes"]),
     ]
 
-    meeting_date = date_field("时间", required=True)
+    # The publicity ends before the meeting it prepares.
+    meeting_date = date_field(
+        "时间", required=True, validators=[DateAfter("publicity_end", "支部大会时间不能早于公示结束日期")]
+    )
     meeting_place = text_field("地点", required=True)
     attending_officer = text_field("列席组织员", required=True, max_length=50)
     meeting_host = text_field("主持人", required=True, max_length=50)

@@ -3,7 +3,7 @@ from forms.base import StepForm
 from forms.codes import EDUCATION, JOB, JOIN_TYPE, PARTY_STATUS
 from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
-from forms.validators import Phone
+from forms.validators import DateAfter, Phone
 
 FORM_KEY = "step17_committee_approval"
 
@@ -33,7 +33,8 @@ class CommitteeApprovalForm(StepForm, publicity_block("公示材料扫描件")):
         ),
     ]
 
-    approval_date = date_field("基层党委审批日期", required=True)
+    # The publicity ends before the committee approves.
+    approval_date = date_field("基层党委审批日期", required=True, validators=[DateAfter("publicity_end")])
     meeting_place = text_field("地点", required=True)
     attending_officer = text_field("列席组织员", required=True, max_length=50)
     meeting_host = text_field("主持人", required=True, max_length=50)

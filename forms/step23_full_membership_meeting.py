@@ -5,7 +5,7 @@ from forms.base import StepForm
 from forms.codes import CONVERSION_CONCLUSION
 from forms.fields import attachment_field, date_field, integer_field, select_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
-from forms.validators import AtMost
+from forms.validators import AtMost, DateAfter
 
 FORM_KEY = "step23_full_membership_meeting"
 
@@ -35,7 +35,10 @@ class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公
     group_opinion = textarea_field("党小组对预备党员转正的意见", required=True)
     committee_opinion = textarea_field("党支部对预备党员转正的审查意见", required=True)
 
-    meeting_date = date_field("时间", required=True)
+    # The publicity ends before the meeting it prepares.
+    meeting_date = date_field(
+        "时间", required=True, validators=[DateAfter("publicity_end", "支部大会时间不能早于公示结束日期")]
+    )
     meeting_place = text_field("地点", required=True)
     attending_officer = text_field("列席组织员", required=True, max_length=50)
     meeting_host = text_field("主持人", required=True, max_length=50)

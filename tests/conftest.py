@@ -1,32 +1,111 @@
 """Fixtures: a fresh database per test (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
-the demo organisation tree and accounts, and helpers to log in and post forms with CSRF tokens."""
+the demo organisation tree and accounts, and helpers to log in and post forms with CSRF tokens.
+
+PostgreSQL (``scripts/pg_test.sh`` sets TEST_DATABASE_URL): every pytest-xdist worker gets its own database,
+``<db>_<worker>``, created at the worker's start and dropped at its end (``database_url``); ``empty_database_url``
+gives a test a brand-new empty database (an empty SQLite file without PostgreSQL).
+
+Browser tests (marker ``browser``): ``live_server`` serves a real app (temp SQLite, demo data, CSRF on, captcha
+test hook on) from a thread; ``browser_page`` is a Playwright page in Debian's /usr/bin/chromium;
+``browser_login(page, live_server, username)`` logs in through the real form. Without chromium the browser tests
+are skipped (failed when STRICT=1).
+"""
+import itertools
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# "gw0", "gw1", ... under pytest-xdist; "main" without it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+STRICT = os.environ.get("STRICT") == "1"
+
+
+# --- PostgreSQL databases -------------------------------------------------------------------------------------------
+
+def _admin_connection(base_url):
+    """An autocommit connection to the TEST_DATABASE_URL database, for CREATE/DROP DATABASE."""
+    return sa.create_engine(base_url, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect()
+
+
+def create_database(base_url: str, name: str) -> str:
+    """(Re)create an empty PostgreSQL database ``name`` on the server of ``base_url``; returns its URL."""
+    with _admin_connection(base_url) as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(base_url: str, name: str) -> None:
+    with _admin_connection(base_url) as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _database_name(suffix: str) -> str:
+    return f"{sa.make_url(TEST_DATABASE_URL).database}_{WORKER}{suffix}".lower()
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """This worker's own PostgreSQL database URL, or None on SQLite (each test then uses its own file)."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    name = _database_name("")
+    url = create_database(TEST_DATABASE_URL, name)
+    yield url
+    drop_database(TEST_DATABASE_URL, name)
+
+
+_empty_counter = itertools.count()
 
 
 @pytest.fixture
-def app(tmp_path):
+def empty_database_url(tmp_path):
+    """A database with no tables: a new PostgreSQL database (dropped afterwards) or a new SQLite file."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = _database_name(f"_empty{next(_empty_counter)}")
+    url = create_database(TEST_DATABASE_URL, name)
+    yield url
+    drop_database(TEST_DATABASE_URL, name)
+
+
+# --- App, client and demo data --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def app(tmp_path, database_url):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         # Tests need the captcha answer and cheap password hashes; CSRF stays ON by default.
         "CAPTCHA_TEST_HOOK": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     app = create_app(config)
+
+    @app.before_request
+    def _fresh_g():
+        # Tests keep one app context open, which Flask reuses for every test-client request, so
+        # ``g`` would carry one request's user (Flask-Login) and CSRF token (Flask-WTF) into the
+        # next client's request. Production has a fresh context, hence a fresh ``g``, per request.
+        from flask import g
+        for key in list(g):
+            g.pop(key)
+
     with app.app_context():
-        if TEST_DATABASE_URL:
+        if database_url:
             db.drop_all()
         db.create_all()
         from app.workflow.versions import load_bundled_diagrams
@@ -34,7 +113,7 @@ def app(tmp_path):
         db.session.commit()
         yield app
         db.session.remove()
-        if TEST_DATABASE_URL:
+        if database_url:
             db.drop_all()
         db.engine.dispose()
 
@@ -100,3 +179,104 @@ def auth(client):
 def count(model, *where) -> int:
     """Rows of a model matching conditions."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+# --- Browser tests ---------------------------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's chromium (never `playwright install`); the network flags keep it from calling home on a closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+class LiveServer:
+    """A running app: ``url`` (no trailing slash), ``app``, ``accounts`` (role -> demo username), ``password``."""
+
+    def __init__(self, app, url, accounts):
+        self.app, self.url, self.accounts, self.password = app, url, accounts, DEMO_PASSWORD
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real app served by werkzeug in a thread on a free port: temp SQLite file, bundled diagrams, demo
+    organisations and accounts (``flask seed-demo``), CSRF on, captcha test hook on."""
+    from werkzeug.serving import make_server
+    from app.seed import seed_demo
+    from app.workflow.versions import load_bundled_diagrams
+
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "live-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "CAPTCHA_TEST_HOOK": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    with app.app_context():
+        db.create_all()
+        load_bundled_diagrams()
+        accounts = {}
+        for user in seed_demo():
+            accounts.setdefault(user.role, user.username)
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}", accounts)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Debian chromium per worker (Playwright sync API)."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk): browser tests skipped"
+        if STRICT:
+            pytest.fail(message + " [STRICT=1]")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A page in a fresh browser context (own cookies), zh-CN, 1280x800, 10 s default timeout.
+    ``page.js_errors`` collects uncaught page errors (assert it is empty where it matters)."""
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def browser_login(page, server, username, password=DEMO_PASSWORD, captcha=None):
+    """Log in through the real login page; the captcha is read from the test hook with the page's own cookies
+    unless ``captcha`` is given. Returns after the response page has loaded (check the outcome yourself)."""
+    page.goto(server("/auth/login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    # The answer is put into the session by the captcha image request, so wait for the image to load.
+    page.wait_for_function("() => { const i = document.getElementById('captcha-img');"
+                           " return i && i.complete && i.naturalWidth > 0; }")
+    if captcha is None:
+        response = page.request.get(server("/auth/captcha/test-answer"))
+        assert response.ok, f"captcha test hook answered {response.status}"
+        captcha = response.json()["answer"]
+    page.fill("input[name=captcha]", captcha)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")

@@ -27,12 +27,19 @@ class User(UserMixin, db.Model):
     activated: Mapped[bool] = mapped_column(default=False)
     auth_code_hash: Mapped[str | None] = mapped_column(sa.String(256))
     auth_code_expires: Mapped[datetime | None]
+    # Wrong authorisation codes (or names) entered at activation; at the limit the code is voided.
+    auth_code_failures: Mapped[int] = mapped_column(default=0)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organisation] = relationship(lazy="joined")
+
+    @classmethod
+    def __scope_join__(cls, prefix: str) -> sa.ColumnElement[bool]:
+        # Accounts carry no path of their own; scope goes through their organisation's path.
+        return cls.org_id.in_(sa.select(Organisation.id).where(Organisation.path.startswith(prefix)))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot hold a session

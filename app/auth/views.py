@@ -1,4 +1,5 @@
-"""Login, logout and the captcha image."""
+"""Login, logout, the captcha image, account activation, password reset and the 安全员's account management."""
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
@@ -6,16 +7,23 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services
 from app.auth.captcha import check_captcha, new_captcha, test_answer
-from app.auth.forms import LoginForm
+from app.auth.forms import AccountForm, ActivationForm, ForgotPasswordForm, LoginForm
+from app.auth.models import User
+from app.auth.roles import ROLE_LEVEL, ROLES
 from app.extensions import db, login_manager
+from app.menu import may_use
+from app.scope import get_in_scope
+from app.sms.services import CODE_MINUTES, SmsCodeError, resend_wait
+from app.timeutil import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from app.auth.models import User
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # Checked on every request, so disabling an account also ends the sessions it already holds.
+    return user if user is not None and user.is_active else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,11 +68,174 @@ def captcha_test_answer():
     return {"answer": answer}
 
 
+# --- activation and password reset -------------------------------------------------------------
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    form = ActivationForm()
+    if form.validate_code_request():
+        _request_code(form, lambda: services.request_activation_code(form.phone.data),
+                      "如该手机号码有待激活的账号，短信验证码已发送")
+    elif form.validate_submit():
+        try:
+            services.activate_account(phone=form.phone.data, sms_code=form.sms_code.data,
+                                      auth_code=form.auth_code.data, password=form.password.data,
+                                      name=form.name.data, id_number=form.id_number.data)
+        except services.AccountError as exc:
+            db.session.commit()  # failure counts must survive the refusal
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash("账号激活成功，请使用身份证号和新设置的密码登录")
+            return redirect(url_for("auth.login"))
+    return _code_page("auth/activate.html", form, "activate")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    form = ForgotPasswordForm()
+    if form.validate_code_request():
+        _request_code(form, lambda: services.request_reset_code(form.username.data, form.phone.data),
+                      "如用户名与手机号码相符，短信验证码已发送至该手机")
+    elif form.validate_submit():
+        try:
+            services.reset_password(username=form.username.data, phone=form.phone.data,
+                                    sms_code=form.sms_code.data, password=form.password.data)
+        except services.AccountError as exc:
+            db.session.commit()  # wrong-code counts must survive the refusal
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash("密码已重置，请使用新密码登录")
+            return redirect(url_for("auth.login"))
+    return _code_page("auth/forgot.html", form, "reset")
+
+
+def _request_code(form, request_code, sent_message: str) -> None:
+    # The same words whether or not a message went out, so the page cannot be used to probe phones.
+    try:
+        request_code()
+    except SmsCodeError as exc:
+        _add_error(form.sms_code, str(exc))
+    else:
+        db.session.commit()
+        flash(f"{sent_message}，{CODE_MINUTES}分钟内有效")
+
+
+def _code_page(template: str, form, purpose: str):
+    form.captcha.data = ""
+    wait = resend_wait(form.phone.data, purpose) if form.phone.data and not form.phone.errors else 0
+    status = 422 if request.method == "POST" and form.errors else 200
+    return render_template(template, form=form, resend_wait=wait), status
+
+
+# --- account management (安全员) ------------------------------------------------------------------
+
+def security_officer_required(view):
+    """Only roles whose menu holds 账号管理 may use the view (others get 403)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not may_use(current_user, "accounts"):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 @bp.get("/accounts")
-@login_required
+@security_officer_required
 def accounts():
-    return render_template("pending.html", item=type("I", (), {"key": "accounts", "label": "账号管理"}),
-                           planned="账号管理")
+    query = request.args.get("q", "")
+    page = services.accounts_page(current_user, request.args.get("page", 1, type=int), query)
+    return render_template("auth/accounts.html", page=page, q=query, now=utcnow(), active_menu="accounts")
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@security_officer_required
+def account_new():
+    orgs = {org.id: org for org in services.account_orgs(current_user)}
+    form = AccountForm()
+    _fill_account_choices(form, orgs.values())
+    if form.validate_on_submit():
+        try:
+            user = services.create_account(current_user, name=form.name.data, id_number=form.id_number.data,
+                                           phone=form.phone.data, org=orgs[form.org_id.data],
+                                           role=form.role.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"已开通账号：{user.name}（{user.role_label}），授权码已通过短信发送至 {user.phone}")
+            return redirect(url_for("auth.accounts"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/account_new.html", form=form, active_menu="accounts"), status
+
+
+@bp.post("/accounts/<int:user_id>/code")
+@security_officer_required
+def account_code(user_id: int):
+    user = get_in_scope(User, user_id, current_user)
+    try:
+        services.issue_auth_code(user, current_user)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"已向 {user.name} 的手机 {user.phone} 重新发送授权码，原授权码作废")
+    return redirect(url_for("auth.accounts", **_list_args()))
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+@security_officer_required
+def account_disable(user_id: int):
+    return _set_disabled(user_id, True, "已停用账号")
+
+
+@bp.post("/accounts/<int:user_id>/enable")
+@security_officer_required
+def account_enable(user_id: int):
+    return _set_disabled(user_id, False, "已启用账号")
+
+
+def _set_disabled(user_id: int, disabled: bool, done: str):
+    user = get_in_scope(User, user_id, current_user)
+    try:
+        services.set_disabled(user, disabled, current_user)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{done}：{user.name}")
+    return redirect(url_for("auth.accounts", **_list_args()))
+
+
+def _list_args() -> dict:
+    # Back to the same page and search of the list the button was pressed on.
+    return {key: request.args[key] for key in ("page", "q") if request.args.get(key)}
+
+
+def _fill_account_choices(form: AccountForm, orgs) -> None:
+    orgs = list(orgs)
+    top = min((org.depth for org in orgs), default=0)
+    form.org_id.choices = [(0, "请选择所属组织")] + [
+        (org.id, "\u3000" * (org.depth - top) + org.name, {"data-level": org.level}) for org in orgs]
+    # data-level lets the page offer only the roles that fit the chosen organisation; the service decides.
+    form.role.choices = [("", "请选择角色")] + [
+        (role, label, {"data-level": ROLE_LEVEL.get(role, "")}) for role, label in ROLES.items()]
+
+
+def _add_error(field, message: str) -> None:
+    # A field that was not validated holds its errors in a tuple.
+    field.errors = list(field.errors) + [message]
+
+
+def _show_error(form, exc: services.AccountError) -> None:
+    field = getattr(exc, "field", None)
+    if field and field in form._fields:
+        _add_error(form[field], str(exc))
+    else:
+        flash(str(exc), "error")
 
 
 def _safe_next(target: str | None) -> str:

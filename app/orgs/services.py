@@ -92,11 +92,19 @@ def rename_org(org: Organisation, name: str, actor=None) -> None:
 
 
 # Tables that copy their organisation's path for scoped queries; a move rewrites their prefix too.
+# A new table with ``__scope_path__`` belongs here or in FROZEN_PATH_TABLES (tests check this).
 def _path_tables():
     from app.attachments.models import Attachment
     from app.inbox.models import HumanTask
     from app.people.models import Person
-    return [(Person, Person.org_path), (HumanTask, HumanTask.org_path), (Attachment, Attachment.org_path)]
+    from app.sms.models import SmsMessage
+    return [(Person, Person.org_path), (HumanTask, HumanTask.org_path), (Attachment, Attachment.org_path),
+            (SmsMessage, SmsMessage.org_path)]
+
+
+# Tables whose path records where the actor stood at the time and must not be rewritten: the
+# operations log is hash-chained over its path, so a rewrite would read as tampering.
+FROZEN_PATH_TABLES = {"operation_log"}
 
 
 def move_org(org: Organisation, new_parent: Organisation, actor=None) -> None:

@@ -68,8 +68,10 @@ def readonly_sections(form_key: str, data: dict, actor, person=None) -> list[tup
 
 def blank_entry(field_list):
     """A detached empty row of a repeating group, indexed ``__INDEX__`` for the page's 添加 button."""
+    # Mirrors FieldList._add_entry without touching the list's entries or last_index.
     field = field_list.unbound_field.bind(
-        form=None, name=f"{field_list.short_name}-__INDEX__", prefix=field_list._prefix,
-        id=f"{field_list.id}-__INDEX__", _meta=field_list.meta, translations=field_list._translations)
+        form=None, name=f"{field_list.name}{field_list._separator}__INDEX__",
+        id=f"{field_list.id}{field_list._separator}__INDEX__", _meta=field_list.meta,
+        translations=field_list._translations)
     field.process(None)
     return field

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
@@ -35,9 +36,60 @@ class _RestrictedEnvironment(TaskDataEnvironment):
 
 
 SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
-_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
 _SPEC_CACHE: dict[str, tuple] = {}
 _SPEC_LOCK = threading.Lock()
+# Called with a spec reference missing from the cache; returns (xml, process_id). Set by the app.
+_spec_loader = None
+
+
+def set_spec_loader(loader) -> None:
+    """Register how to fetch a diagram by spec reference (``checksum:process_id``) on a cache miss."""
+    global _spec_loader
+    _spec_loader = loader
+
+
+def _resolve(ref: str):
+    with _SPEC_LOCK:
+        if ref in _SPEC_CACHE:
+            return _SPEC_CACHE[ref]
+    if _spec_loader is None:
+        raise EngineError(f"流程定义 {ref} 未加载")
+    xml, process_id = _spec_loader(ref)
+    return parse(xml, process_id)
+
+
+class _SpecByReference(BpmnWorkflowConverter):
+    """Saves a reference to the diagram instead of the diagram itself.
+
+    SpiffWorkflow embeds the whole spec (about 50 KiB for this diagram) in every instance and rebuilds
+    it on every load: two thirds of a load-complete-save cycle. A deployed version is immutable, so
+    the instance stores ``checksum:process_id`` and loads reuse one parsed spec per version.
+    """
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["spec"] = {"spec_ref": workflow.spec_ref}
+        dct["subprocess_specs"] = {}
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        ref = dct.pop("spec")["spec_ref"]
+        dct.pop("subprocess_specs", None)
+        spec, subs = _resolve(ref)
+        workflow = self.target_class(spec, subs, deserializing=True)
+        workflow.spec_ref = ref
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid.UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(uuid.UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG,
+                                                                        BpmnWorkflow: _SpecByReference}))
 
 # States in which a task has been reached (as opposed to predicted).
 _REACHED = TaskState.READY | TaskState.COMPLETED | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -69,9 +121,14 @@ def checksum(xml: bytes) -> str:
     return hashlib.sha256(xml).hexdigest()
 
 
+def spec_ref(xml: bytes, process_id: str) -> str:
+    """How an instance names its diagram: ``checksum:process_id``."""
+    return checksum(xml) + ":" + process_id
+
+
 def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
     """Parse and validate a diagram; returns (spec, subprocess_specs) or raises EngineError."""
-    key = checksum(xml) + ":" + process_id
+    key = spec_ref(xml, process_id)
     with _SPEC_LOCK:
         if key in _SPEC_CACHE:
             return _SPEC_CACHE[key]
@@ -103,6 +160,7 @@ def start(xml: bytes, process_id: str):
     """A new workflow from a diagram, run up to its first user task."""
     spec, subs = parse(xml, process_id)
     wf = BpmnWorkflow(spec, subs, script_engine=SCRIPT_ENGINE)
+    wf.spec_ref = spec_ref(xml, process_id)
     _run_engine(wf)
     return wf
 
@@ -123,33 +181,42 @@ def _properties(task_spec) -> dict:
     return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}))
 
 
-def _pass_no(wf, task) -> int:
-    name = task.task_spec.name
-    return sum(1 for t in wf.get_tasks(state=_REACHED, spec_name=name)
-               if t.state != TaskState.READY or t.id == task.id)
+def _passes(wf) -> dict:
+    """task id → which pass through its BPMN element it is (1 = first time reached), in one sweep."""
+    reached = [t for t in wf.get_tasks(state=_REACHED) if t.task_spec.manual]
+    # Ready tasks come after every completed pass through the same element.
+    reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
+    counts: dict[str, int] = {}
+    result = {}
+    for t in reached:
+        counts[t.task_spec.name] = counts.get(t.task_spec.name, 0) + 1
+        result[t.id] = counts[t.task_spec.name]
+    return result
 
 
-def _info(wf, task, with_data: bool = False) -> TaskInfo:
+def _info(wf, task, passes: dict, with_data: bool = False) -> TaskInfo:
     props = _properties(task.task_spec)
     return TaskInfo(
         id=str(task.id), name=task.task_spec.name, title=task.task_spec.bpmn_name or task.task_spec.name,
         lane=task.task_spec.lane or "", form_key=props.get("formKey", ""),
         step=int(props.get("step") or 0), stage=int(props.get("stage") or 0),
         category=props.get("category", ""), review_of=props.get("reviewOf", ""),
-        pass_no=_pass_no(wf, task), changed_at=task.last_state_change,
+        pass_no=passes.get(task.id, 1), changed_at=task.last_state_change,
         data=dict(task.data) if with_data else {})
 
 
 def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:
     """The user tasks waiting for a person."""
-    return [_info(wf, t, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+    passes = _passes(wf)
+    return [_info(wf, t, passes, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
 
 
 def completed_tasks(wf) -> list[TaskInfo]:
     """Completed user tasks in the order they were completed, each with its data."""
     done = [t for t in wf.get_tasks(state=TaskState.COMPLETED, manual=True)]
     done.sort(key=lambda t: t.last_state_change)
-    return [_info(wf, t, with_data=True) for t in done]
+    passes = _passes(wf)
+    return [_info(wf, t, passes, with_data=True) for t in done]
 
 
 def is_completed(wf) -> bool:

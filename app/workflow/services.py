@@ -66,10 +66,18 @@ class Context:
     person: Person
     instance: ProcessInstance
     wf: object
+    _ready: list | None = None
 
     @property
     def ready(self) -> list[engine.TaskInfo]:
-        return engine.ready_tasks(self.wf)
+        """Ready user tasks, computed once per engine change (walking the task tree is not free)."""
+        if self._ready is None:
+            self._ready = engine.ready_tasks(self.wf)
+        return self._ready
+
+    def changed(self) -> None:
+        """Forget derived values after the workflow moved."""
+        self._ready = None
 
 
 def data_key(task: engine.TaskInfo) -> str:
@@ -198,6 +206,7 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
     hashes = _attachment_hashes(data)
     if task.is_review:
         engine.complete(ctx.wf, task.id, data)
+        ctx.changed()
         event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
     else:
         key = data_key(task)
@@ -206,6 +215,7 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
             engine.update_data(ctx.wf, task.id, {key: data})
         else:
             engine.complete(ctx.wf, task.id, {key: data, "rule_errors": {}})
+            ctx.changed()
             _raise_rule_errors(ctx, task)
         apply_step_data(ctx.person, key, data)
         event_data = {key: data}
@@ -278,6 +288,7 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
         raise WorkflowError("没有可退回的步骤")
     target_task = candidates[-1]
     reopened = engine.reset_to(ctx.wf, target_task.name)
+    ctx.changed()
     _save(ctx, refresh_inbox=True)
     append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
                  task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})

@@ -44,3 +44,16 @@ def load_bundled_diagrams(actor=None) -> list[ProcessVersion]:
         created.append(version)
     db.session.flush()
     return created
+
+
+def _diagram_by_ref(ref: str) -> tuple[bytes, str]:
+    # The engine asks for a diagram it has not parsed yet in this process (first load after start-up).
+    digest, process_id = ref.split(":", 1)
+    xml = db.session.scalar(sa.select(ProcessVersion.bpmn_xml).where(
+        ProcessVersion.checksum == digest, ProcessVersion.process_id == process_id).limit(1))
+    if xml is None:
+        raise LookupError(f"流程定义 {ref} 不存在")
+    return xml, process_id
+
+
+engine.set_spec_loader(_diagram_by_ref)
