@@ -46,7 +46,7 @@ class _SmsCodeForm(FlaskForm):
     # Fields the 获取验证码 button needs, besides the phone and the captcha.
     code_request_fields: tuple[str, ...] = ()
 
-    def validate_code_request(self) -> bool:
+    def check_code_request(self) -> bool:
         """Validate the CSRF token, the phone (and any ``code_request_fields``) and the captcha only."""
         if not (self.is_submitted() and self.send_code.data):
             return False
@@ -60,7 +60,8 @@ class _SmsCodeForm(FlaskForm):
             return False
         return ok
 
-    def validate_submit(self) -> bool:
+    # Not named validate_*: WTForms would take validate_submit for the inline validator of field "submit".
+    def check_final_submit(self) -> bool:
         """Validate everything for the final submit button (the captcha is not needed then)."""
         return self.is_submitted() and not self.send_code.data and self.validate()
 

@@ -73,10 +73,10 @@ def captcha_test_answer():
 @bp.route("/activate", methods=["GET", "POST"])
 def activate():
     form = ActivationForm()
-    if form.validate_code_request():
+    if form.check_code_request():
         _request_code(form, lambda: services.request_activation_code(form.phone.data),
                       "如该手机号码有待激活的账号，短信验证码已发送")
-    elif form.validate_submit():
+    elif form.check_final_submit():
         try:
             services.activate_account(phone=form.phone.data, sms_code=form.sms_code.data,
                                       auth_code=form.auth_code.data, password=form.password.data,
@@ -94,10 +94,10 @@ def activate():
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot():
     form = ForgotPasswordForm()
-    if form.validate_code_request():
+    if form.check_code_request():
         _request_code(form, lambda: services.request_reset_code(form.username.data, form.phone.data),
                       "如用户名与手机号码相符，短信验证码已发送至该手机")
-    elif form.validate_submit():
+    elif form.check_final_submit():
         try:
             services.reset_password(username=form.username.data, phone=form.phone.data,
                                     sms_code=form.sms_code.data, password=form.password.data)

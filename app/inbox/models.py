@@ -16,7 +16,7 @@ class HumanTask(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
-    task_id: Mapped[str] = mapped_column(sa.String(36))
+    task_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     task_name: Mapped[str] = mapped_column(sa.String(80))
     title: Mapped[str] = mapped_column(sa.String(120))
     step: Mapped[int] = mapped_column(default=0)

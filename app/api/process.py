@@ -1,0 +1,221 @@
+"""The development procedure over the API: add an applicant, list and read tasks with their form
+schema, act on a task, read a person's steps, upload an attachment.
+
+The same services and forms as the pages do the work, so every rule and message is the same.
+"""
+from flask import jsonify, request
+
+from forms import get_form_class
+from forms.codec import flat_errors, schema, to_data
+
+from app.api import bp
+from app.api.auth import api_user
+from app.api.errors import api_error, json_body
+from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
+from app.attachments import services as attachments
+from app.extensions import db
+from app.inbox import services as inbox
+from app.inbox.models import HumanTask
+from app.people.models import Person
+from app.scope import get_in_scope, select_in_scope
+from app.workflow import binding, services
+
+
+def _task_json(task, person_id: int) -> dict:
+    return {"id": task.id, "name": task.name, "title": task.title, "step": task.step, "stage": task.stage,
+            "kind": "review" if task.is_review else "edit", "role": services.task_role(task),
+            "pass": task.pass_no, "person_id": person_id}
+
+
+def _person_json(person: Person) -> dict:
+    return {
+        "id": person.id, "name": person.name, "id_number": person.id_number, "sex": person.sex,
+        "category": person.category, "stage": person.stage, "stage_label": person.stage_label,
+        "current_step": person.current_step, "current_task": person.current_task,
+        "review_status": person.review_status, "status": person.status,
+        "organisation": {"id": person.org_id, "name": person.org.name if person.org else ""},
+        "dates": {k: (getattr(person, k).isoformat() if getattr(person, k) else None) for k in
+                  ("apply_date", "activist_date", "candidate_date", "probationary_date", "full_member_date")},
+    }
+
+
+def _refuse(exc: services.WorkflowError):
+    api_error(exc.status, exc.message, exc.fields or None)
+
+
+@bp.post("/applicants")
+def create_applicant():
+    """添加: step 1 data; ``action`` 'submit' (default) or 'save'."""
+    user = api_user()
+    if not services.can_add_applicant(user):
+        api_error(403)
+    body = json_body()
+    action = body.get("action", "submit")
+    if action not in ("submit", "save"):
+        api_error(422, fields={"action": "action 须为 submit 或 save"})
+    form = binding.form_for("step01_application", user, payload=body.get("data") or {})
+    if not form.validate():
+        api_error(422, fields=flat_errors(form))
+    try:
+        person = services.start_application(user, to_data(form), action)
+        db.session.commit()
+    except services.WorkflowError as exc:
+        db.session.rollback()
+        _refuse(exc)
+    ctx = services.load(person)
+    return jsonify(person=_person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
+
+
+@bp.get("/tasks")
+def list_tasks():
+    """The caller's inbox: ``view`` mine (default) or below, paginated."""
+    user = api_user()
+    view = request.args.get("view", "mine")
+    if view not in inbox.VIEWS:
+        api_error(422, fields={"view": "view 须为 mine 或 below"})
+    page = inbox.inbox_page(user, view, page=request.args.get("page", 1, type=int),
+                            per_page=min(request.args.get("per_page", 20, type=int), 100))
+    items = [{"id": t.task_id, "name": t.task_name, "title": t.title, "step": t.step, "stage": t.stage,
+              "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
+              "organisation": t.org_name, "arrived_at": t.arrived_at.isoformat(timespec="seconds") + "Z"}
+             for t in page.items]
+    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total)
+
+
+def _task_in_scope(task_id: str):
+    user = api_user()
+    row = db.session.scalar(select_in_scope(HumanTask, user).where(HumanTask.task_id == task_id).limit(1))
+    if row is None:
+        api_error(404)
+    person = get_in_scope(Person, row.person_id, user)
+    ctx = services.load(person)
+    task = next((t for t in ctx.ready if t.id == task_id), None)
+    if task is None:
+        api_error(409, services.Conflict().message)
+    return user, ctx, task
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str):
+    """A ready task with its form schema, current data, allowed actions and the instance version."""
+    user, ctx, task = _task_in_scope(task_id)
+    form_key = "review" if task.is_review else task.form_key
+    view = services.step_view(user, ctx, task.step)
+    return jsonify(task=_task_json(task, ctx.person.id), form=form_key,
+                   schema=schema(get_form_class(form_key)), data=view.data if view else {},
+                   actions=services.allowed_actions(user, ctx, task), version=ctx.instance.version)
+
+
+@bp.post("/tasks/<task_id>")
+def act_on_task(task_id: str):
+    """save / submit / report / approve / reject; 422 with per-field messages, 409 on a conflict."""
+    user, ctx, task = _task_in_scope(task_id)
+    body = json_body()
+    action = body.get("action", "")
+    version = body.get("version")
+    if version is not None and not isinstance(version, int):
+        api_error(422, fields={"version": "version 须为整数"})
+    data = None
+    if not task.is_review:
+        form = binding.form_for(task.form_key, user, ctx.person, payload=body.get("data") or {})
+        if action in ("save", "submit", "report") and not form.validate():
+            api_error(422, fields=flat_errors(form))
+        data = to_data(form)
+    try:
+        ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),
+                             expected_version=version)
+        db.session.commit()
+    except services.WorkflowError as exc:
+        db.session.rollback()
+        _refuse(exc)
+    return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
+                   version=ctx.instance.version)
+
+
+@bp.get("/people/<int:person_id>")
+def get_person(person_id: int):
+    """A person with the state of each of the 25 steps."""
+    user = api_user()
+    person = get_in_scope(Person, person_id, user)
+    ctx = services.load(person)
+    steps = [{"step": row["step"].step, "name": row["step"].name, "title": row["step"].title,
+              "status": row["status"], "review": row["review"],
+              "last_action_at": row["when"].isoformat(timespec="seconds") + "Z" if row["when"] else None}
+             for row in services.step_rows(ctx)]
+    return jsonify(person=_person_json(person), steps=steps,
+                   ready=[_task_json(t, person.id) for t in ctx.ready])
+
+
+@bp.post("/attachments")
+def upload_attachment():
+    """Upload one file (multipart field ``file``): JPEG, PNG or PDF, at most 5 MB; returns its hash."""
+    user = api_user()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        api_error(422, fields={"file": "请上传文件"})
+    try:
+        row = attachments.store(user, upload.filename, upload.read(attachments.MAX_BYTES + 1))
+        db.session.commit()
+    except attachments.UploadError as exc:
+        db.session.rollback()
+        api_error(422, fields={"file": str(exc)})
+    return jsonify(sha256=row.sha256, filename=row.filename, size=row.size, mime=row.mime), 201
+
+
+# ---- OpenAPI ------------------------------------------------------------------------------------
+register_schema("ProcessTask", {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
+    "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
+    "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"}}})
+register_schema("ProcessPerson", {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
+    "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},
+    "review_status": {"type": "string"}, "status": {"type": "string"},
+    "organisation": {"type": "object"}, "dates": {"type": "object"}}})
+register_schema("ActionResult", {"type": "object", "properties": {
+    "person": ref("ProcessPerson"), "ready": {"type": "array", "items": ref("ProcessTask")},
+    "version": {"type": "integer"}}})
+_TAGS = ["发展流程"]
+register_path("/applicants", "post", {
+    "summary": "添加入党申请人（第1步）", "tags": _TAGS,
+    "requestBody": json_request({"type": "object", "properties": {
+        "action": {"type": "string", "enum": ["submit", "save"]},
+        "data": {"type": "object", "description": "第1步表单数据，字段见 GET /tasks/{task_id} 的 schema"}}}),
+    "responses": responses(201, ref("ActionResult"), errors=(400, 403, 422))})
+register_path("/tasks", "get", {
+    "summary": "我的待办事项", "tags": _TAGS,
+    "parameters": [{"name": "view", "in": "query", "schema": {"type": "string", "enum": ["mine", "below"]}},
+                   {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                   {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 100}}],
+    "responses": responses(200, {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
+        "pages": {"type": "integer"}, "total": {"type": "integer"}}}, errors=(422,))})
+register_path("/tasks/{task_id}", "get", {
+    "summary": "查看任务：表单结构、当前数据、可执行操作", "tags": _TAGS,
+    "parameters": [path_param("task_id", "任务ID", {"type": "string"})],
+    "responses": responses(200, {"type": "object", "properties": {
+        "task": ref("ProcessTask"), "form": {"type": "string"},
+        "schema": {"type": "array", "items": {"type": "object"}}, "data": {"type": "object"},
+        "actions": {"type": "array", "items": {"type": "string"}}, "version": {"type": "integer"}}},
+        errors=(404, 409))})
+register_path("/tasks/{task_id}", "post", {
+    "summary": "办理任务：保存、提交、上报、审核通过、审核不通过", "tags": _TAGS,
+    "parameters": [path_param("task_id", "任务ID", {"type": "string"})],
+    "requestBody": json_request({"type": "object", "required": ["action"], "properties": {
+        "action": {"type": "string", "enum": ["save", "submit", "report", "approve", "reject"]},
+        "data": {"type": "object"}, "opinion": {"type": "string"},
+        "version": {"type": "integer", "description": "读取任务时的 version；不一致则 409"}}}),
+    "responses": responses(200, ref("ActionResult"), errors=(400, 403, 404, 409, 422))})
+register_path("/people/{person_id}", "get", {
+    "summary": "查看人员及其25个发展步骤的状态", "tags": _TAGS,
+    "parameters": [path_param("person_id", "人员ID")],
+    "responses": responses(200, {"type": "object", "properties": {
+        "person": ref("ProcessPerson"), "steps": {"type": "array", "items": {"type": "object"}},
+        "ready": {"type": "array", "items": ref("ProcessTask")}}}, errors=(404,))})
+register_path("/attachments", "post", {
+    "summary": "上传附件（JPG、PNG、PDF，≤5MB）", "tags": _TAGS,
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+    "responses": responses(201, {"type": "object", "properties": {
+        "sha256": {"type": "string"}, "filename": {"type": "string"}, "size": {"type": "integer"},
+        "mime": {"type": "string"}}}, errors=(413, 422))})
