@@ -44,10 +44,33 @@ def build_tree() -> dict[str, Organisation]:
     return orgs
 
 
+# Demo applicants: (name, branch key, the step whose edit task is left open for the user).
+DEMO_PEOPLE = [
+    ("潘永平", "branch1", 2), ("高广芝", "branch1", 4), ("李宁", "branch1", 7), ("焦中旺", "branch1", 12),
+    ("何强", "branch2", 3), ("王刚", "branch2", 19), ("刘敏", "branch3", 6), ("赵国雄", "branch4", 25),
+]
+
+
 def seed_demo() -> list[User]:
-    """Create the demo tree and accounts unless they exist; returns the accounts created."""
+    """Create the demo tree, accounts and a few applicants at various steps unless they exist;
+    returns the accounts created."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)):
         return []
     orgs = build_tree()
-    return [create_user(username=u, name=n, role=r, org=orgs[k], password=DEMO_PASSWORD,
-                        phone=f"1380000{i:04d}") for i, (u, n, r, k) in enumerate(DEMO_ACCOUNTS)]
+    accounts = [create_user(username=u, name=n, role=r, org=orgs[k], password=DEMO_PASSWORD,
+                            phone=f"1380000{i:04d}") for i, (u, n, r, k) in enumerate(DEMO_ACCOUNTS)]
+    db.session.flush()
+    _seed_people(orgs, accounts)
+    return accounts
+
+
+def _seed_people(orgs, accounts) -> None:
+    # Through the real services, so the demo shows genuine instances, inbox rows and events.
+    from app.workflow import simulate
+    by_org_role = {(u.org_id, u.role): u for u in accounts}
+    for seq, (name, key, step) in enumerate(DEMO_PEOPLE, start=1):
+        branch = orgs[key]
+        actors = {"branch_admin": by_org_role[(branch.id, "branch_admin")],
+                  "committee_admin": by_org_role[(branch.parent_id, "committee_admin")]}
+        person = simulate.add_applicant(actors["branch_admin"], branch, seq, name=name)
+        simulate.advance(person, actors, until_step=step)

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from app.auth import services
 from app.auth.captcha import check_captcha, new_captcha, test_answer
@@ -218,11 +219,11 @@ def _list_args() -> dict:
 def _fill_account_choices(form: AccountForm, orgs) -> None:
     orgs = list(orgs)
     top = min((org.depth for org in orgs), default=0)
-    form.org_id.choices = [(0, "请选择所属组织")] + [
-        (org.id, "\u3000" * (org.depth - top) + org.name, {"data-level": org.level}) for org in orgs]
+    form.org_id.choices = [SelectChoice(0, "请选择所属组织")] + [
+        SelectChoice(org.id, "\u3000" * (org.depth - top) + org.name, {"data-level": org.level}) for org in orgs]
     # data-level lets the page offer only the roles that fit the chosen organisation; the service decides.
-    form.role.choices = [("", "请选择角色")] + [
-        (role, label, {"data-level": ROLE_LEVEL.get(role, "")}) for role, label in ROLES.items()]
+    form.role.choices = [SelectChoice("", "请选择角色")] + [
+        SelectChoice(role, label, {"data-level": ROLE_LEVEL.get(role, "")}) for role, label in ROLES.items()]
 
 
 def _add_error(field, message: str) -> None:
