@@ -53,9 +53,11 @@ def ask_code(client, auth, url: str, captcha: str | None = None, **fields):
 
 
 def activation(p, **overrides) -> dict:
-    data = {"phone": p.phone, "sms_code": sms_code(p.phone, "activate"), "auth_code": p.auth_code,
-            "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "name": p.name, "id_number": p.id_number,
-            "submit": "激活"}
+    """The 激活 form filled in rightly for pending account ``p`` (SMS code from the outbox), with ``overrides``."""
+    data = {"phone": p.phone, "auth_code": p.auth_code, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+            "name": p.name, "id_number": p.id_number, "submit": "激活"}
+    if "sms_code" not in overrides:
+        data["sms_code"] = sms_code(p.phone, "activate")
     return {**data, **overrides}
 
 
@@ -169,13 +171,8 @@ def test_expired_sms_code(client, auth, asked):
 
 
 def test_sms_code_without_asking(client, auth, pending):
-    html = auth.post("/auth/activate", {**activation_without_code(pending), "sms_code": "123456"}).get_data(as_text=True)
+    html = auth.post("/auth/activate", activation(pending, sms_code="123456")).get_data(as_text=True)
     assert "请先获取短信验证码" in error_beside(html, "sms_code")
-
-
-def activation_without_code(p) -> dict:
-    return {"phone": p.phone, "auth_code": p.auth_code, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-            "name": p.name, "id_number": p.id_number, "submit": "激活"}
 
 
 def test_expired_authorisation_code(client, auth, asked):

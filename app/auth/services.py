@@ -102,6 +102,7 @@ def set_password(user: User, password: str, actor=None, action: str = "account.p
     user.locked_until = None
     user.activated = True
     log_operation(actor, action, target=user.username)
+    _revoke_api_tokens(user, actor)
 
 
 # --- account management by the 安全员 ---------------------------------------------------------
@@ -166,6 +167,8 @@ def set_disabled(user: User, disabled: bool, actor) -> None:
         return
     user.disabled = disabled
     log_operation(actor, "account.disable" if disabled else "account.enable", target=user.username)
+    if disabled:
+        _revoke_api_tokens(user, actor)
 
 
 # --- activation and password reset (not logged in) ----------------------------------------------
@@ -257,3 +260,9 @@ def reset_password(*, username: str, phone: str, sms_code: str, password: str) -
     use_code(code_row)
     set_password(user, password, actor=user)
     return user
+
+
+def _revoke_api_tokens(user: User, actor) -> None:
+    # A new password or a disabled account ends every API token issued before it.
+    from app.api.services import revoke_user_tokens
+    revoke_user_tokens(user, actor)

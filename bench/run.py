@@ -1,0 +1,730 @@
+#!/usr/bin/env python
+"""Benchmark: inbox and stage-list pages, and task completion against the bare SpiffWorkflow cycle.
+
+    .venv/bin/python bench/run.py [--persons 10000] [--repeat 50] [--json out.json] [--profile]
+
+1. A fresh SQLite database in a temp dir (WAL, as the app sets it): tables, the bundled diagram, the
+   demo tree plus 20 基层党委 x 10 党支部 under the county, the demo accounts.
+2. One template person is driven through the real services (``simulate``) to every task position
+   (edit steps 1-25 and the 7 review tasks, 32 positions); at each position the rows it owns are
+   captured exactly as stored (process_instance, person, human_task, event) and copied for N persons
+   with executemany, one transaction per chunk. Copies get their own id, name, ID number (GB 11643,
+   varying birth date and region), branch, instance id and arrival time; names, ID numbers, birth
+   dates, org and person ids are rewritten inside the engine state and the event data too, and each
+   copy's event hash chain is recomputed. The engine's task UUIDs inside the state are the same in
+   every copy: harmless, since each instance is loaded on its own and task ids are only looked up
+   within one instance (human_task.task_id repeats across instances for the same reason).
+3. Measures, through the Flask test client logged in with the real login form (captcha test hook):
+   the county admin's inbox (view=below), the stage-3 list, a committee admin approving a review and
+   a branch admin submitting an edit step (POST only, each on a fresh person at that position), and
+   in the same process the bare SpiffWorkflow cycle for the same task (standard serializer with the
+   spec embedded, standard PythonScriptEngine) and our engine module's cycle (spec by reference).
+
+Medians and p90 in milliseconds; exit status 0 unless a step fails (targets are reported, not enforced).
+"""
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import pstats
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import namedtuple
+from datetime import date, datetime, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+# Targets of the brief: pages below 50 ms, completion within 4x the bare engine cycle.
+PAGE_TARGET_MS = 50.0
+COMPLETION_FACTOR = 4.0
+
+EXTRA_COMMITTEES = 20
+BRANCHES_PER_COMMITTEE = 10
+CHUNK = 2000
+TEMPLATE_NAME = "模板甲"
+TEMPLATE_REGION = "110101"   # copies use other regions, so no copy can take the template's ID number
+REGIONS = ("370921", "370902", "370911", "370982")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌辉鹏宇浩凯健俊帆琳晨欣悦雪梅婷倩佳颖琪瑶睿哲"
+DT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"   # how SQLAlchemy stores DateTime on SQLite
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def percentile(values, q):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def person_name(i: int) -> str:
+    n_s, n_g = len(SURNAMES), len(GIVEN)
+    name = SURNAMES[i % n_s] + GIVEN[(i // n_s) % n_g] + GIVEN[(i // (n_s * n_g)) % n_g]
+    block = i // (n_s * n_g * n_g)
+    return name + (str(block) if block else "")
+
+
+def identity(i: int):
+    """(ID number, birth date ISO) of copy ``i``: unique for every i (500 per birth date and region)."""
+    from app.workflow.simulate import make_id_number
+    region = REGIONS[(i // 500) % len(REGIONS)]
+    # Never later than the template's birth date (1991-01-01), so age rules hold as they did for it.
+    birth = date(1991, 1, 1) - timedelta(days=i // (500 * len(REGIONS)))
+    return make_id_number(i, birth.strftime("%Y%m%d"), region), birth.isoformat()
+
+
+# Values of the template person inside JSON texts are swapped for sentinels, then filled per copy.
+S_NAME, S_IDNO, S_BIRTH, S_ORG, S_PERSON, S_INSTANCE = (
+    "@@NAME@@", "@@IDNO@@", "@@BIRTH@@", "@@ORG@@", "@@PERSON@@", "@@INSTANCE@@")
+
+
+def _sentinelise(value, tpl):
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "org_id" and v == tpl["org_id"]:
+                out[k] = S_ORG
+            elif k == "person_id" and v == tpl["person_id"]:
+                out[k] = S_PERSON
+            elif k == "birth_date" and v == tpl["birth_date"]:
+                out[k] = S_BIRTH
+            else:
+                out[k] = _sentinelise(v, tpl)
+        return out
+    if isinstance(value, list):
+        return [_sentinelise(v, tpl) for v in value]
+    if value == tpl["name"]:
+        return S_NAME
+    if value == tpl["id_number"]:
+        return S_IDNO
+    return value
+
+
+_SENTINEL = re.compile('"(@@[A-Z]+@@)"')
+
+
+def copy_values(name, id_number, birth_date, org_id, person_id, instance_id, ensure_ascii=True) -> dict:
+    """JSON text of each sentinel's value for one copy."""
+    return {S_NAME: json.dumps(name, ensure_ascii=ensure_ascii), S_IDNO: json.dumps(id_number),
+            S_BIRTH: json.dumps(birth_date), S_ORG: str(org_id), S_PERSON: str(person_id),
+            S_INSTANCE: str(instance_id)}
+
+
+class JsonTemplate:
+    """A JSON text with the template person's values replaced by sentinels; ``fill`` makes a copy's text.
+
+    The text is split once at the sentinels, so a copy is one join (most event texts have none)."""
+
+    def __init__(self, obj, tpl, ensure_ascii=True, **dump_kwargs):
+        self.ensure_ascii = ensure_ascii
+        self.text = json.dumps(_sentinelise(obj, tpl), ensure_ascii=ensure_ascii, **dump_kwargs)
+        self.pieces = _SENTINEL.split(self.text)
+
+    def fill(self, values: dict) -> str:
+        """``values`` from copy_values() with the same ensure_ascii."""
+        pieces = self.pieces
+        if len(pieces) == 1:
+            return self.text
+        out = list(pieces)
+        for k in range(1, len(out), 2):
+            out[k] = values[out[k]]
+        return "".join(out)
+
+
+def stored_json_template(text, tpl) -> JsonTemplate:
+    """A template of a JSON column as stored (json.dumps defaults); checks that the layout round-trips."""
+    obj = json.loads(text)
+    if json.dumps(obj) != text:
+        raise SystemExit("stored JSON does not round-trip with json.dumps defaults; the bench must be adapted")
+    return JsonTemplate(obj, tpl)
+
+
+# ---- the app and the database -------------------------------------------------------------------
+
+def make_app(tmp: str):
+    os.environ["INSTANCE_PATH"] = os.path.join(tmp, "instance")   # keep the secret key file out of the tree
+    from app import create_app
+    return create_app({
+        "SECRET_KEY": "bench-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}",
+        "UPLOAD_FOLDER": os.path.join(tmp, "uploads"),
+        "CAPTCHA_TEST_HOOK": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+
+
+Branch = namedtuple("Branch", "id path name")
+
+
+def build_world():
+    """Tables, diagram, demo tree plus 200 more branches, demo accounts. Returns (orgs, users, branches)."""
+    import sqlalchemy as sa
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.orgs.models import Organisation
+    from app.orgs.services import create_org
+    from app.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, build_tree
+    from app.workflow.versions import load_bundled_diagrams
+
+    db.create_all()
+    load_bundled_diagrams()
+    db.session.commit()
+    orgs = build_tree()
+    for c in range(1, EXTRA_COMMITTEES + 1):
+        committee = create_org(f"中共宁阳县第{c}基层委员会", "committee", orgs["county"])
+        for b in range(1, BRANCHES_PER_COMMITTEE + 1):
+            branch = create_org(f"中共宁阳县第{c}基层委员会第{b}支部委员会", "branch", committee)
+            create_org("第一党小组", "group", branch)
+    users = {}
+    for i, (username, name, role, key) in enumerate(DEMO_ACCOUNTS):
+        users[f"{key}:{role}"] = create_user(username=username, name=name, role=role, org=orgs[key],
+                                             password=DEMO_PASSWORD, phone=f"1380000{i:04d}")
+    db.session.commit()
+    # Plain values, usable after the session is gone.
+    branches = [Branch(o.id, o.path, o.name) for o in db.session.scalars(
+        sa.select(Organisation).where(Organisation.level == "branch").order_by(Organisation.id))]
+    return orgs, users, branches
+
+
+def positions(version_id: int) -> list[str]:
+    """Task positions in procedure order: each edit task, followed by its review if it has one."""
+    from app.workflow.services import step_catalogue
+    out = []
+    for s in step_catalogue(version_id):
+        out.append(s.name)
+        if s.review_name:
+            out.append(s.review_name)
+    return out
+
+
+def _raw(conn, sql, *args):
+    return [dict(r) for r in conn.exec_driver_sql(sql, args).mappings().all()]
+
+
+def walk_template(users, branch):
+    """Drive one person through the real services, capturing its stored rows at every task position."""
+    from app.extensions import db
+    from app.people.models import Person
+    from app.workflow import services, simulate
+    from app.workflow.versions import DEVELOPMENT, active_version
+
+    branch_admin, committee_admin = users["branch1:branch_admin"], users["committee1:committee_admin"]
+    actors = {"branch_admin": branch_admin, "committee_admin": committee_admin,
+              "county_admin": users["county:county_admin"]}
+    sha = simulate.stored_sample_file(branch_admin)
+    data = simulate.sample("step01_application", sha, org_id=branch.id, name=TEMPLATE_NAME,
+                           id_number=simulate.make_id_number(1, region=TEMPLATE_REGION))
+    # 保存 keeps step 1 open as a draft: the step-1 position. Then step 1 is submitted and the
+    # person is advanced one position at a time.
+    person = services.start_application(branch_admin, data, "save")
+    db.session.commit()
+    person_id = person.id
+    order = positions(active_version(DEVELOPMENT).id)
+    snaps = {}
+    for k, name in enumerate(order):
+        person = db.session.get(Person, person_id)
+        if k == 1:
+            ctx = services.load(person)
+            services.act(branch_admin, ctx, ctx.ready[0].id, "submit", data)
+            db.session.commit()
+        if k >= 1:
+            simulate.advance(person, actors, until_task=name)
+        db.session.expire_all()
+        person = db.session.get(Person, person_id)
+        ready = sorted(services.load(person).ready, key=lambda t: (t.step, t.is_review))
+        if not ready or ready[0].name != name:
+            raise SystemExit(f"template walk: expected {name}, ready is {[t.name for t in ready]}")
+        snaps[name] = capture(person, ready[0])
+    return order, snaps, sha
+
+
+def capture(person, task):
+    from app.extensions import db
+    conn = db.session.connection()
+    return {
+        "task": task,
+        "instance": _raw(conn, "SELECT * FROM process_instance WHERE id = ?", person.instance_id)[0],
+        "person": _raw(conn, "SELECT * FROM person WHERE id = ?", person.id)[0],
+        "human_tasks": _raw(conn, "SELECT * FROM human_task WHERE instance_id = ? ORDER BY id", person.instance_id),
+        "events": _raw(conn, "SELECT * FROM event WHERE instance_id = ? ORDER BY seq", person.instance_id),
+    }
+
+
+class PositionTemplate:
+    """Everything needed to write one more person at one task position."""
+
+    def __init__(self, snap, tpl):
+        from app.events.services import canonical, compute_hash
+        self.task = snap["task"]
+        self.instance = snap["instance"]
+        self.person = snap["person"]
+        self.human_tasks = snap["human_tasks"]
+        self.state = stored_json_template(self.instance["state"], tpl)
+        self.events = []
+        prev = ""
+        for ev in snap["events"]:
+            payload = {
+                "instance_id": ev["instance_id"], "seq": ev["seq"], "actor_id": ev["actor_id"],
+                "actor_name": ev["actor_name"], "role": ev["role"], "org_id": ev["org_id"],
+                "action": ev["action"], "task_name": ev["task_name"], "task_pass": ev["task_pass"],
+                "data": json.loads(ev["data"]), "attachments": json.loads(ev["attachments"]),
+                "created_at": datetime.strptime(ev["created_at"], DT_FORMAT).isoformat(timespec="microseconds"),
+            }
+            # The hash must be reproducible from the stored row before it can be recomputed for copies.
+            if compute_hash(payload, prev) != ev["hash"]:
+                raise SystemExit("event hash of the template does not reproduce; the bench must be adapted")
+            prev = ev["hash"]
+            canon_obj = dict(payload, data=_sentinelise(payload["data"], tpl), instance_id=S_INSTANCE)
+            nothing = {k: object() for k in ("name", "id_number", "org_id", "person_id", "birth_date")}
+            canon = JsonTemplate(canon_obj, nothing, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+            assert canonical(canon_obj) == canon.text
+            # ``canon`` only has the instance id as a sentinel at top level; the data part was made
+            # with the person's sentinels already, so fill() handles both.
+            self.events.append((ev, stored_json_template(ev["data"], tpl), canon))
+
+
+def seed_persons(templates, order, branches, start: int, count: int, first_id: int, now: datetime,
+                 branch_override=None, only_position=None) -> list[int]:
+    """Insert ``count`` persons spread over positions and branches; returns their person ids."""
+    from app.extensions import db
+    engine_conn = db.session.connection()
+    cols = {}
+
+    def sql(table, row):
+        if table not in cols:
+            cols[table] = list(row)
+        names = cols[table]
+        return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", names
+
+    ids = []
+    phase = {"build": 0.0, "insert": 0.0, "commit": 0.0}
+    for chunk_start in range(0, count, CHUNK):
+        t_build = time.perf_counter()
+        rows = {"process_instance": [], "person": [], "human_task": [], "event": []}
+        for j in range(chunk_start, min(count, chunk_start + CHUNK)):
+            i = start + j
+            pos = only_position or order[i % len(order)]
+            t = templates[pos]
+            branch = branch_override or branches[(i // len(order)) % len(branches)]
+            pid = iid = first_id + j
+            id_number, birth = identity(i)
+            name = person_name(i)
+            v = copy_values(name, id_number, birth, branch.id, pid, iid)
+            v_utf8 = copy_values(name, id_number, birth, branch.id, pid, iid, ensure_ascii=False)
+            # Arrival spread over the last year (deterministic), so the inbox order is realistic.
+            arrived = (now - timedelta(seconds=(i * 7919) % (365 * 86400))).strftime(DT_FORMAT)
+            created = (now - timedelta(days=400 + (i % 300))).strftime(DT_FORMAT)
+            inst = dict(t.instance, id=iid, state=t.state.fill(v), created_at=created, updated_at=arrived)
+            rows["process_instance"].append(inst)
+            rows["person"].append(dict(t.person, id=pid, name=name, id_number=id_number, birth_date=birth,
+                                       org_id=branch.id, org_path=branch.path, instance_id=iid,
+                                       created_at=created, updated_at=arrived))
+            for ht in t.human_tasks:
+                row = dict(ht, instance_id=iid, person_id=pid, org_path=branch.path, person_name=name,
+                           org_name=branch.name, arrived_at=arrived)
+                row.pop("id")
+                rows["human_task"].append(row)
+            prev = ""
+            for ev, data_tpl, canon in t.events:
+                h = hashlib.sha256((prev + "\n" + canon.fill(v_utf8)).encode()).hexdigest()
+                row = dict(ev, instance_id=iid, data=data_tpl.fill(v), prev_hash=prev, hash=h)
+                row.pop("id")
+                rows["event"].append(row)
+                prev = h
+            ids.append(pid)
+        t_insert = time.perf_counter()
+        for table in ("process_instance", "person", "human_task", "event"):
+            if rows[table]:
+                statement, names = sql(table, rows[table][0])
+                engine_conn.exec_driver_sql(statement, [tuple(r[c] for c in names) for r in rows[table]])
+        t_commit = time.perf_counter()
+        db.session.commit()
+        engine_conn = db.session.connection()
+        t_end = time.perf_counter()
+        phase["build"] += t_insert - t_build
+        phase["insert"] += t_commit - t_insert
+        phase["commit"] += t_end - t_commit
+    SEED_PHASES.update({k: SEED_PHASES.get(k, 0.0) + v for k, v in phase.items()})
+    return ids
+
+
+SEED_PHASES: dict[str, float] = {}
+
+
+def grant_sample_file(sha, branches):
+    """The sample scan is visible to every branch, as if each had cited it (grant_to_org)."""
+    import sqlalchemy as sa
+    from app.attachments.models import Attachment
+    from app.extensions import db
+    source = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha).limit(1))
+    have = set(db.session.scalars(sa.select(Attachment.org_path).where(Attachment.sha256 == sha)))
+    for b in branches:
+        if b.path not in have:
+            db.session.add(Attachment(sha256=sha, filename=source.filename, mime=source.mime, size=source.size,
+                                      org_path=b.path, uploaded_by=source.uploaded_by))
+    db.session.commit()
+
+
+# ---- HTTP -----------------------------------------------------------------------------------------
+
+_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _META.search(html) or _INPUT.search(html)
+    if not match:
+        raise SystemExit("no CSRF token on the page")
+    return match.group(1)
+
+
+def login(client, username, password):
+    """The real login form, the captcha answered through the test hook (as tests/conftest.py does)."""
+    token = csrf_from(client.get("/auth/login").get_data(as_text=True))
+    client.get("/auth/captcha.png")
+    answer = client.get("/auth/captcha/test-answer").get_json()["answer"]
+    r = client.post("/auth/login", data={"csrf_token": token, "username": username, "password": password,
+                                         "captcha": answer})
+    if r.status_code != 302:
+        raise SystemExit(f"login of {username} failed: {r.status_code}")
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - t0) * 1000.0, result
+
+
+def measure_get(client, url, repeat, warmup=3, check=None):
+    for _ in range(warmup):
+        client.get(url)
+    times = []
+    for _ in range(repeat):
+        ms, r = timed(lambda: client.get(url))
+        if r.status_code != 200:
+            raise SystemExit(f"GET {url}: {r.status_code}")
+        times.append(ms)
+    if check:
+        check(r.get_data(as_text=True))
+    return times
+
+
+def prepare_post(client, person_id, step):
+    url = f"/process/{person_id}/steps/{step}"
+    ms, r = timed(lambda: client.get(url))
+    html = r.get_data(as_text=True)
+    if r.status_code != 200:
+        raise SystemExit(f"GET {url}: {r.status_code}")
+    return url, ms, csrf_from(html), dict(_HIDDEN.findall(html))
+
+
+def post_completion(client, person_id, step, form, expect_person_page=True):
+    url, get_ms, token, hidden = prepare_post(client, person_id, step)
+    if "version" not in hidden:
+        raise SystemExit(f"{url}: no task form for this user")
+    data = form.copy() if hasattr(form, "copy") else dict(form)
+    data.update({"csrf_token": token, **hidden})
+    ms, r = timed(lambda: client.post(url, data=data))
+    location = r.headers.get("Location", "")
+    if r.status_code != 303 or not location.rstrip("/").endswith(f"/process/{person_id}"):
+        body = r.get_data(as_text=True)
+        errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)', body)[:5]
+        raise SystemExit(f"POST {url}: {r.status_code} {location} {errors}")
+    return ms, get_ms
+
+
+# ---- engine cycles ----------------------------------------------------------------------------------
+
+def engine_cycles(state_text: str, task_id: str, payload: dict, repeat: int, warmup: int = 3):
+    """Bare SpiffWorkflow (embedded spec, standard serializer and script engine) and our engine module,
+    each: load -> complete the task -> save. Returns dict of timing lists and sizes."""
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+    from SpiffWorkflow.util.task import TaskState
+
+    from app.workflow import engine
+    from app.workflow.expressions import HELPERS
+
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+    # The diagram calls span_days/add_years: the standard environment is given them as globals.
+    script_engine = PythonScriptEngine(environment=TaskDataEnvironment(dict(HELPERS)))
+    embedded = serializer.serialize_json(engine.loads(state_text))
+    tid = uuid.UUID(task_id)
+
+    def bare():
+        t0 = time.perf_counter()
+        wf = serializer.deserialize_json(embedded)
+        wf.script_engine = script_engine
+        t1 = time.perf_counter()
+        task = wf.get_task_from_id(tid)
+        assert task.state == TaskState.READY and task.task_spec.manual
+        task.data.update(json.loads(json.dumps(payload)))
+        task.run()
+        wf.do_engine_steps()
+        t2 = time.perf_counter()
+        out = serializer.serialize_json(wf)
+        t3 = time.perf_counter()
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+
+    def ours():
+        t0 = time.perf_counter()
+        wf = engine.loads(state_text)
+        t1 = time.perf_counter()
+        engine.complete(wf, task_id, json.loads(json.dumps(payload)))
+        t2 = time.perf_counter()
+        out = engine.dumps(wf)
+        t3 = time.perf_counter()
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+
+    result = {}
+    for label, fn in (("bare", bare), ("ours", ours)):
+        for _ in range(warmup):
+            fn()
+        runs = [fn() for _ in range(repeat)]
+        result[label] = {"load": [r[0] for r in runs], "complete": [r[1] for r in runs],
+                         "save": [r[2] for r in runs], "cycle": [r[3] for r in runs],
+                         "size_after": runs[-1][4]}
+    result["bare"]["size_before"] = len(embedded)
+    result["ours"]["size_before"] = len(state_text)
+    return result
+
+
+# ---- profiling ----------------------------------------------------------------------------------------
+
+def profile_call(label, fn, runs=20, top=30):
+    prof = cProfile.Profile()
+    for _ in range(runs):
+        prof.enable()
+        fn()
+        prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(top)
+    stats.sort_stats("tottime").print_stats(top // 2)
+    print(f"\n===== profile: {label} ({runs} runs; by cumulative, then by own time) =====")
+    print(out.getvalue())
+
+
+# ---- main ------------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--persons", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--review-task", default="step11_review", help="review task approved in (c)")
+    parser.add_argument("--edit-task", default="step15_admission_meeting", help="edit task submitted in (c)")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--profile", action="store_true", help="print cProfile of the measured requests")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database) and print its path")
+    args = parser.parse_args(argv)
+
+    tmp = tempfile.mkdtemp(prefix="dangyuan-bench-")
+    try:
+        return run(args, tmp)
+    finally:
+        if args.keep:
+            print(f"database kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp) -> int:
+    import sqlalchemy as sa
+
+    from app.events.models import Event
+    from app.extensions import db
+    from app.inbox.models import HumanTask
+    from app.people.models import Person
+    from app.seed import DEMO_PASSWORD
+    from app.timeutil import utcnow
+    from app.workflow import simulate
+    from app.workflow.models import ProcessInstance
+    from forms import get_form_class
+    from forms.codec import to_formdata
+
+    app = make_app(tmp)
+    t_setup = time.perf_counter()
+    with app.app_context():
+        orgs, users, branches = build_world()
+        branch1 = next(b for b in branches if b.id == orgs["branch1"].id)
+        usernames = {k: u.username for k, u in users.items()}
+        t0 = time.perf_counter()
+        order, snaps, sha = walk_template(users, orgs["branch1"])
+        t_walk = time.perf_counter() - t0
+        tpl_person = snaps[order[0]]["person"]
+        tpl = {"name": TEMPLATE_NAME, "id_number": tpl_person["id_number"], "birth_date": tpl_person["birth_date"],
+               "org_id": tpl_person["org_id"], "person_id": tpl_person["id"]}
+        templates = {name: PositionTemplate(snaps[name], tpl) for name in order}
+        for name in (args.review_task, args.edit_task):
+            if name not in templates:
+                raise SystemExit(f"unknown task {name}; positions are {order}")
+        grant_sample_file(sha, branches)
+        now = utcnow()
+        first = (db.session.scalar(sa.select(sa.func.max(Person.id))) or 0) + 1
+        first = max(first, (db.session.scalar(sa.select(sa.func.max(ProcessInstance.id))) or 0) + 1)
+        t0 = time.perf_counter()
+        seed_persons(templates, order, branches, 0, args.persons, first, now)
+        t_seed = time.perf_counter() - t0
+        # Fresh persons for (c), in branch1 (committee1's scope), arriving most recently.
+        spare = args.repeat + 3
+        base = args.persons
+        review_ids = seed_persons(templates, order, branches, base, spare, first + base, now,
+                                  branch_override=branch1, only_position=args.review_task)
+        edit_ids = seed_persons(templates, order, branches, base + spare, spare, first + base + spare, now,
+                                branch_override=branch1, only_position=args.edit_task)
+        sizes = {
+            "persons": db.session.scalar(sa.select(sa.func.count()).select_from(Person)),
+            "human_task": db.session.scalar(sa.select(sa.func.count()).select_from(HumanTask)),
+            "events": db.session.scalar(sa.select(sa.func.count()).select_from(Event)),
+            "branches": len(branches),
+            "positions": len(order),
+        }
+        county_tasks = db.session.scalar(sa.select(sa.func.count()).select_from(HumanTask).where(
+            HumanTask.role.in_(["branch_admin", "committee_admin"])))
+        stage3 = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
+            Person.stage == 3, Person.status == "active"))
+        review_t, edit_t = templates[args.review_task], templates[args.edit_task]
+        edit_form = to_formdata(get_form_class(edit_t.task.form_key), simulate.sample(edit_t.task.form_key, sha))
+        edit_payload = {f"step{edit_t.task.step:02d}": simulate.sample(edit_t.task.form_key, sha), "rule_errors": {}}
+        review_payload = {"decision": "approve", "review_opinion": "同意"}
+        from app.workflow.services import step_catalogue
+        reviewed = {s.name for s in step_catalogue(review_t.instance["process_version_id"]) if s.review_name}
+        db.session.remove()
+    db_bytes = os.path.getsize(os.path.join(tmp, "bench.sqlite3"))
+    t_setup = time.perf_counter() - t_setup
+    print(f"setup: template walk {t_walk:.1f}s, bulk insert of {args.persons} persons {t_seed:.1f}s, "
+          f"(python {SEED_PHASES['build']:.1f}s, executemany {SEED_PHASES['insert']:.1f}s, "
+          f"commit {SEED_PHASES['commit']:.1f}s), total {t_setup:.1f}s; database {db_bytes / 2**20:.0f} MiB", flush=True)
+
+    # No app context is kept open from here: every test-client request gets its own, as in production.
+    clients = {}
+    for key in ("county:county_admin", "committee1:committee_admin", "branch1:branch_admin"):
+        clients[key] = app.test_client()
+        login(clients[key], usernames[key], DEMO_PASSWORD)
+    county, committee, branch = (clients["county:county_admin"], clients["committee1:committee_admin"],
+                                 clients["branch1:branch_admin"])
+
+    results = {}
+    results["inbox_below"] = measure_get(county, "/inbox/?view=below", args.repeat)
+    results["inbox_mine_committee"] = measure_get(committee, "/inbox/?view=mine", args.repeat)
+    results["stage3_list"] = measure_get(county, "/people/?stage=3", args.repeat)
+    results["stage3_list_page50"] = measure_get(county, "/people/?stage=3&page=50", args.repeat)
+
+    def complete_many(client, ids, step, form):
+        posts, gets = [], []
+        for k, pid in enumerate(ids):
+            ms, get_ms = post_completion(client, pid, step, form)
+            if k >= 3:    # the first three are warm-up
+                posts.append(ms)
+                gets.append(get_ms)
+        return posts, gets
+
+    results["review_approve"], results["review_step_page"] = complete_many(
+        committee, review_ids, review_t.task.step, {"action": "approve", "opinion": "同意"})
+    edit_form_data = edit_form.copy()
+    edit_form_data["action"] = "report" if edit_t.task.name in reviewed else "submit"
+    results["edit_submit"], results["edit_step_page"] = complete_many(
+        branch, edit_ids, edit_t.task.step, edit_form_data)
+
+    cycles = {}
+    for label, t, payload in (("review", review_t, review_payload), ("edit", edit_t, edit_payload)):
+        cycles[label] = engine_cycles(t.instance["state"], t.task.id, payload, args.repeat)
+
+    with app.app_context():
+        moved = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
+            Person.id.in_(review_ids + edit_ids), Person.current_task.notin_([args.review_task, args.edit_task])))
+        if moved != len(review_ids) + len(edit_ids):
+            raise SystemExit(f"only {moved} of {len(review_ids) + len(edit_ids)} completions moved their person")
+        db.session.remove()
+
+    if args.profile:
+        # After the measurements, so the profiler cannot disturb them.
+        profile_call("GET /inbox/?view=below (county)", lambda: county.get("/inbox/?view=below"))
+        profile_call("GET /people/?stage=3 (county)", lambda: county.get("/people/?stage=3"))
+        n_prof = 20
+        base2 = args.persons + 2 * spare
+        for k, (client, t, form) in enumerate((
+                (committee, review_t, {"action": "approve", "opinion": "同意"}),
+                (branch, edit_t, edit_form_data))):
+            with app.app_context():
+                ids = seed_persons(templates, order, branches, base2 + k * n_prof, n_prof,
+                                   first + base2 + k * n_prof, utcnow(), branch_override=branch1,
+                                   only_position=t.task.name)
+                db.session.remove()
+            posts = []
+            for pid in ids:
+                url, _, token, hidden = prepare_post(client, pid, t.task.step)
+                data = form.copy()
+                data.update({"csrf_token": token, **hidden})
+                posts.append((url, data))
+            todo = iter(posts)
+
+            def one_post(client=client, todo=todo):
+                url, data = next(todo)
+                assert client.post(url, data=data).status_code == 303
+            profile_call(f"POST {t.task.name}", one_post, runs=n_prof, top=45)
+
+    report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"persons": args.persons, "repeat": args.repeat, "sizes": sizes, "county_tasks": county_tasks,
+                       "stage3": stage3, "results": results, "cycles": cycles, "setup_seconds": t_setup,
+                       "seed_seconds": t_seed, "db_bytes": db_bytes}, fh, ensure_ascii=False, indent=1)
+    return 0
+
+
+def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t):
+    med = statistics.median
+
+    def row(label, values, target=None):
+        m, p = med(values), percentile(values, 0.9)
+        verdict = "" if target is None else ("ok" if m < target else "MISSED")
+        print(f"| {label:<58} | {m:8.2f} | {p:8.2f} | {verdict:<6} |")
+        return m
+
+    print()
+    print(f"persons {sizes['persons']:,} (N={args.persons:,} spread over {sizes['positions']} task positions and "
+          f"{sizes['branches']} branches, plus 2x{args.repeat + 3} for the completions) | "
+          f"human_task rows {sizes['human_task']:,} | events {sizes['events']:,} | "
+          f"county inbox (below) {county_tasks:,} tasks | stage 3 {stage3:,} persons | repeat {args.repeat}")
+    print()
+    print(f"| {'what (ms)':<58} | {'median':>8} | {'p90':>8} | target |")
+    print(f"|{'-' * 60}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
+    row("a. GET /inbox/?view=below, county admin", results["inbox_below"], PAGE_TARGET_MS)
+    row("   GET /inbox/?view=mine, committee admin", results["inbox_mine_committee"], PAGE_TARGET_MS)
+    row("b. GET /people/?stage=3, county admin", results["stage3_list"], PAGE_TARGET_MS)
+    row("   GET /people/?stage=3&page=50, county admin", results["stage3_list_page50"], PAGE_TARGET_MS)
+    for label, t, key, cyc in (("review", review_t, "review_approve", cycles["review"]),
+                               ("edit", edit_t, "edit_submit", cycles["edit"])):
+        who = "committee admin approves" if label == "review" else "branch admin submits"
+        post = row(f"c. POST {who} {t.task.name}", results[key])
+        bare = row(f"d. bare Spiff load+complete+save ({cyc['bare']['size_before'] // 1024} KiB embedded)",
+                   cyc["bare"]["cycle"])
+        for part in ("load", "complete", "save"):
+            row(f"     bare {part}", cyc["bare"][part])
+        ours = row(f"   engine.py load+complete+save ({cyc['ours']['size_before'] // 1024} KiB by reference)",
+                   cyc["ours"]["cycle"])
+        for part in ("load", "complete", "save"):
+            row(f"     engine.py {part}", cyc["ours"][part])
+        row(f"   (GET step page before the POST, not in the ratio)", results[f"{label}_step_page"])
+        ratio = post / bare
+        print(f"| {'e. ratio completion / bare cycle':<58} | {ratio:8.2f} | {'':>8} | "
+              f"{'ok' if ratio <= COMPLETION_FACTOR else 'MISSED':<6} |")
+        print(f"| {'   ratio completion / engine.py cycle':<58} | {post / ours:8.2f} | {'':>8} | {'':<6} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
