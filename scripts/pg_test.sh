@@ -43,9 +43,15 @@ cleanup() {
     rm -rf "$tmp"
     exit "$rc"
 }
+child=
+# On INT/TERM: stop the command first (it runs in the background so that `wait` returns at once), then clean up.
+on_signal() {
+    [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child" 2>/dev/null
+    exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -73,10 +79,13 @@ fi
 
 pg createdb -h 127.0.0.1 -p "$port" -U postgres dangyuan_test
 export TEST_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$port/dangyuan_test"
-echo "pg_test.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $NF}') on 127.0.0.1:$port ($tmp)" >&2
+echo "pg_test.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($tmp)" >&2
 
 set +e
-"$@"
+"$@" &
+child=$!
+wait "$child"
 rc=$?
+child=
 set -e
 exit "$rc"

@@ -25,7 +25,7 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     level: Mapped[str] = mapped_column(sa.String(16))
-    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     # "/1/5/12/": ids from the root down, ending with this organisation's own id.
     path: Mapped[str] = mapped_column(sa.String(400), index=True, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

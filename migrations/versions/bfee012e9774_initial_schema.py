@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b87e268de5f0
+Revision ID: bfee012e9774
 Revises: 
-Create Date: 2026-11-28 04:31:11.664730
+Create Date: 2026-11-28 04:41:25.970437
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b87e268de5f0'
+revision = 'bfee012e9774'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_organisation_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_organisation_path'), ['path'], unique=False)
 
     op.create_table('sms_code',
@@ -320,6 +321,7 @@ def downgrade():
     op.drop_table('sms_code')
     with op.batch_alter_table('organisation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisation_path'))
+        batch_op.drop_index(batch_op.f('ix_organisation_parent_id'))
 
     op.drop_table('organisation')
     # ### end Alembic commands ###
