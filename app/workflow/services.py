@@ -156,6 +156,8 @@ def id_number_taken(id_number: str, exclude_person_id: int | None = None) -> boo
 
 def start_application(actor, data: dict, action: str = "submit") -> Person:
     """添加: a new applicant from step 1 data; ``action`` 'save' keeps step 1 open as a draft."""
+    from app.orgs.services import lock_tree
+    lock_tree(shared=True)  # the person copies the branch's path; a concurrent move must wait
     org = db.session.get(Organisation, int(data.get("org_id") or 0))
     if org is None or not org_in_scope(org, actor):
         raise RuleViolation({"org_id": "请选择管理范围内的党支部"})
