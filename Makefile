@@ -54,13 +54,17 @@ test: venv sysdeps assets
 	echo "make test: SQLite run $$((t1 - t0))s, PostgreSQL run $$((t2 - t1))s -> $$([ $$rc = 0 ] && echo PASSED || echo FAILED)"; \
 	exit $$rc
 
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+
 test-sqlite: venv
 	@echo "== test suite on SQLite =="
-	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS)
+	@test -x $(CHROMIUM_PATH) || echo "!!!!!!!! $(CHROMIUM_PATH) missing: browser tests will be SKIPPED (STRICT=1 fails) !!!!!!!!" >&2
+	$(PY) -m pytest -q -rs $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: venv
 	@echo "== test suite on PostgreSQL (no browser tests) =="
-	scripts/pg_test.sh $(PY) -m pytest -q $(XDIST) -m "not browser" $(PYTEST_ARGS)
+	scripts/pg_test.sh $(PY) -m pytest -q -rs $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 test-browser: venv sysdeps assets
 	$(PY) -m pytest -q $(XDIST) -m browser $(PYTEST_ARGS)

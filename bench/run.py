@@ -362,6 +362,40 @@ def seed_persons(templates, order, branches, start: int, count: int, first_id: i
 SEED_PHASES: dict[str, float] = {}
 
 
+def verify_copies(person_ids) -> int:
+    """Check copies as the app sees them: the state loads, its ready tasks are the person's inbox rows,
+    step 1 data names the copy, and the event hash chain verifies. Returns how many were checked."""
+    import sqlalchemy as sa
+    from app.events.models import Event
+    from app.events.services import compute_hash, event_payload
+    from app.extensions import db
+    from app.inbox.models import HumanTask
+    from app.people.models import Person
+    from app.workflow import services
+
+    for pid in person_ids:
+        person = db.session.get(Person, pid)
+        ctx = services.load(person)
+        rows = db.session.scalars(sa.select(HumanTask).where(HumanTask.person_id == pid)).all()
+        if sorted(t.id for t in ctx.ready) != sorted(r.task_id for r in rows) or \
+                person.current_task not in {t.name for t in ctx.ready}:
+            raise SystemExit(f"copy {pid}: ready tasks do not match its inbox rows")
+        step01 = next((t.data for t in services.engine.completed_tasks(ctx.wf) if "step01" in t.data),
+                      None) or services.engine.ready_tasks(ctx.wf, with_data=True)[0].data
+        s1 = step01["step01"]
+        if (s1["name"], s1["id_number"], s1["org_id"], s1["birth_date"]) != (
+                person.name, person.id_number, person.org_id, person.birth_date.isoformat()):
+            raise SystemExit(f"copy {pid}: step 1 data in the engine state does not name the copy")
+        prev = ""
+        for ev in db.session.scalars(sa.select(Event).where(Event.instance_id == person.instance_id)
+                                     .order_by(Event.seq)):
+            if ev.prev_hash != prev or compute_hash(event_payload(ev), prev) != ev.hash:
+                raise SystemExit(f"copy {pid}: event chain broken at seq {ev.seq}")
+            prev = ev.hash
+    db.session.rollback()
+    return len(person_ids)
+
+
 def grant_sample_file(sha, branches):
     """The sample scan is visible to every branch, as if each had cited it (grant_to_org)."""
     import sqlalchemy as sa
@@ -399,6 +433,17 @@ def login(client, username, password):
                                          "captcha": answer})
     if r.status_code != 302:
         raise SystemExit(f"login of {username} failed: {r.status_code}")
+
+
+_GRID = re.compile(r'<table class="grid".*?</table>', re.S)
+
+
+def grid(response) -> str:
+    """The list table of a page (what a list shows, without the pager)."""
+    match = _GRID.search(response.get_data(as_text=True))
+    if response.status_code != 200 or not match:
+        raise SystemExit(f"no list table: {response.status_code}")
+    return match.group(0)
 
 
 def timed(fn):
@@ -447,9 +492,10 @@ def post_completion(client, person_id, step, form, expect_person_page=True):
 
 # ---- engine cycles ----------------------------------------------------------------------------------
 
-def engine_cycles(state_text: str, task_id: str, payload: dict, repeat: int, warmup: int = 3):
+def engine_cycles(state_text: str, task_id: str, payload: dict):
     """Bare SpiffWorkflow (embedded spec, standard serializer and script engine) and our engine module,
-    each: load -> complete the task -> save. Returns dict of timing lists and sizes."""
+    each: load -> complete the task -> save. Returns the two cycle functions (each returns timings in
+    ms: load, complete, save, cycle, and the saved size) and the sizes of the loaded texts."""
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
     from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
     from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
@@ -489,17 +535,19 @@ def engine_cycles(state_text: str, task_id: str, payload: dict, repeat: int, war
         t3 = time.perf_counter()
         return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
 
-    result = {}
-    for label, fn in (("bare", bare), ("ours", ours)):
-        for _ in range(warmup):
-            fn()
-        runs = [fn() for _ in range(repeat)]
-        result[label] = {"load": [r[0] for r in runs], "complete": [r[1] for r in runs],
-                         "save": [r[2] for r in runs], "cycle": [r[3] for r in runs],
-                         "size_after": runs[-1][4]}
-    result["bare"]["size_before"] = len(embedded)
-    result["ours"]["size_before"] = len(state_text)
-    return result
+    return {"bare": bare, "ours": ours, "size_before": {"bare": len(embedded), "ours": len(state_text)}}
+
+
+class CycleTimes:
+    """Collects the (load, complete, save, cycle, size) tuples of one kind of engine cycle."""
+
+    def __init__(self, size_before):
+        self.runs, self.size_before = [], size_before
+
+    def summary(self):
+        return {"load": [r[0] for r in self.runs], "complete": [r[1] for r in self.runs],
+                "save": [r[2] for r in self.runs], "cycle": [r[3] for r in self.runs],
+                "size_before": self.size_before, "size_after": self.runs[-1][4]}
 
 
 # ---- profiling ----------------------------------------------------------------------------------------
@@ -528,6 +576,8 @@ def main(argv=None) -> int:
     parser.add_argument("--edit-task", default="step15_admission_meeting", help="edit task submitted in (c)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--profile", action="store_true", help="print cProfile of the measured requests")
+    parser.add_argument("--proposed", action="store_true",
+                        help="measure with the changes in bench/proposed.py (indexes + functions, monkeypatched)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database) and print its path")
     args = parser.parse_args(argv)
 
@@ -578,6 +628,7 @@ def run(args, tmp) -> int:
         t0 = time.perf_counter()
         seed_persons(templates, order, branches, 0, args.persons, first, now)
         t_seed = time.perf_counter() - t0
+        checked = verify_copies([first + k for k in range(min(args.persons, 3 * len(order)))])
         # Fresh persons for (c), in branch1 (committee1's scope), arriving most recently.
         spare = args.repeat + 3
         base = args.persons
@@ -607,7 +658,8 @@ def run(args, tmp) -> int:
     t_setup = time.perf_counter() - t_setup
     print(f"setup: template walk {t_walk:.1f}s, bulk insert of {args.persons} persons {t_seed:.1f}s, "
           f"(python {SEED_PHASES['build']:.1f}s, executemany {SEED_PHASES['insert']:.1f}s, "
-          f"commit {SEED_PHASES['commit']:.1f}s), total {t_setup:.1f}s; database {db_bytes / 2**20:.0f} MiB", flush=True)
+          f"commit {SEED_PHASES['commit']:.1f}s), total {t_setup:.1f}s; database {db_bytes / 2**20:.0f} MiB; "
+          f"{checked} copies verified (state loads, inbox rows, step-1 data, event chain)", flush=True)
 
     # No app context is kept open from here: every test-client request gets its own, as in production.
     clients = {}
@@ -617,31 +669,53 @@ def run(args, tmp) -> int:
     county, committee, branch = (clients["county:county_admin"], clients["committee1:committee_admin"],
                                  clients["branch1:branch_admin"])
 
+    if args.proposed:
+        import proposed
+        pages = [(c, url) for c in (county, committee, branch)
+                 for url in ("/inbox/?view=below", "/inbox/?view=mine", "/inbox/?view=below&page=7",
+                             "/people/?stage=3", "/people/?stage=3&page=50", "/people/?stage=5&name=王")]
+        before = [grid(c.get(url)) for c, url in pages]
+        proposed.apply(app)
+        after = [grid(c.get(url)) for c, url in pages]
+        differ = [url for (c, url), b, a in zip(pages, before, after) if a != b]
+        if differ:
+            raise SystemExit(f"proposed functions list other rows than the app's on {differ}")
+        print(f"variant: bench/proposed.py applied (2 indexes, inbox_page, stage_page, _post_review, _post_edit); "
+              f"same rows as the app's functions on {len(pages)} list pages")
+
     results = {}
     results["inbox_below"] = measure_get(county, "/inbox/?view=below", args.repeat)
     results["inbox_mine_committee"] = measure_get(committee, "/inbox/?view=mine", args.repeat)
     results["stage3_list"] = measure_get(county, "/people/?stage=3", args.repeat)
     results["stage3_list_page50"] = measure_get(county, "/people/?stage=3&page=50", args.repeat)
+    results["inbox_mine_branch"] = measure_get(branch, "/inbox/?view=mine", args.repeat)
+    results["stage3_list_branch"] = measure_get(branch, "/people/?stage=3", args.repeat)
 
-    def complete_many(client, ids, step, form):
+    cycles = {}
+
+    def complete_many(label, client, ids, t, form, payload):
+        """Each POST on a fresh person, interleaved with one bare and one engine.py cycle of the same
+        task, so that load from other processes hits all three alike."""
+        fns = engine_cycles(t.instance["state"], t.task.id, payload)
+        times = {"bare": CycleTimes(fns["size_before"]["bare"]), "ours": CycleTimes(fns["size_before"]["ours"])}
         posts, gets = [], []
         for k, pid in enumerate(ids):
-            ms, get_ms = post_completion(client, pid, step, form)
+            bare, ours = fns["bare"](), fns["ours"]()
+            ms, get_ms = post_completion(client, pid, t.task.step, form)
             if k >= 3:    # the first three are warm-up
+                times["bare"].runs.append(bare)
+                times["ours"].runs.append(ours)
                 posts.append(ms)
                 gets.append(get_ms)
+        cycles[label] = {key: value.summary() for key, value in times.items()}
         return posts, gets
 
     results["review_approve"], results["review_step_page"] = complete_many(
-        committee, review_ids, review_t.task.step, {"action": "approve", "opinion": "同意"})
+        "review", committee, review_ids, review_t, {"action": "approve", "opinion": "同意"}, review_payload)
     edit_form_data = edit_form.copy()
     edit_form_data["action"] = "report" if edit_t.task.name in reviewed else "submit"
     results["edit_submit"], results["edit_step_page"] = complete_many(
-        branch, edit_ids, edit_t.task.step, edit_form_data)
-
-    cycles = {}
-    for label, t, payload in (("review", review_t, review_payload), ("edit", edit_t, edit_payload)):
-        cycles[label] = engine_cycles(t.instance["state"], t.task.id, payload, args.repeat)
+        "edit", branch, edit_ids, edit_t, edit_form_data, edit_payload)
 
     with app.app_context():
         moved = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
@@ -707,6 +781,8 @@ def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t)
     row("   GET /inbox/?view=mine, committee admin", results["inbox_mine_committee"], PAGE_TARGET_MS)
     row("b. GET /people/?stage=3, county admin", results["stage3_list"], PAGE_TARGET_MS)
     row("   GET /people/?stage=3&page=50, county admin", results["stage3_list_page50"], PAGE_TARGET_MS)
+    row("   GET /inbox/?view=mine, branch admin (branch1)", results["inbox_mine_branch"], PAGE_TARGET_MS)
+    row("   GET /people/?stage=3, branch admin (branch1)", results["stage3_list_branch"], PAGE_TARGET_MS)
     for label, t, key, cyc in (("review", review_t, "review_approve", cycles["review"]),
                                ("edit", edit_t, "edit_submit", cycles["edit"])):
         who = "committee admin approves" if label == "review" else "branch admin submits"
