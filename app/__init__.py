@@ -46,22 +46,26 @@ def _import_models() -> None:
     from app.attachments import models as _attachments  # noqa: F401
     from app.sms import models as _sms  # noqa: F401
     from app.api import models as _api  # noqa: F401
+    from app.checks import models as _checks  # noqa: F401
+    from app.reports import models as _reports  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
     from app.attachments.views import bp as attachments_bp
     from app.auth.views import bp as auth_bp
+    from app.checks.views import bp as checks_bp
     from app.inbox.views import bp as inbox_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
     from app.pending.views import bp as pending_bp
     from app.people.views import bp as people_bp
+    from app.reports.views import bp as reports_bp
     from app.sms.views import bp as sms_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp):
+               pending_bp, api_bp, sms_bp, reports_bp, checks_bp):
         app.register_blueprint(bp)
 
 

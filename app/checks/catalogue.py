@@ -1,0 +1,133 @@
+"""The catalogue of logic checks (逻辑校验, manual §2.9) on stored records.
+
+Each check is data: an id, the domain rule it tests (domain-rules.md), a name as the page shows it, a
+severity (提醒 for a warning rule, 错误 for a hard one), the version of the rules it follows, and its
+query: a function of the reference date returning the SQL condition a *failing* person meets, over
+``Person`` and ``CheckFact`` (joined outer, so a missing fact is NULL and fails nothing). A new rule, or
+a new version of one, is one more entry.
+
+Checks that look at a deadline ("within a month") flag both a late date that was recorded and a date
+still missing once the deadline has passed for a person who is waiting at that point; ``today`` is
+passed in, so a run is reproducible.
+"""
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+from typing import Callable
+
+import sqlalchemy as sa
+
+from app.checks.models import CheckFact as F
+from app.checks.sqldates import add_months, add_years
+from app.people.models import Person as P
+
+WARNING, ERROR = "提醒", "错误"
+SEVERITIES = (ERROR, WARNING)
+RULES_2014 = "细则2014"          # 《中国共产党发展党员工作细则》 issued 2014-05-28
+NO_TALK_BEFORE = date(2014, 5, 28)   # R03: applications before this date skip the talk (step 2)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    rule: str
+    name: str
+    severity: str
+    rule_version: str
+    condition: Callable[[date], sa.ColumnElement[bool]]
+
+
+def _active():
+    return P.status == "active"
+
+
+def _late_or_overdue(done, start, months: int, waiting, today: date):
+    """``done`` later than ``start`` + months, or still missing after it while the person waits for it."""
+    deadline = add_months(start, months)
+    return sa.or_(done > deadline,
+                  sa.and_(done.is_(None), start.is_not(None), waiting, _active(), deadline < today))
+
+
+def _r01(today):
+    born = sa.func.coalesce(F.id_birth_date, P.birth_date)
+    return P.apply_date < add_years(born, 18)
+
+
+def _r02(today):
+    waiting = sa.and_(P.current_step == 2, P.apply_date >= NO_TALK_BEFORE)
+    return _late_or_overdue(F.talk_date, P.apply_date, 1, waiting, today)
+
+
+def _r08(today):
+    return P.candidate_date < add_years(P.activist_date, 1)
+
+
+def _r11(today):
+    return sa.and_(F.training_hours < 24, F.training_days < 3)
+
+
+def _r13(months):
+    def condition(today):
+        return _late_or_overdue(P.probationary_date, F.admission_meeting_date, months,
+                                P.current_step <= 17, today)
+    return condition
+
+
+def _probation_end():
+    extension = sa.case((F.conversion_conclusion == "延长预备期", sa.func.coalesce(F.extension_months, 0)),
+                        else_=0)
+    return add_months(F.admission_meeting_date, 12 + extension)
+
+
+def _r14(today):
+    decided = sa.and_(F.conversion_meeting_date.is_not(None), F.conversion_conclusion != "延长预备期")
+    return sa.and_(_active(), P.probationary_date.is_not(None), _probation_end() < today, sa.not_(decided))
+
+
+def _r14_extension(today):
+    return sa.and_(F.conversion_conclusion == "延长预备期",
+                   sa.or_(F.extension_months.is_(None), F.extension_months < 6, F.extension_months > 12))
+
+
+def _r15(today):
+    return F.conversion_meeting_date < add_years(F.admission_meeting_date, 1)
+
+
+def _r15_approval(today):
+    waiting = sa.and_(F.conversion_conclusion == "按期转正", P.current_step <= 24)
+    return _late_or_overdue(P.full_member_date, F.conversion_meeting_date, 3, waiting, today)
+
+
+# R16: 申请 ≤ 谈话 ≤ 积极分子 ≤ 发展对象 ≤ 预审 ≤ 支部大会 ≤ 审批 ≤ 宣誓 ≤ 转正, for the dates recorded.
+DATE_CHAIN = [
+    ("申请入党", P.apply_date), ("谈话", F.talk_date), ("确定入党积极分子", P.activist_date),
+    ("确定发展对象", P.candidate_date), ("基层党委预审", F.prereview_date),
+    ("支部大会", F.admission_meeting_date), ("党委审批", P.probationary_date), ("入党宣誓", F.oath_date),
+    ("转正", P.full_member_date),
+]
+
+
+def _r16(today):
+    return sa.or_(*(later < earlier for (_, earlier), (_, later) in combinations(DATE_CHAIN, 2)))
+
+
+def _r17(today):
+    return F.id_issue != ""
+
+
+CATALOGUE: list[Check] = [
+    Check("R01", "R01", "申请入党时未满18周岁", ERROR, RULES_2014, _r01),
+    Check("R02", "R02", "收到入党申请后超过一个月未派人谈话", WARNING, RULES_2014, _r02),
+    Check("R08", "R08", "确定为发展对象时距确定为入党积极分子不满一年", ERROR, RULES_2014, _r08),
+    Check("R11", "R11", "发展对象集中培训时间少于3天且小于24学时", WARNING, RULES_2014, _r11),
+    Check("R13", "R13", "支部大会通过后超过3个月未经党委审批", WARNING, RULES_2014, _r13(3)),
+    Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6)),
+    Check("R14", "R14", "预备期已满未讨论转正", WARNING, RULES_2014, _r14),
+    Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension),
+    Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15),
+    Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval),
+    Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16),
+    Check("R17", "R17", "公民身份证号码无效或与出生日期、性别不一致", ERROR, RULES_2014, _r17),
+]
+BY_ID = {check.id: check for check in CATALOGUE}
+assert len(BY_ID) == len(CATALOGUE), "check ids must be unique"

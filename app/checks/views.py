@@ -1,0 +1,44 @@
+"""逻辑校验 pages: counts per check for an organisation and its children, then the failing persons."""
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app.checks import services
+from app.checks.catalogue import BY_ID, CATALOGUE
+from app.menu import may_use
+from app.orgs.models import Organisation
+from app.scope import get_in_scope
+
+bp = Blueprint("checks", __name__, url_prefix="/checks", template_folder="templates")
+
+
+def _org() -> Organisation:
+    if not may_use(current_user, "checks"):
+        abort(403)
+    org_id = request.args.get("org", type=int)
+    return get_in_scope(Organisation, org_id, current_user) if org_id else current_user.org
+
+
+@bp.get("/")
+@login_required
+def index():
+    org = _org()
+    today = date.today()
+    return render_template("checks/index.html", org=org, catalogue=CATALOGUE,
+                           trail=services.org_trail(current_user, org),
+                           counts=services.count_failing(current_user, org, today),
+                           children=services.count_failing_by_child(current_user, org, today),
+                           active_menu="checks")
+
+
+@bp.get("/<check_id>")
+@login_required
+def persons(check_id: str):
+    org = _org()
+    check = BY_ID.get(check_id) or abort(404)
+    page = services.failing_persons(current_user, org, check, date.today(),
+                                    page=request.args.get("page", 1, type=int))
+    return render_template("checks/persons.html", org=org, check=check, page=page,
+                           trail=services.org_trail(current_user, org),
+                           upper=services.upper_orgs(page.items), active_menu="checks")

@@ -1,0 +1,32 @@
+// Draws each .chart element of the statistics page with ECharts from its data-rows ([label, count] pairs).
+(function () {
+  "use strict";
+  function option(kind, title, rows) {
+    var labels = rows.map(function (r) { return r[0]; });
+    var values = rows.map(function (r) { return r[1]; });
+    if (kind === "pie") {
+      return {
+        tooltip: { trigger: "item", formatter: "{b}: {c} 人 ({d}%)" },
+        legend: { bottom: 0, type: "scroll" },
+        series: [{ name: title, type: "pie", radius: ["30%", "65%"],
+                   data: rows.map(function (r) { return { name: r[0], value: r[1] }; }),
+                   label: { formatter: "{b}\n{c}" } }]
+      };
+    }
+    return {
+      tooltip: { trigger: "axis" },
+      grid: { left: 48, right: 16, top: 24, bottom: 90 },
+      xAxis: { type: "category", data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 35 : 0 } },
+      yAxis: { type: "value", minInterval: 1, name: "人数" },
+      series: [{ name: title, type: "bar", data: values, barMaxWidth: 36, label: { show: true, position: "top" } }]
+    };
+  }
+  var charts = [];
+  document.querySelectorAll(".chart").forEach(function (el) {
+    var rows = JSON.parse(el.getAttribute("data-rows") || "[]");
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option(el.getAttribute("data-kind"), el.getAttribute("data-title"), rows));
+    charts.push(chart);
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

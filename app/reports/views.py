@@ -1,0 +1,55 @@
+"""数据统计 pages: a view's six charts for an organisation in scope, and each chart's numbers as .xlsx."""
+from datetime import date
+from io import BytesIO
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from app.menu import may_use
+from app.orgs.models import Organisation
+from app.people.services import filter_orgs
+from app.reports import services
+from app.reports.catalogue import CHART_BY_KEY, VIEW_BY_KEY, VIEWS
+from app.reports.forms import StatsFilterForm
+from app.reports.workbook import chart_workbook
+from app.scope import get_in_scope
+
+bp = Blueprint("reports", __name__, url_prefix="/stats", template_folder="templates", static_folder="static")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _selection(form: StatsFilterForm) -> services.Selection:
+    """The selection the filter asks for; a bad view is the default one, an org outside scope is 404."""
+    if not may_use(current_user, "stats"):
+        abort(403)
+    view = VIEW_BY_KEY.get(form.view.data) or VIEW_BY_KEY["all"]
+    org = get_in_scope(Organisation, form.org.data, current_user) if form.org.data else current_user.org
+    today = date.today()
+    start, end = form.date_range(today) if not form.errors else (date(today.year, 1, 1), today)
+    return services.Selection(view=view, org=org, start=start, end=end, on=end if view.in_range else today)
+
+
+@bp.get("/")
+@login_required
+def index():
+    form = StatsFilterForm(request.args)
+    form.validate()
+    sel = _selection(form)
+    form.view.data = sel.view.key
+    return render_template("reports/index.html", form=form, sel=sel, views=VIEWS,
+                           orgs=filter_orgs(current_user), total=services.count_persons(current_user, sel),
+                           charts=services.all_charts(current_user, sel), active_menu="stats")
+
+
+@bp.get("/export/<chart>.xlsx")
+@login_required
+def export(chart: str):
+    form = StatsFilterForm(request.args)
+    if not form.validate():
+        abort(400)
+    sel = _selection(form)
+    chart = CHART_BY_KEY.get(chart) or abort(404)
+    data = services.chart_data(current_user, sel, chart)
+    name = f"数据统计-{sel.view.label}-{data.title}.xlsx"
+    return send_file(BytesIO(chart_workbook(data, sel)), mimetype=XLSX, as_attachment=True, download_name=name)
