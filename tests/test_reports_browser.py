@@ -1,0 +1,51 @@
+"""数据统计 in headless Chromium: the county admin opens the page and every chart is drawn by ECharts."""
+import re
+
+import pytest
+
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+# For one chart element: its ECharts series data and how many canvas pixels are painted.
+_DRAWN = """el => {
+  const chart = echarts.getInstanceByDom(el);
+  const series = chart ? chart.getOption().series : [];
+  const canvas = el.querySelector('canvas');
+  let painted = 0;
+  if (canvas) {
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }
+  }
+  const data = series.length ? series[0].data.map(d => typeof d === 'object' ? d.value : d) : [];
+  return {type: series.length ? series[0].type : null, data: data, painted: painted,
+          width: canvas ? canvas.width : 0};
+}"""
+
+
+def test_county_admin_sees_the_charts_drawn(live_server, browser_page):
+    page = browser_page
+    browser_login(page, live_server, live_server.accounts["county_admin"])
+    page.click("nav.sidebar a[data-menu=stats]")
+    page.wait_for_selector("#chart-category canvas")
+    total = int(re.search(r"共\s*(\d+)\s*人", page.locator("[data-testid=stats-total]").inner_text()).group(1))
+    assert total == 8                        # the demo's eight applicants
+
+    for key in ("category", "sex", "age", "job", "education", "entered"):
+        drawn = page.locator(f"#chart-{key}").evaluate(_DRAWN)
+        assert drawn["width"] > 0 and drawn["painted"] > 1000, (key, drawn)
+        assert drawn["data"] and sum(drawn["data"]) == total, (key, drawn)
+    assert page.locator("#chart-sex").evaluate(_DRAWN)["type"] == "pie"
+    assert page.locator("#chart-education").evaluate(_DRAWN)["type"] == "bar"
+
+    # Another view, through its tab: the 入党申请人 charts group by step.
+    page.click("nav.tabs a[data-view=applicant]")
+    page.wait_for_selector("#chart-category canvas")
+    steps = page.locator("[data-testid=chart-table-category] td").all_text_contents()  # inside a closed <details>
+    assert any(text.startswith("第") and "步" in text for text in steps), steps
+    assert sum(page.locator("#chart-category").evaluate(_DRAWN)["data"]) > 0
+
+    with page.expect_download() as download:
+        page.click("a[data-download=sex]")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert page.js_errors == []
