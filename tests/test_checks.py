@@ -83,6 +83,9 @@ CASES = [
     ("R16 activist before application", "R16",
      dict(activist_date=D("2020-01-01"), fact={}),
      dict(activist_date=D("2020-01-02"), fact={})),
+    ("R16 meeting before activist, the steps between missing", "R16",
+     dict(activist_date=D("2020-03-01"), fact={"admission_meeting_date": D("2020-02-01")}),
+     dict(activist_date=D("2020-03-01"), fact={"admission_meeting_date": D("2020-03-01")})),
     ("R16 oath before approval", "R16",
      dict(probationary_date=D("2021-06-10"), fact={"oath_date": D("2021-06-09")}, **DONE),
      dict(probationary_date=D("2021-06-10"), fact={"oath_date": D("2021-07-01")}, **DONE)),
@@ -107,7 +110,7 @@ def test_check_fails_one_person_and_passes_the_other(demo, case, check_id, faili
     db.session.commit()
     assert failed_by(user, branch, bad) == {check_id} | ALSO_FAILS.get(check_id, set())
     assert check_id not in failed_by(user, branch, good)
-    assert services.count_failing(user, branch, TODAY)[check_id] == 1
+    assert services.failing_counts(user, branch, TODAY).total[check_id] == 1
 
 
 def test_catalogue_is_data_covering_the_required_rules():
@@ -146,12 +149,13 @@ def test_counts_per_child_organisation_and_cancelled_not_checked(demo):
     add_person(o["branch3"], status="cancelled", **late_talk)
     add_person(o["branch4"], activist_date=D("2019-01-01"), fact={})      # R16
     db.session.commit()
-    assert services.count_failing(user, o["county"], TODAY)["R02"] == 3
-    by_child = {org.name: counts for org, counts in services.count_failing_by_child(user, o["county"], TODAY)}
+    counts = services.failing_counts(user, o["county"], TODAY)
+    assert counts.total["R02"] == 3
+    by_child = {org.name: child_counts for org, child_counts in counts.children}
     assert set(by_child) == {o["committee1"].name, o["committee2"].name}
     assert by_child[o["committee1"].name]["R02"] == 2 and by_child[o["committee2"].name]["R02"] == 1
     assert by_child[o["committee1"].name]["R16"] == 0 and by_child[o["committee2"].name]["R16"] == 1
-    assert services.count_failing_by_child(user, o["branch1"], TODAY) == []   # only 党小组 below a branch
+    assert services.failing_counts(user, o["branch1"], TODAY).children == []   # only 党小组 below a branch
 
 
 def test_pages_link_count_to_list_to_person(demo, client):
@@ -177,7 +181,7 @@ def test_scope(demo, client):
     db.session.commit()
     login(client, demo.users["branch1:branch_admin"])
     assert 'data-check="R02"' in client.get("/checks/").get_data(as_text=True)
-    assert services.count_failing(demo.users["branch1:branch_admin"], o["branch1"], TODAY)["R02"] == 0
+    assert services.failing_counts(demo.users["branch1:branch_admin"], o["branch1"], TODAY).total["R02"] == 0
     assert client.get(f"/checks/?org={o['branch3'].id}").status_code == 404
     assert client.get(f"/checks/R02?org={o['branch3'].id}").status_code == 404
 

@@ -1,8 +1,9 @@
-"""Running the catalogue: counts per organisation in one pass each, and the persons failing a check.
+"""Running the catalogue: counts per organisation in one pass, and the persons failing a check.
 
 Every query is bounded by the user's scope (``app.scope``) and by the chosen organisation, which the
 view has already fetched within scope. Cancelled persons (历史库) are not checked.
 """
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -28,28 +29,36 @@ def _failing_sums(today: date) -> list:
             for check in CATALOGUE]
 
 
-def count_failing(user, org: Organisation, today: date) -> dict[str, int]:
-    """{check id: number of persons under ``org`` failing it}."""
-    stmt = (sa.select(*_failing_sums(today)).select_from(Person)
-            .outerjoin(CheckFact, CheckFact.person_id == Person.id).where(_checked(user, org)))
-    row = db.session.execute(stmt).one()
-    return {check.id: int(row._mapping[check.id]) for check in CATALOGUE}
+@dataclass
+class FailingCounts:
+    """Persons failing each check: under the organisation, and under each of its child organisations."""
+    total: dict[str, int]
+    children: list[tuple[Organisation, dict[str, int]]]
 
 
-def count_failing_by_child(user, org: Organisation, today: date) -> list[tuple[Organisation, dict[str, int]]]:
-    """For each child organisation of ``org`` (above 党小组), {check id: persons in its subtree failing it}."""
+def failing_counts(user, org: Organisation, today: date) -> FailingCounts:
+    """Count the persons failing each check under ``org`` and under each child (above 党小组): one pass.
+
+    The pass groups the persons by their organisation path with one SUM(CASE ...) per check (the whole
+    catalogue evaluated once per person); the organisation's total and each child's subtree are then
+    sums over those few rows, in the same statement.
+    """
+    by_path = (sa.select(Person.org_path.label("path"), *_failing_sums(today)).select_from(Person)
+               .outerjoin(CheckFact, CheckFact.person_id == Person.id).where(_checked(user, org))
+               .group_by(Person.org_path).cte("by_path"))
+    sums = [sa.func.coalesce(sa.func.sum(by_path.c[check.id]), 0).label(check.id) for check in CATALOGUE]
     child = aliased(Organisation)
-    # The child's subtree as a range on the person's path (see app.scope.path_prefix), joined per child.
+    # The child's subtree as a range on the path (see app.scope.path_prefix).
     subtree_end = sa.func.substr(child.path, 1, sa.func.length(child.path) - 1, type_=sa.String).concat("0")
-    on = sa.and_(Person.org_path >= child.path, Person.org_path < subtree_end, _checked(user, org))
-    stmt = (sa.select(child.id, *_failing_sums(today)).select_from(child)
-            .outerjoin(Person, on).outerjoin(CheckFact, CheckFact.person_id == Person.id)
-            .where(child.parent_id == org.id, child.level != "group").group_by(child.id))
-    counts = {row.id: {check.id: int(row._mapping[check.id]) for check in CATALOGUE}
-              for row in db.session.execute(stmt)}
-    children = db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(counts))
-                                  .order_by(Organisation.path)).all()
-    return [(c, counts[c.id]) for c in children]
+    per_child = (sa.select(child.id.label("org_id"), *sums).select_from(child)
+                 .outerjoin(by_path, sa.and_(by_path.c.path >= child.path, by_path.c.path < subtree_end))
+                 .where(child.parent_id == org.id, child.level != "group").group_by(child.id))
+    total = sa.select(sa.literal(None, sa.Integer).label("org_id"), *sums).select_from(by_path)
+    rows = db.session.execute(sa.union_all(total, per_child)).all()
+    counts = {row.org_id: {check.id: int(row._mapping[check.id]) for check in CATALOGUE} for row in rows}
+    children = db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(
+        [k for k in counts if k is not None])).order_by(Organisation.path)).all()
+    return FailingCounts(total=counts[None], children=[(c, counts[c.id]) for c in children])
 
 
 def failing_persons(user, org: Organisation, check: Check, today: date, page: int = 1, per_page: int = 20):

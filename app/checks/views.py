@@ -24,12 +24,10 @@ def _org() -> Organisation:
 @login_required
 def index():
     org = _org()
-    today = date.today()
+    counts = services.failing_counts(current_user, org, date.today())
     return render_template("checks/index.html", org=org, catalogue=CATALOGUE,
-                           trail=services.org_trail(current_user, org),
-                           counts=services.count_failing(current_user, org, today),
-                           children=services.count_failing_by_child(current_user, org, today),
-                           active_menu="checks")
+                           trail=services.org_trail(current_user, org), counts=counts.total,
+                           children=counts.children, active_menu="checks")
 
 
 @bp.get("/<check_id>")

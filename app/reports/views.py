@@ -36,10 +36,9 @@ def index():
     form = StatsFilterForm(request.args)
     form.validate()
     sel = _selection(form)
-    form.view.data = sel.view.key
-    return render_template("reports/index.html", form=form, sel=sel, views=VIEWS,
-                           orgs=filter_orgs(current_user), total=services.count_persons(current_user, sel),
-                           charts=services.all_charts(current_user, sel), active_menu="stats")
+    charts = services.charts(current_user, sel)
+    return render_template("reports/index.html", form=form, sel=sel, views=VIEWS, orgs=filter_orgs(current_user),
+                           total=charts[0].total, charts=charts, active_menu="stats")
 
 
 @bp.get("/export/<chart>.xlsx")
