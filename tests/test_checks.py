@@ -221,3 +221,22 @@ def test_facts_are_written_by_the_procedure(demo):
     user = users["county_admin"]
     assert failed_by(user, o["county"], clean) == set()
     assert failed_by(user, o["county"], late) == {"R02", "R11"}
+
+
+def test_rebuild_facts_from_the_process_data(demo, app):
+    from app.checks.rebuild import rebuild_all
+    actors = {"branch_admin": demo.users["branch1:branch_admin"],
+              "committee_admin": demo.users["committee1:committee_admin"], "county_admin": demo.users["county_admin"]}
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 3)
+    simulate.advance(person, actors, until_step=16)
+    def columns(fact):
+        return {c: getattr(fact, c) for c in CheckFact.__table__.columns.keys()}
+    before = columns(db.session.get(CheckFact, person.id))
+    assert before["admission_meeting_date"] == D("2021-05-10") and before["training_hours"] == 24
+    db.session.delete(db.session.get(CheckFact, person.id))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["checks", "rebuild-facts"])
+    assert "已重建 1 名" in result.output, result.output
+    db.session.expire_all()
+    assert columns(db.session.get(CheckFact, person.id)) == before
+    assert rebuild_all() == 1       # idempotent

@@ -10,7 +10,15 @@ from app.menu import may_use
 from app.orgs.models import Organisation
 from app.scope import get_in_scope
 
-bp = Blueprint("checks", __name__, url_prefix="/checks", template_folder="templates")
+bp = Blueprint("checks", __name__, url_prefix="/checks", template_folder="templates", cli_group="checks")
+
+
+@bp.cli.command("rebuild-facts")
+def rebuild_facts_command():
+    """Rebuild every person's check facts from their process data (after upgrading an existing database)."""
+    import click
+    from app.checks.rebuild import rebuild_all
+    click.echo(f"已重建 {rebuild_all()} 名人员的校验数据")
 
 
 def _org() -> Organisation:
