@@ -71,6 +71,7 @@ test-browser: venv sysdeps assets
 
 bench: venv
 	$(PY) bench/run.py
+	$(PY) bench/reports.py --persons 10000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules app/static/vendor

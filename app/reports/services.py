@@ -1,4 +1,4 @@
-"""Counting a view's persons for each chart: one GROUP BY query per chart, bounded by scope.
+"""Counting a view's persons for its charts: one statement of GROUP BY passes, bounded by scope.
 
 The organisation has been fetched within the user's scope by the view; the scope condition is added
 again here, so that no caller can count outside it.
