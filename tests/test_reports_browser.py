@@ -1,5 +1,7 @@
 """数据统计 in headless Chromium: the county admin opens the page and every chart is drawn by ECharts."""
+import os
 import re
+import shutil
 
 import pytest
 
@@ -23,7 +25,7 @@ _DRAWN = """el => {
 }"""
 
 
-def test_county_admin_sees_the_charts_drawn(live_server, browser_page):
+def test_county_admin_sees_the_charts_drawn(live_server, browser_page, tmp_path):
     page = browser_page
     browser_login(page, live_server, live_server.accounts["county_admin"])
     page.click("nav.sidebar a[data-menu=stats]")
@@ -37,6 +39,12 @@ def test_county_admin_sees_the_charts_drawn(live_server, browser_page):
         assert drawn["data"] and sum(drawn["data"]) == total, (key, drawn)
     assert page.locator("#chart-sex").evaluate(_DRAWN)["type"] == "pie"
     assert page.locator("#chart-education").evaluate(_DRAWN)["type"] == "bar"
+    # A screenshot for a human look at the charts; BROWSER_SCREENSHOTS=dir keeps a copy.
+    shot = tmp_path / "stats_all.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("BROWSER_SCREENSHOTS"):
+        os.makedirs(os.environ["BROWSER_SCREENSHOTS"], exist_ok=True)
+        shutil.copy(shot, os.environ["BROWSER_SCREENSHOTS"])
 
     # Another view, through its tab: the 入党申请人 charts group by step.
     page.click("nav.tabs a[data-view=applicant]")

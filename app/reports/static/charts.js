@@ -16,7 +16,10 @@
     return {
       tooltip: { trigger: "axis" },
       grid: { left: 48, right: 16, top: 24, bottom: 90 },
-      xAxis: { type: "category", data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 35 : 0 } },
+      // 工作岗位 values are "parent/leaf": one line each, and slanted when there are many groups.
+      xAxis: { type: "category", data: labels,
+               axisLabel: { interval: 0, rotate: labels.length > 5 ? 30 : 0,
+                            formatter: function (v) { return String(v).replace("/", "\n"); } } },
       yAxis: { type: "value", minInterval: 1, name: "人数" },
       series: [{ name: title, type: "bar", data: values, barMaxWidth: 36, label: { show: true, position: "top" } }]
     };
