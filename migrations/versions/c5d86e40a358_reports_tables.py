@@ -1,7 +1,7 @@
 """reports tables
 
 Revision ID: c5d86e40a358
-Revises: bfee012e9774
+Revises: a1c3e5f70001
 Create Date: 2026-11-28 12:31:05.770630
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d86e40a358'
-down_revision = 'bfee012e9774'
+down_revision = 'a1c3e5f70001'
 branch_labels = None
 depends_on = None
 
