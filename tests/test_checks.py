@@ -240,3 +240,15 @@ def test_rebuild_facts_from_the_process_data(demo, app):
     db.session.expire_all()
     assert columns(db.session.get(CheckFact, person.id)) == before
     assert rebuild_all() == 1       # idempotent
+
+
+@pytest.mark.parametrize("url", ["/checks/", "/checks/R02", "/stats/", "/stats/export/sex.xlsx"])
+def test_roles_without_the_menu_entry_are_refused(demo, client, url):
+    login(client, demo.users["designer"])
+    assert client.get(url).status_code == 403
+
+
+def test_signed_out_users_are_sent_to_login(client):
+    for url in ("/checks/", "/stats/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"]

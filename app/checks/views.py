@@ -21,9 +21,14 @@ def rebuild_facts_command():
     click.echo(f"已重建 {rebuild_all()} 名人员的校验数据")
 
 
-def _org() -> Organisation:
-    if not may_use(current_user, "checks"):
+@bp.before_request
+def _menu_entry_required():
+    # Signed-in users whose role has no 逻辑校验 entry are refused; login_required redirects the others.
+    if current_user.is_authenticated and not may_use(current_user, "checks"):
         abort(403)
+
+
+def _org() -> Organisation:
     org_id = request.args.get("org", type=int)
     return get_in_scope(Organisation, org_id, current_user) if org_id else current_user.org
 

@@ -19,10 +19,15 @@ bp = Blueprint("reports", __name__, url_prefix="/stats", template_folder="templa
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@bp.before_request
+def _menu_entry_required():
+    # Signed-in users whose role has no 数据统计 entry are refused; login_required redirects the others.
+    if current_user.is_authenticated and not may_use(current_user, "stats"):
+        abort(403)
+
+
 def _selection(form: StatsFilterForm) -> services.Selection:
     """The selection the filter asks for; a bad view is the default one, an org outside scope is 404."""
-    if not may_use(current_user, "stats"):
-        abort(403)
     view = VIEW_BY_KEY.get(form.view.data) or VIEW_BY_KEY["all"]
     org = get_in_scope(Organisation, form.org.data, current_user) if form.org.data else current_user.org
     today = date.today()
