@@ -131,17 +131,21 @@ def measure(args, tmp) -> int:
         ("GET /checks/ (12 checks, county + 22 children)", "/checks/", CHECKS_TARGET_MS),
         ("GET /checks/R16 (person list, page 1)", "/checks/R16", None),
     ]
+    load_before = os.getloadavg()[0]
     results = [(label, base.measure_get(client, url, args.repeat), target) for label, url, target in pages]
-    totals = client.get("/stats/?view=all").get_data(as_text=True)
-    shown = base.re.search(r"共 <strong>(\d+)</strong> 人", totals).group(1)
-    print(f"\ncounty admin, {persons:,} persons ({shown} counted in 全部人员), repeat {args.repeat}\n")
+    load_after = os.getloadavg()[0]
+    def counted(url):
+        html = client.get(url).get_data(as_text=True)
+        return int(base.re.search(r"共 <strong>(\d+)</strong> 人", html).group(1))
+    shown = ", ".join(f"{name} {counted(url):,}" for name, (_, url, _) in zip(("全部人员", "入党积极分子", "新发展党员"),
+                                                                              pages))
+    print(f"\ncounty admin, {persons:,} persons (counted: {shown}), repeat {args.repeat}, "
+          f"load average {load_before:.1f} before / {load_after:.1f} after the measurements\n")
     print(f"| {'what (ms)':<50} | {'median':>8} | {'p90':>8} | target |")
     print(f"|{'-' * 52}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
-    missed = 0
     for label, times, target in results:
         med = statistics.median(times)
         verdict = "" if target is None else ("ok" if med < target else "MISSED")
-        missed += verdict == "MISSED"
         print(f"| {label:<50} | {med:8.1f} | {base.percentile(times, 0.9):8.1f} | {verdict:<6} |")
     return 0
 
