@@ -18,7 +18,11 @@ _DATE_COLUMNS = {"birth_date", "apply_date", "activist_date", "candidate_date", 
 
 
 def apply_step_data(person: Person, key: str, data: dict) -> None:
-    """Copy the fields of one step's data that the person row mirrors."""
+    """Copy the fields of one step's data that the person row mirrors, and the logic checks' facts."""
+    from app.checks.projection import record_step
+    # Every writer of step data comes through here (actions, edits of person data), so the check facts
+    # (app/checks) are kept in the same transaction as the person row.
+    record_step(person, key, data)
     for field, column in STEP_FIELDS.get(key, {}).items():
         value = data.get(field)
         if value in (None, ""):

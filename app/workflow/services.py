@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.roles import LANE_ROLES
-from app.checks.projection import record_step
 from app.events.services import append_event
 from app.extensions import db
 from app.inbox.models import HumanTask
@@ -221,7 +220,6 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
             ctx.changed()
             _raise_rule_errors(ctx, task)
         apply_step_data(ctx.person, key, data)
-        record_step(ctx.person, key, data)
         event_data = {key: data}
     _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
     append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
