@@ -19,7 +19,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from app.workflow import expressions
+from app.workflow import diagram, expressions
 
 
 class EngineError(Exception):
@@ -133,8 +133,10 @@ def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
         if key in _SPEC_CACHE:
             return _SPEC_CACHE[key]
     try:
+        # Parsed by us with entities, DTDs and network off (add_bpmn_str uses lxml's defaults).
+        root = diagram.safe_parse(xml)
         parser = SpiffBpmnParser(validator=VALIDATOR)
-        parser.add_bpmn_str(xml, filename=filename)
+        parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except Exception as exc:  # the parser raises many types; the designer needs the message
@@ -284,3 +286,14 @@ def _run_engine(wf) -> None:
 def update_data(wf, task_id: str, data: dict) -> None:
     """Store data on a ready task without completing it (保存, a draft)."""
     _ready_task(wf, task_id).data.update(data)
+
+
+def trail(wf) -> dict:
+    """The path an instance has taken: completed element ids, ready user task ids, and the
+    (source, target) pairs of elements one after the other on that path."""
+    reached = wf.get_tasks(state=_REACHED)
+    done = sorted({t.task_spec.name for t in reached if t.state == TaskState.COMPLETED})
+    current = sorted({t.task_spec.name for t in reached if t.state == TaskState.READY and t.task_spec.manual})
+    pairs = {(t.parent.task_spec.name, t.task_spec.name) for t in reached
+             if t.parent is not None and t.parent.state == TaskState.COMPLETED}
+    return {"done": done, "current": current, "pairs": sorted(pairs)}

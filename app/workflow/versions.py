@@ -2,6 +2,7 @@
 import os
 
 import sqlalchemy as sa
+from flask import abort
 
 from app.extensions import db
 from app.workflow import engine
@@ -18,6 +19,14 @@ def active_version(process_id: str) -> ProcessVersion:
         ProcessVersion.process_id == process_id, ProcessVersion.state == "active"))
     if version is None:
         raise LookupError(f"流程 {process_id} 没有已启用的版本，请先运行 flask init-db")
+    return version
+
+
+def get_version(version_id: int) -> ProcessVersion:
+    """A version by id, or 404."""
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        abort(404)
     return version
 
 
