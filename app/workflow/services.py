@@ -298,6 +298,13 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
     return reopened
 
 
+def save_state(ctx: Context) -> None:
+    """Write a workflow changed outside ``act`` (a migration to another version) with its projections."""
+    ctx.changed()
+    _save(ctx, refresh_inbox=True)
+    _flush()
+
+
 def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
     """Write engine state and projections; the version column makes a racing writer fail."""
     now = utcnow()

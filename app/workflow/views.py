@@ -72,6 +72,8 @@ def person(person_id: int):
 def version_xml(version_id: int):
     """A deployed diagram's XML for the viewer (diagrams are not scoped data: every account may read them)."""
     version = versions.get_version(version_id)
+    if version.state == "draft" and current_user.role != "designer":
+        abort(404)  # drafts are the designers' work in progress
     return Response(version.bpmn_xml, mimetype="application/xml",
                     headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
