@@ -1,5 +1,7 @@
 """The diagram in the browser: the person page's viewer (done, current, path taken, click to a step) and the
 designer's modeler (change a condition in the properties panel, save a draft, activate it)."""
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -8,6 +10,14 @@ from app.people.models import Person
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot for a human look when BROWSER_SCREENSHOTS names a folder."""
+    folder = os.environ.get("BROWSER_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 def _person_at_step(live_server, min_step: int) -> Person:
@@ -26,6 +36,7 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
     page.wait_for_selector("#person-diagram[data-ready='1']")
 
     view = page.locator("#person-diagram")
+    _shot(page, "person_diagram.png")
     assert view.locator("g.djs-element.pv-done[data-element-id='step01_application']").count() == 1
     assert view.locator(f"g.djs-element.pv-current[data-element-id='{person.current_task}']").count() == 1
     assert view.locator("g.djs-element.pv-done[data-element-id='step03_activist']").count() == 1
@@ -36,7 +47,63 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
                         ).count() == 0
     assert view.locator("g.djs-element.pv-done[data-element-id='step20_oath']").count() == 0
 
+    page.evaluate("document.querySelector('#person-diagram').bpmnViewer.get('canvas')"
+                  ".scrollToElement('step01_application')")
     view.locator("g.djs-element[data-element-id='step01_application']").click()
     page.wait_for_url(f"**/process/{person.id}/steps/1")
     assert "递交入党申请书" in page.content()
     assert page.js_errors == []
+
+
+FLOW = "flow_step04_r05_gw_to_step05_contacts"
+
+
+def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates_it(live_server, browser_page):
+    from app.workflow.models import ProcessVersion
+    page = browser_page
+    with live_server.app.app_context():
+        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active"))
+    browser_login(page, live_server, live_server.accounts["designer"])
+    page.click("nav.sidebar a[data-menu=designer]")
+    page.wait_for_selector("table.versions")
+    page.click("table.versions tr[data-version='1'] >> text=以此为基础修改")
+    page.wait_for_selector("#modeler[data-ready='1']")
+    assert page.locator("#properties .bio-properties-panel").count() == 1   # bpmn-js properties panel
+
+    # Bring the flow into view at 100 % and click it on the canvas.
+    page.evaluate("""(id) => { const m = window.designerModeler, canvas = m.get('canvas');
+        canvas.zoom(1); canvas.scrollToElement(m.get('elementRegistry').get(id)); }""", FLOW)
+    box = page.evaluate("""(id) => { const c = window.designerModeler.get('elementRegistry').get(id);
+        const wp = c.waypoints, a = wp[0], b = wp[1];
+        const vb = window.designerModeler.get('canvas').viewbox();
+        const r = document.querySelector('#canvas').getBoundingClientRect();
+        return {x: r.left + ((a.x + b.x) / 2 - vb.x) * vb.scale, y: r.top + ((a.y + b.y) / 2 - vb.y) * vb.scale}; }""", FLOW)
+    page.mouse.click(box["x"], box["y"])
+    condition = page.locator("#app-condition")
+    condition.wait_for()
+    assert ">= 7" in condition.input_value()
+    condition.fill("span_days(step04['publicity_start'], step04['publicity_end']) >= 5")
+    _shot(page, "modeler.png")
+    # The bpmn-js properties panel shows the same element.
+    assert page.locator("#properties .bio-properties-panel-header-label").inner_text().strip() != ""
+
+    page.fill("#comment", "入党积极分子公示改为不少于5天")
+    with page.expect_navigation():
+        page.click("#save-button")
+    assert page.locator("#version-state").inner_text() == "草稿"
+    assert page.locator("#problems-none").count() == 1, page.locator("#problems").inner_text()
+    page.wait_for_selector("#version-diagram[data-ready='1']")
+    _shot(page, "draft.png")
+    with page.expect_navigation():
+        page.click("#activate")
+    assert page.locator("#version-state").inner_text() == "已启用"
+    assert "已启用" in page.locator(".flash").inner_text()
+    assert page.js_errors == []
+
+    with live_server.app.app_context():
+        versions = {v.version: v for v in db.session.scalars(sa.select(ProcessVersion))}
+        assert versions[1].id == v1 and versions[1].state == "retired"
+        assert versions[2].state == "active" and versions[2].comment == "入党积极分子公示改为不少于5天"
+        xml = versions[2].bpmn_xml.decode()
+        assert "publicity_end']) &gt;= 5" in xml and xml.count("&gt;= 7") == versions[1].bpmn_xml.decode().count("&gt;= 7") - 1
+        assert xml.count('name="formKey"') == versions[1].bpmn_xml.decode().count('name="formKey"')
