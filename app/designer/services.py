@@ -67,7 +67,7 @@ def versions_of(process_id: str) -> list[ProcessVersion]:
 
 
 def _process_name(root, process_id: str) -> str:
-    process = next((p for p in root.iterfind("bpmn:process", diagram.NS) if p.get("id") == process_id), None)
+    process = diagram.find_process(root, process_id)
     if process is None:
         found = "、".join(diagram.process_ids(root)) or "无"
         raise DesignerError(f"流程图中没有 id 为 {process_id} 的流程（找到：{found}）")

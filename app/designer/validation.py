@@ -49,7 +49,7 @@ def validate(xml: bytes, process_id: str) -> list[Problem]:
         root = diagram.safe_parse(xml)
     except diagram.DiagramError as exc:
         return [Problem("", "", str(exc))]
-    process = next((p for p in root.iterfind("bpmn:process", NS) if p.get("id") == process_id), None)
+    process = diagram.find_process(root, process_id)
     if process is None:
         found = "、".join(diagram.process_ids(root)) or "无"
         return [Problem(process_id, "", f"流程图中没有 id 为 {process_id} 的流程（找到：{found}）")]

@@ -54,6 +54,17 @@ def process_ids(root: etree._Element) -> list[str]:
     return [p.get("id") for p in processes]
 
 
+def find_process(root: etree._Element, process_id: str):
+    """The bpmn:process element with this id, or None."""
+    return next((p for p in root.iterfind("bpmn:process", NS) if p.get("id") == process_id), None)
+
+
+def process_name(xml: bytes, process_id: str) -> str:
+    """The process's name attribute (its id when unnamed), at most 120 characters."""
+    process = find_process(safe_parse(xml), process_id)
+    return ((process.get("name") if process is not None else "") or process_id)[:120]
+
+
 def flow_map(xml: bytes, checksum: str) -> dict[tuple[str, str], list[str]]:
     """(source id, target id) → sequence flow ids, cached per diagram checksum (versions are immutable)."""
     with _FLOW_LOCK:

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import diagram, engine
 from app.workflow.models import ProcessVersion
 
 BPMN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "bpmn")
@@ -44,7 +44,7 @@ def load_bundled_diagrams(actor=None) -> list[ProcessVersion]:
         with open(os.path.join(BPMN_DIR, filename), "rb") as fh:
             xml = fh.read()
         engine.parse(xml, process_id, filename)  # refuse to deploy what does not parse
-        version = ProcessVersion(process_id=process_id, version=1, name=process_id, bpmn_xml=xml,
+        version = ProcessVersion(process_id=process_id, version=1, name=diagram.process_name(xml, process_id), bpmn_xml=xml,
                                  checksum=engine.checksum(xml), state="active",
                                  author_id=getattr(actor, "id", None), comment="随系统安装的初始版本")
         from app.timeutil import utcnow

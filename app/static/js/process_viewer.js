@@ -11,7 +11,8 @@
  *   </div>
  *
  * Markers: done elements get the CSS class "pv-done", current ones "pv-current", taken flows "pv-flow".
- * The view fits the diagram, or, when that is too small to read, centres the (first) current element at 80 %.
+ * The view fits the diagram, or, when that is too small to read, centres the first current element (else
+ * the first marked one) at 80 %.
  * With data-step-url, a click on a user task whose spiffworkflow property "step" is set opens that URL with
  * {step} replaced. Each initialised div gets data-ready="1" (or data-error) and div.bpmnViewer the instance;
  * window.ProcessViewer exposes init(div), initAll(), load(), and the spiffworkflow moddle descriptor.
@@ -105,7 +106,7 @@
     });
   }
 
-  /** Fit the diagram; when a step is current and the fit is too small to read, centre on it at 80 %. */
+  /** Fit the diagram; when that is too small to read, centre the first current (or marked) element at 80 %. */
   function focus(canvas, registry, currentIds) {
     canvas.zoom("fit-viewport");
     var current = currentIds.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
@@ -148,7 +149,7 @@
               if (step) { window.location.href = stepUrl.replace("{step}", encodeURIComponent(step)); }
             });
           }
-          focus(canvas, registry, parseList(div, "current"));
+          focus(canvas, registry, parseList(div, "current").concat(Object.keys(marks)));
           div.setAttribute("data-ready", "1");
           return viewer;
         })
