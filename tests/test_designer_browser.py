@@ -107,3 +107,34 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
         xml = versions[2].bpmn_xml.decode()
         assert "publicity_end']) &gt;= 5" in xml and xml.count("&gt;= 7") == versions[1].bpmn_xml.decode().count("&gt;= 7") - 1
         assert xml.count('name="formKey"') == versions[1].bpmn_xml.decode().count('name="formKey"')
+
+
+def test_modeler_panel_sets_a_user_tasks_form_and_lane(live_server, browser_page):
+    from app.workflow.models import ProcessVersion
+    from app.designer.validation import properties
+    from app.workflow.diagram import NS, safe_parse
+    page = browser_page
+    with live_server.app.app_context():
+        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active"))
+    browser_login(page, live_server, live_server.accounts["designer"])
+    page.goto(live_server(f"/designer/versions/{v1}/edit"))
+    page.wait_for_selector("#modeler[data-ready='1']")
+    page.evaluate("""() => { const m = window.designerModeler;
+        m.get('selection').select(m.get('elementRegistry').get('step05_contacts')); }""")
+    page.locator("#app-formkey").wait_for()
+    assert page.locator("#app-formkey").input_value() == "step05_contacts"
+    assert page.locator("#app-lane option:checked").inner_text() == "党支部"
+    page.select_option("#app-formkey", "step16_talk")
+    page.select_option("#app-lane", label="基层党委")
+    with page.expect_navigation():
+        page.click("#save-button")
+    assert page.locator("#version-state").inner_text() == "草稿"
+    assert page.js_errors == []
+    with live_server.app.app_context():
+        draft = db.session.scalar(sa.select(ProcessVersion).where(ProcessVersion.state == "draft"))
+        root = safe_parse(draft.bpmn_xml)
+        task = root.find(".//bpmn:userTask[@id='step05_contacts']", NS)
+        assert properties(task)["formKey"] == "step16_talk" and properties(task)["step"] == "5"
+        lanes = {lane.get("name"): [r.text for r in lane.findall("bpmn:flowNodeRef", NS)]
+                 for lane in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}lane")}
+        assert "step05_contacts" in lanes["基层党委"] and "step05_contacts" not in lanes["党支部"]
