@@ -107,6 +107,30 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
         xml = versions[2].bpmn_xml.decode()
         assert "publicity_end']) &gt;= 5" in xml and xml.count("&gt;= 7") == versions[1].bpmn_xml.decode().count("&gt;= 7") - 1
         assert xml.count('name="formKey"') == versions[1].bpmn_xml.decode().count('name="formKey"')
+        # A new applicant follows the diagram bpmn-js wrote: 5 days of publicity now pass at step 4.
+        _new_applicant_passes_a_five_day_publicity(versions[2])
+
+
+def _new_applicant_passes_a_five_day_publicity(version):
+    from app.auth.models import User
+    from app.orgs.models import Organisation
+    from app.workflow import services, simulate
+    from app.workflow.models import ProcessInstance
+    branch = db.session.scalar(sa.select(Organisation).where(Organisation.level == "branch").order_by(Organisation.id))
+    actors = {"branch_admin": db.session.scalar(sa.select(User).where(User.role == "branch_admin",
+                                                                      User.org_id == branch.id)),
+              "committee_admin": db.session.scalar(sa.select(User).where(User.role == "committee_admin",
+                                                                         User.org_id == branch.parent_id))}
+    person = simulate.add_applicant(actors["branch_admin"], branch, 301, name="新规申请人")
+    assert db.session.get(ProcessInstance, person.instance_id).process_version_id == version.id
+    simulate.advance(person, actors, until_step=4)
+    ctx = services.load(person)
+    task = next(t for t in ctx.ready if t.name == "step04_activist_publicity")
+    data = simulate.sample("step04_activist_publicity", simulate.stored_sample_file(actors["branch_admin"]),
+                           publicity_start="2020-03-01", publicity_end="2020-03-05")
+    services.act(actors["branch_admin"], ctx, task.id, "submit", data)
+    db.session.commit()
+    assert db.session.get(type(person), person.id).current_step == 5
 
 
 def test_modeler_panel_sets_a_user_tasks_form_and_lane(live_server, browser_page):

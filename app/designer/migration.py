@@ -41,7 +41,7 @@ def _persons_on(actor, source: ProcessVersion, person_ids=None) -> list[Person]:
             .where(ProcessInstance.process_version_id == source.id, ProcessInstance.status == "running")
             .order_by(Person.id))
     if person_ids is not None:
-        stmt = stmt.where(Person.id.in_([int(i) for i in person_ids]))
+        stmt = stmt.where(Person.id.in_([int(i) for i in person_ids if str(i).isdigit()]))
     return list(db.session.scalars(stmt.limit(PREVIEW_LIMIT)))
 
 

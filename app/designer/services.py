@@ -131,8 +131,13 @@ def activate(actor, version: ProcessVersion) -> ProcessVersion:
     problems = check(version)
     if problems:
         raise DesignerError("流程图未通过校验，不能启用", problems)
-    previous = db.session.scalars(sa.select(ProcessVersion).where(
-        ProcessVersion.process_id == version.process_id, ProcessVersion.state == "active")).all()
+    # Lock every version of the process (PostgreSQL), so two designers activating at once end with one
+    # active version: the second waits, then sees the first one's choice and retires it.
+    siblings = db.session.scalars(sa.select(ProcessVersion).where(ProcessVersion.process_id == version.process_id)
+                                  .with_for_update().execution_options(populate_existing=True)).all()
+    if version.state == "active":
+        raise DesignerError("该版本已经是启用状态")
+    previous = [v for v in siblings if v.state == "active"]
     for old in previous:
         old.state = "retired"
     db.session.flush()  # one active version per process at every moment
