@@ -157,6 +157,19 @@ def test_only_designers_reach_the_designer_pages(app, demo, designer):
     login(other, demo.users["county_admin"])
     assert other.get("/designer/").status_code == 403
     assert other.get(f"/designer/versions/{_version(1).id}/download").status_code == 403
+    token = csrf_token(other, "/process/new")
+    assert other.post(f"/designer/versions/{_version(1).id}/activate", data={"csrf_token": token}).status_code == 403
+    assert other.post("/designer/validate", data={"csrf_token": token, "xml": "<x/>"}).status_code == 403
+
+
+def test_the_modeler_validate_button_reports_problems_without_storing(designer):
+    token = csrf_token(designer, "/designer/")
+    response = designer.post("/designer/validate", data={
+        "csrf_token": token, "process_id": "development",
+        "xml": _replace(b'value="step02_talk"', b'value="nope"').decode()})
+    assert response.status_code == 200
+    assert response.get_json()["problems"] == ["党组织派人谈话（step02_talk）：表单“nope”不存在"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProcessVersion)) == 1
 
 
 def test_upload_deploys_a_draft_and_activation_retires_the_old_version(designer, demo):
