@@ -31,7 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.errors import register_error_handlers
     register_error_handlers(app)
     from app.menu import menu_for
+    from app.timeutil import local
     app.jinja_env.globals["menu_for"] = menu_for
+    app.jinja_env.filters["local"] = local
     return app
 
 

@@ -1,7 +1,17 @@
-"""Server time: one function so that every stored timestamp is naive UTC."""
-from datetime import datetime, timezone
+"""Server time: stored timestamps are naive UTC; pages show them in the users' time zone (Beijing time)."""
+from datetime import datetime, timedelta, timezone
+
+# China keeps one offset all year; a fixed zone avoids depending on the tz database being installed.
+DISPLAY_ZONE = timezone(timedelta(hours=8), "北京时间")
 
 
 def utcnow() -> datetime:
     """Now, as naive UTC (what SQLite and PostgreSQL columns without time zone hold)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored naive-UTC timestamp formatted in Beijing time ('' for None); the Jinja filter ``local``."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).strftime(fmt)

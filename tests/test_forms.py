@@ -474,3 +474,11 @@ def test_every_schema_is_json(key):
 def test_attachment_field_is_what_step_scans_use(ctx):
     form = forms.get_form_class("step25_archive")()
     assert isinstance(form.volunteer_form_scans, AttachmentField)
+
+
+def test_pages_show_beijing_time():
+    from datetime import datetime
+
+    from app.timeutil import local
+    assert local(datetime(2026, 1, 31, 17, 30)) == "2026-02-01 01:30"
+    assert local(None) == ""

@@ -79,7 +79,8 @@ def list_tasks():
               "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
               "organisation": t.org_name, "arrived_at": t.arrived_at.isoformat(timespec="seconds") + "Z"}
              for t in page.items]
-    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total)
+    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total,
+                   total_is_lower_bound=bool(getattr(page, "capped", False)))
 
 
 def _task_in_scope(task_id: str):
@@ -189,7 +190,9 @@ register_path("/tasks", "get", {
                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 100}}],
     "responses": responses(200, {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
-        "pages": {"type": "integer"}, "total": {"type": "integer"}}}, errors=(422,))})
+        "pages": {"type": "integer"},
+        "total": {"type": "integer", "description": "exact up to 1000; above, 1000 with total_is_lower_bound"},
+        "total_is_lower_bound": {"type": "boolean"}}}, errors=(422,))})
 register_path("/tasks/{task_id}", "get", {
     "summary": "查看任务：表单结构、当前数据、可执行操作", "tags": _TAGS,
     "parameters": [path_param("task_id", "任务ID", {"type": "string"})],

@@ -10,7 +10,11 @@ from app.timeutil import utcnow
 
 class HumanTask(db.Model):
     __tablename__ = "human_task"
-    __table_args__ = (sa.Index("ix_human_task_role_path", "role", "org_path", "arrived_at"),)
+    __table_args__ = (
+        sa.Index("ix_human_task_role_path", "role", "org_path", "arrived_at"),
+        # Big scopes: newest first per role without sorting the scope (see inbox.services.inbox_page).
+        sa.Index("ix_human_task_role_arrived", "role", "arrived_at", "org_path"),
+    )
     __scope_path__ = "org_path"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,10 +4,13 @@ import sqlalchemy as sa
 from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.extensions import db
 from app.inbox.models import HumanTask
+from app.paging import CallablePage
 from app.scope import path_prefix, scope_path
 
 # mine: tasks of the user's own role; below: tasks of lower roles the user may also do.
 VIEWS = {"mine": "本级待办", "below": "下级待办"}
+# Above this many tasks in scope the total is shown as "1000+" and the page comes from the arrival index.
+COUNT_CAP = 1000
 
 
 def roles_for(user, view: str) -> list[str]:
@@ -18,13 +21,38 @@ def roles_for(user, view: str) -> list[str]:
     return [user.role] if view == "mine" else ADMIN_ROLES[:rank]
 
 
-def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20):
-    """One page of the user's ready tasks, newest first."""
-    roles = roles_for(user, view)
-    stmt = (sa.select(HumanTask).where(HumanTask.role.in_(roles or [""]),
-                                       path_prefix(HumanTask.org_path, scope_path(user)))
-            .order_by(HumanTask.arrived_at.desc(), HumanTask.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20) -> CallablePage:
+    """One page of the user's ready tasks, newest first; the total is exact up to ``COUNT_CAP``.
+
+    Sorting every task in a county's scope costs O(tasks) (55 ms at 100,000), so a capped count picks
+    the plan: up to the cap, sort the scope; above it, walk ``ix_human_task_role_arrived`` newest first
+    per role and stop after one page. ``org_path || ''`` in that branch keeps SQLite from choosing the
+    (role, org_path) range index, which is what forces the full sort.
+    """
+    roles = roles_for(user, view) or [""]
+    prefix = scope_path(user)
+    in_scope = [HumanTask.role.in_(roles), path_prefix(HumanTask.org_path, prefix)]
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(
+        sa.select(HumanTask.id).where(*in_scope).limit(COUNT_CAP + 1).subquery()))
+    order = (HumanTask.arrived_at.desc(), HumanTask.id.desc())
+
+    def items(offset: int, limit: int) -> list[HumanTask]:
+        if found <= COUNT_CAP:
+            return list(db.session.scalars(sa.select(HumanTask).where(*in_scope).order_by(*order)
+                                           .offset(offset).limit(limit)))
+        path = HumanTask.org_path.concat("")
+        newest = [sa.select(HumanTask.id, HumanTask.arrived_at)
+                  .where(HumanTask.role == role, path_prefix(path, prefix))
+                  .order_by(*order).limit(offset + limit).subquery() for role in roles]
+        merged = sa.union_all(*(sa.select(sub.c.id, sub.c.arrived_at) for sub in newest)).subquery()
+        ids = list(db.session.scalars(sa.select(merged.c.id)
+                                      .order_by(merged.c.arrived_at.desc(), merged.c.id.desc())
+                                      .offset(offset).limit(limit)))
+        rows = {t.id: t for t in db.session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(ids)))}
+        return [rows[i] for i in ids]
+
+    return CallablePage(page=page, per_page=per_page, items=items, total=lambda: min(found, COUNT_CAP),
+                        capped=found > COUNT_CAP)
 
 
 def stage_label(stage: int) -> str:

@@ -27,6 +27,8 @@ class Person(db.Model):
     __table_args__ = (
         sa.Index("ix_person_path_stage", "org_path", "stage"),
         sa.Index("ix_person_path_category", "org_path", "category"),
+        # Stage lists: without planner statistics SQLite would read every active person otherwise.
+        sa.Index("ix_person_stage_status_path", "stage", "status", "org_path"),
     )
     __scope_path__ = "org_path"
 

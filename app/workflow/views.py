@@ -132,9 +132,12 @@ def _post_edit(ctx, view, form):
     if not form.validate():
         return None
     try:
-        store_uploads(form, _save_upload)
-        db.session.commit()
-        services.act(current_user, services.load(ctx.person), view.edit_task.id, action, to_data(form),
+        if store_uploads(form, _save_upload):
+            # Stored files stay even if the record is refused below. The commit expires the instance,
+            # so the workflow is reloaded: a stale one saved under the fresh version would lose work.
+            db.session.commit()
+            ctx = services.load(ctx.person)
+        services.act(current_user, ctx, view.edit_task.id, action, to_data(form),
                      expected_version=_version_from_form())
         db.session.commit()
     except services.Conflict as exc:
@@ -158,7 +161,9 @@ def _post_review(ctx, view, form):
         return None
     form.validate()
     try:
-        services.act(current_user, services.load(ctx.person), view.review_task.id, action,
+        # Nothing was committed since step() loaded ctx in this request: it is current, and the
+        # optimistic version check still guards the write.
+        services.act(current_user, ctx, view.review_task.id, action,
                      opinion=form.opinion.data or "", expected_version=_version_from_form())
         db.session.commit()
     except services.Conflict as exc:
