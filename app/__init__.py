@@ -57,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.attachments.views import bp as attachments_bp
     from app.auth.views import bp as auth_bp
     from app.checks.views import bp as checks_bp
+    from app.designer.views import bp as designer_bp
     from app.inbox.views import bp as inbox_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
@@ -67,7 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp, reports_bp, checks_bp):
+               pending_bp, api_bp, sms_bp, designer_bp, reports_bp, checks_bp):
         app.register_blueprint(bp)
 
 

@@ -29,7 +29,7 @@ MENU = [
     MenuItem("orgs", "组织管理", "orgs.index", tuple(UPPER_ADMIN_ROLES) + ("security_officer",)),
     MenuItem("accounts", "账号管理", "auth.accounts", ("security_officer",)),
     MenuItem("sms", "短信发件箱", "sms.outbox", ("security_officer",)),
-    MenuItem("designer", "流程设计", "pending.designer", ("designer",)),
+    MenuItem("designer", "流程设计", "designer.index", ("designer",)),
     MenuItem("audit", "审计", "pending.audit", ("auditor", "security_officer")),
 ]
 

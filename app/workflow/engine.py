@@ -6,6 +6,7 @@ notes: run() on a task that is not READY silently completes it, so every complet
 Diagram expressions run in the restricted evaluator of ``expressions``.
 """
 import hashlib
+import json
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from app.workflow import expressions
+from app.workflow import diagram, expressions
 
 
 class EngineError(Exception):
@@ -133,8 +134,10 @@ def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
         if key in _SPEC_CACHE:
             return _SPEC_CACHE[key]
     try:
+        # Parsed by us with entities, DTDs and network off (add_bpmn_str uses lxml's defaults).
+        root = diagram.safe_parse(xml)
         parser = SpiffBpmnParser(validator=VALIDATOR)
-        parser.add_bpmn_str(xml, filename=filename)
+        parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except Exception as exc:  # the parser raises many types; the designer needs the message
@@ -284,3 +287,72 @@ def _run_engine(wf) -> None:
 def update_data(wf, task_id: str, data: dict) -> None:
     """Store data on a ready task without completing it (保存, a draft)."""
     _ready_task(wf, task_id).data.update(data)
+
+
+def trail(wf) -> dict:
+    """The path an instance has taken: completed element ids, ready user task ids, and the
+    (source, target) pairs of elements one after the other on that path."""
+    reached = wf.get_tasks(state=_REACHED)
+    done = sorted({t.task_spec.name for t in reached if t.state == TaskState.COMPLETED})
+    current = sorted({t.task_spec.name for t in reached if t.state == TaskState.READY and t.task_spec.manual})
+    pairs = {(t.parent.task_spec.name, t.task_spec.name) for t in reached
+             if t.parent is not None and t.parent.state == TaskState.COMPLETED}
+    return {"done": done, "current": current, "pairs": sorted(pairs)}
+
+
+class MigrationRefused(EngineError):
+    """Moving an instance to another diagram version would lose or misplace its state."""
+
+
+def _spec_kind(task_spec) -> str:
+    return type(task_spec).__name__
+
+
+def migrate(wf, new_spec_ref: str):
+    """The same instance on another version of its diagram, or MigrationRefused naming the reason.
+
+    Completed tasks stay as history, tasks reached but not finished (ready, waiting) stay where they are,
+    and everything predicted after them is dropped and predicted again from the new diagram, so the
+    instance follows the new rules from its current position on. Refused when a task the instance
+    completed or stands on is missing from the new diagram, or changed its kind (a user task became a
+    script, say), or the new diagram is another process. Pure: ``wf`` itself is not changed. The auditor's
+    replay calls this for "migrate" events, so it reads nothing but the workflow and the new diagram.
+    """
+    old_ref = getattr(wf, "spec_ref", "")
+    if old_ref.split(":", 1)[-1] != new_spec_ref.split(":", 1)[-1]:
+        raise MigrationRefused("目标版本属于另一个流程")
+    spec, subs = _resolve(new_spec_ref)
+    if wf.subprocesses:
+        raise MigrationRefused("含子流程的实例不支持迁移")
+    new_specs = spec.task_specs
+    for task in wf.get_tasks(state=_REACHED | TaskState.CANCELLED):
+        name = task.task_spec.name
+        label = task.task_spec.bpmn_name or name
+        if task.state == TaskState.ERROR:
+            raise MigrationRefused(f"任务“{label}”（{name}）处于错误状态")
+        if name not in new_specs:
+            where = "已完成的" if task.state & (TaskState.COMPLETED | TaskState.CANCELLED) else "当前所处的"
+            raise MigrationRefused(f"{where}任务“{label}”（{name}）在新版本中已删除")
+        if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and \
+                _spec_kind(new_specs[name]) != _spec_kind(task.task_spec):
+            raise MigrationRefused(f"当前所处的任务“{label}”（{name}）在新版本中类型已改变")
+    dct = _SERIALIZER.to_dict(wf)
+    predicted = {tid for tid, t in dct["tasks"].items() if t["state"] & TaskState.PREDICTED_MASK}
+    for tid in predicted:
+        del dct["tasks"][tid]
+    for t in dct["tasks"].values():
+        t["children"] = [c for c in t["children"] if c not in predicted]
+    dct["spec"] = {"spec_ref": new_spec_ref}
+    dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
+    try:
+        new = _SERIALIZER.deserialize_json(json.dumps(dct, cls=_SERIALIZER._encoder_cls))
+        new.script_engine = SCRIPT_ENGINE
+        for task in new.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            task.task_spec._predict(task)
+    except Exception as exc:  # the engine raises many types; the designer needs the message
+        raise MigrationRefused(f"新版本无法接续该实例：{exc}") from exc
+    before = sorted(t.name for t in ready_tasks(wf))
+    after = sorted(t.name for t in ready_tasks(new))
+    if before != after:
+        raise MigrationRefused(f"迁移后待办任务不一致：{before} → {after}")
+    return new

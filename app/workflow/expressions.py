@@ -56,6 +56,9 @@ _BUILTINS = {name: obj for name, obj in {
     "True": True, "False": False, "None": None,
 }.items()}
 
+# Names a diagram expression may call: task data holds no functions, so any other called name is refused.
+CALLABLE_NAMES = frozenset(name for name, obj in {**_BUILTINS, **HELPERS}.items() if callable(obj))
+
 
 def _guarded_write(obj):
     # Scripts may assign into the plain containers of task data, never into other objects.

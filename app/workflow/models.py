@@ -26,6 +26,13 @@ class ProcessVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None]
 
+    author = relationship("User")
+
+    @property
+    def author_name(self) -> str:
+        """The designer who saved this version ("" for the bundled one)."""
+        return self.author.name if self.author is not None else ""
+
 
 class ProcessInstance(db.Model):
     """A running (or finished) workflow: its serialized engine state under an optimistic lock."""

@@ -26,7 +26,8 @@ from app.workflow.versions import DEVELOPMENT, active_version
 EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
 ACTION_LABELS = {"start": "添加", "save": "保存", "submit": "提交", "report": "上报", "approve": "审核通过",
-                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "move_back": "调整阶段"}
+                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "move_back": "调整阶段",
+                 "migrate": "迁移流程版本"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -296,6 +297,13 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
                  task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})
     _flush()
     return reopened
+
+
+def save_state(ctx: Context) -> None:
+    """Write a workflow changed outside ``act`` (a migration to another version) with its projections."""
+    ctx.changed()
+    _save(ctx, refresh_inbox=True)
+    _flush()
 
 
 def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:

@@ -2,9 +2,10 @@
 import os
 
 import sqlalchemy as sa
+from flask import abort
 
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import diagram, engine
 from app.workflow.models import ProcessVersion
 
 BPMN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "bpmn")
@@ -18,6 +19,14 @@ def active_version(process_id: str) -> ProcessVersion:
         ProcessVersion.process_id == process_id, ProcessVersion.state == "active"))
     if version is None:
         raise LookupError(f"流程 {process_id} 没有已启用的版本，请先运行 flask init-db")
+    return version
+
+
+def get_version(version_id: int) -> ProcessVersion:
+    """A version by id, or 404."""
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        abort(404)
     return version
 
 
@@ -35,7 +44,7 @@ def load_bundled_diagrams(actor=None) -> list[ProcessVersion]:
         with open(os.path.join(BPMN_DIR, filename), "rb") as fh:
             xml = fh.read()
         engine.parse(xml, process_id, filename)  # refuse to deploy what does not parse
-        version = ProcessVersion(process_id=process_id, version=1, name=process_id, bpmn_xml=xml,
+        version = ProcessVersion(process_id=process_id, version=1, name=diagram.process_name(xml, process_id), bpmn_xml=xml,
                                  checksum=engine.checksum(xml), state="active",
                                  author_id=getattr(actor, "id", None), comment="随系统安装的初始版本")
         from app.timeutil import utcnow

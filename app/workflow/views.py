@@ -1,13 +1,13 @@
 """发展流程 pages: add an applicant, a person's 25 steps, one step's page with its actions,
 取消发展 and 调整 (move back a stage). Views stay thin: the procedure lives in services and the diagram."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.attachments import services as attachments
 from app.extensions import db
 from app.people.models import Person
 from app.scope import get_in_scope
-from app.workflow import binding, history, services
+from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
 from forms.fields import store_uploads
@@ -62,8 +62,20 @@ def person(person_id: int):
     ctx = services.load(person)
     steps = services.step_rows(ctx)
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
+                           trail=diagram.trail(ctx.instance.process_version, ctx.wf),
                            move_back=services.move_back_options(current_user, ctx),
                            can_cancel=services.can_cancel(current_user, ctx), active_menu="process")
+
+
+@bp.get("/versions/<int:version_id>/diagram.bpmn")
+@login_required
+def version_xml(version_id: int):
+    """A deployed diagram's XML for the viewer (diagrams are not scoped data: every account may read them)."""
+    version = versions.get_version(version_id)
+    if version.state == "draft" and current_user.role != "designer":
+        abort(404)  # drafts are the designers' work in progress
+    return Response(version.bpmn_xml, mimetype="application/xml",
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
 
 @bp.route("/<int:person_id>/steps/<int:step>", methods=["GET", "POST"])

@@ -1,0 +1,144 @@
+"""Validation of a diagram before it may be activated. Each problem names the element it concerns.
+
+Checks, in order: the XML parses (safely: no entities, DTDs or network), the process is there, SpiffWorkflow
+accepts it, every user task names an existing form and sits in a lane, every lane is a role, every condition
+and script compiles under the restricted evaluator and calls only allowed functions, every element can be
+reached from the start.
+"""
+import ast
+from dataclasses import dataclass
+
+from app.auth.roles import LANE_ROLES
+from app.workflow import diagram, engine, expressions
+from app.workflow.diagram import BPMN_NS, NS
+from forms import FORMS
+
+# Flow nodes: what sequence flows connect. Lanes, flows, data objects and text annotations are not.
+_NODE_TAGS = {f"{{{BPMN_NS}}}{name}" for name in (
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+    "inclusiveGateway", "eventBasedGateway", "complexGateway")}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a diagram cannot be activated."""
+    element_id: str
+    element_name: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.element_name}（{self.element_id}）" if self.element_name else self.element_id
+        return f"{where}：{self.message}" if where else self.message
+
+
+def _problem(element, message: str) -> Problem:
+    return Problem(element.get("id") or "", element.get("name") or "", message)
+
+
+def properties(element) -> dict:
+    """The spiffworkflow extension properties of an element."""
+    return {p.get("name"): p.get("value") or "" for p in
+            element.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+
+
+def validate(xml: bytes, process_id: str) -> list[Problem]:
+    """Every problem that keeps this diagram from being activated as process ``process_id``; [] if none."""
+    try:
+        root = diagram.safe_parse(xml)
+    except diagram.DiagramError as exc:
+        return [Problem("", "", str(exc))]
+    process = diagram.find_process(root, process_id)
+    if process is None:
+        found = "、".join(diagram.process_ids(root)) or "无"
+        return [Problem(process_id, "", f"流程图中没有 id 为 {process_id} 的流程（找到：{found}）")]
+    problems = _check_expressions(process)
+    if not problems:  # SpiffWorkflow would only repeat a compile error less clearly
+        try:
+            engine.parse(xml, process_id)
+        except engine.EngineError as exc:
+            problems.append(Problem(process_id, process.get("name") or "", f"流程引擎拒绝该流程图：{exc}"))
+    problems += _check_user_tasks(process)
+    problems += _check_lanes(process)
+    problems += _check_reachable(process)
+    return problems
+
+
+def _check_user_tasks(process) -> list[Problem]:
+    problems = []
+    laned = {ref.text for ref in process.iterfind(".//bpmn:lane/bpmn:flowNodeRef", NS)}
+    for task in process.iterfind(".//bpmn:userTask", NS):
+        props = properties(task)
+        key = props.get("formKey", "")
+        if not key:
+            problems.append(_problem(task, "用户任务没有指定表单（formKey）"))
+        elif key not in FORMS:
+            problems.append(_problem(task, f"表单“{key}”不存在"))
+        for name in ("step", "stage"):
+            if props.get(name) and not props[name].isdigit():
+                problems.append(_problem(task, f"属性 {name} 须为正整数，现为“{props[name]}”"))
+        if task.get("id") not in laned:
+            problems.append(_problem(task, "用户任务不在任何泳道中，无法确定由哪个角色办理"))
+    return problems
+
+
+def _check_lanes(process) -> list[Problem]:
+    roles = "、".join(LANE_ROLES)
+    return [_problem(lane, f"泳道“{lane.get('name') or ''}”不是系统中的角色（可用：{roles}）")
+            for lane in process.iterfind(".//bpmn:lane", NS) if (lane.get("name") or "") not in LANE_ROLES]
+
+
+def _refusals(code: str, mode: str) -> list[str]:
+    """What the restricted evaluator would refuse only at run time: imports and calls of unknown functions."""
+    tree = ast.parse(code, mode=mode)
+    messages = []
+    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
+        messages.append("不允许 import")
+    called = sorted({node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                     and isinstance(node.func, ast.Name) and node.func.id not in expressions.CALLABLE_NAMES})
+    if called:
+        allowed = "、".join(sorted(expressions.CALLABLE_NAMES))
+        messages.append(f"调用了不允许的函数 {'、'.join(called)}（可用：{allowed}）")
+    return messages
+
+
+def _check_code(element, code: str, kind: str) -> list[Problem]:
+    compile_ = expressions.compile_expression if kind == "条件" else expressions.compile_script
+    try:
+        compile_(code)
+        refused = _refusals(code, "eval" if kind == "条件" else "exec")
+    except (expressions.ExpressionError, SyntaxError) as exc:
+        return [_problem(element, f"{kind}无法在受限环境中编译：{exc}")]
+    return [_problem(element, f"{kind}{message}") for message in refused]
+
+
+def _check_expressions(process) -> list[Problem]:
+    problems = []
+    for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
+        condition = flow.find("bpmn:conditionExpression", NS)
+        if condition is not None and (condition.text or "").strip():
+            problems += _check_code(flow, condition.text.strip(), "条件")
+    for task in process.iterfind(".//bpmn:scriptTask", NS):
+        script = task.find("bpmn:script", NS)
+        problems += _check_code(task, script.text if script is not None and script.text else "", "脚本")
+    return problems
+
+
+def _check_reachable(process) -> list[Problem]:
+    nodes = {el.get("id"): el for el in process if el.tag in _NODE_TAGS}
+    edges: dict[str, list[str]] = {}
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        edges.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    for node in nodes.values():
+        if node.get("attachedToRef"):  # a boundary event is reached with the task it sits on
+            edges.setdefault(node.get("attachedToRef"), []).append(node.get("id"))
+    seen = set()
+    todo = [i for i, el in nodes.items() if el.tag == f"{{{BPMN_NS}}}startEvent"]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(edges.get(current, []))
+    return [_problem(el, "从开始事件无法到达该元素") for i, el in nodes.items() if i not in seen]
