@@ -57,3 +57,22 @@ def test_county_admin_sees_the_charts_drawn(live_server, browser_page, tmp_path)
         page.click("a[data-download=sex]")
     assert download.value.suggested_filename.endswith(".xlsx")
     assert page.js_errors == []
+
+
+def test_logic_checks_count_to_list_to_person(live_server, browser_page):
+    """逻辑校验: a count opens the failing persons, a name opens that person's 发展流程 page."""
+    page = browser_page
+    browser_login(page, live_server, live_server.accounts["county_admin"])
+    page.click("nav.sidebar a[data-menu=checks]")
+    # The demo's applicant left at step 2 since 2020 has had no talk for over a month (R02).
+    count = page.locator("tr[data-check=R02] a[data-count]")
+    assert int(count.inner_text()) >= 1
+    count.click()
+    page.wait_for_selector("[data-testid=check-persons]")
+    assert "收到入党申请后超过一个月未派人谈话" in page.locator("h1").inner_text()
+    name = page.locator("[data-testid=check-persons] td a").first
+    person_name = name.inner_text()
+    name.click()
+    page.wait_for_url("**/process/*")
+    assert person_name in page.content()
+    assert page.js_errors == []
