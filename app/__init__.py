@@ -50,6 +50,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
+    from app.audit.views import bp as audit_bp
     from app.attachments.views import bp as attachments_bp
     from app.auth.views import bp as auth_bp
     from app.inbox.views import bp as inbox_bp
@@ -61,7 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp):
+               pending_bp, api_bp, sms_bp, audit_bp):
         app.register_blueprint(bp)
 
 

@@ -219,6 +219,22 @@ def completed_tasks(wf) -> list[TaskInfo]:
     return [_info(wf, t, passes, with_data=True) for t in done]
 
 
+def trail(wf) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """What a diagram view highlights: BPMN ids of completed elements, of ready user tasks, and the
+    (source id, target id) of every step taken between two reached elements (sequence flows)."""
+    done, current, edges = [], [], []
+    for task in wf.get_tasks(state=_REACHED | TaskState.COMPLETED):
+        name = task.task_spec.name
+        if task.state == TaskState.COMPLETED:
+            done.append(name)
+        elif task.state == TaskState.READY and task.task_spec.manual:
+            current.append(name)
+        parent = task.parent
+        if parent is not None and parent.state == TaskState.COMPLETED:
+            edges.append((parent.task_spec.name, name))
+    return sorted(set(done)), sorted(set(current)), sorted(set(edges))
+
+
 def is_completed(wf) -> bool:
     """True once the process has reached its end."""
     return wf.is_completed()
