@@ -1,6 +1,7 @@
 """The auditor's read side: pick a person, their timeline, the instance as of event N, verification
 over a person or a subtree, the printable dossier, and the operations log. Nothing here changes a
 record (exports and verifications are themselves logged in the operations log)."""
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -88,6 +89,11 @@ class TimelineRow:
     role_label: str
     step: StepDef | None
     is_review: bool
+
+    @property
+    def data_text(self) -> str:
+        """The submitted data as readable JSON (Chinese kept, keys sorted)."""
+        return json.dumps(self.event.data, ensure_ascii=False, indent=1, sort_keys=True)
 
 
 def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:
