@@ -202,3 +202,26 @@ def test_operations_log_tampering_is_reported(app, demo):
     db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and f"操作日志 #{row_id}" in result.output
+
+
+def test_migrated_instance_replays_clean(app, demo, actors):
+    # Runs where the designer's migration exists (engine.migrate + app.designer.migration).
+    migration = pytest.importorskip("app.designer.migration")
+    from app.workflow import engine
+    from app.workflow.models import ProcessInstance, ProcessVersion
+    person = _person(demo, actors, until_step=3)
+    source = db.session.get(ProcessInstance, _instance_id(person)).process_version
+    xml = source.bpmn_xml + b"\n<!-- version 2 -->\n"
+    target = ProcessVersion(process_id=source.process_id, version=2, name=source.name, bpmn_xml=xml,
+                            checksum=engine.checksum(xml), state="active")
+    source.state = "retired"
+    db.session.add(target)
+    db.session.commit()
+    assert [c.ok for c in migration.migrate(demo.users["designer"], source, target)] == [True]
+    db.session.commit()
+    simulate.advance(db.session.get(Person, person.id), actors, until_step=5)
+    events = records.event_dicts(_instance_id(person))
+    assert "migrate" in [e["action"] for e in events]
+    assert _findings(person) == []
+    snap = replay(events, lambda v: records.version_source(v, {}))
+    assert snap.version_id == target.id

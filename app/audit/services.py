@@ -166,9 +166,10 @@ def state_at(person: Person, seq: int | None) -> ReplayView:
     view = ReplayView(events=events, seq=seq, event=event, snapshot=snap, error=None)
     if snap.wf is not None:
         view.steps = _step_states(snap)
-        view.done, view.current, edges = engine.trail(snap.wf)
+        trail = engine.trail(snap.wf)
         flows = _flow_ids(snap.version_id)
-        view.flows = sorted({flows[e] for e in edges if e in flows})
+        view.done, view.current = trail["done"], trail["current"]
+        view.flows = sorted({flows[pair] for pair in trail["pairs"] if pair in flows})
     return view
 
 

@@ -219,22 +219,6 @@ def completed_tasks(wf) -> list[TaskInfo]:
     return [_info(wf, t, passes, with_data=True) for t in done]
 
 
-def trail(wf) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    """What a diagram view highlights: BPMN ids of completed elements, of ready user tasks, and the
-    (source id, target id) of every step taken between two reached elements (sequence flows)."""
-    done, current, edges = [], [], []
-    for task in wf.get_tasks(state=_REACHED | TaskState.COMPLETED):
-        name = task.task_spec.name
-        if task.state == TaskState.COMPLETED:
-            done.append(name)
-        elif task.state == TaskState.READY and task.task_spec.manual:
-            current.append(name)
-        parent = task.parent
-        if parent is not None and parent.state == TaskState.COMPLETED:
-            edges.append((parent.task_spec.name, name))
-    return sorted(set(done)), sorted(set(current)), sorted(set(edges))
-
-
 def is_completed(wf) -> bool:
     """True once the process has reached its end."""
     return wf.is_completed()
@@ -300,3 +284,14 @@ def _run_engine(wf) -> None:
 def update_data(wf, task_id: str, data: dict) -> None:
     """Store data on a ready task without completing it (保存, a draft)."""
     _ready_task(wf, task_id).data.update(data)
+
+
+def trail(wf) -> dict:
+    """The path an instance has taken: completed element ids, ready user task ids, and the
+    (source, target) pairs of elements one after the other on that path."""
+    reached = wf.get_tasks(state=_REACHED)
+    done = sorted({t.task_spec.name for t in reached if t.state == TaskState.COMPLETED})
+    current = sorted({t.task_spec.name for t in reached if t.state == TaskState.READY and t.task_spec.manual})
+    pairs = {(t.parent.task_spec.name, t.task_spec.name) for t in reached
+             if t.parent is not None and t.parent.state == TaskState.COMPLETED}
+    return {"done": done, "current": current, "pairs": sorted(pairs)}
