@@ -117,6 +117,13 @@ def timeline(person: Person, filters: TimelineFilter) -> list[TimelineRow]:
                         is_review=steps.get(ev.task_name, (None, False))[1]) for ev, org_name in rows]
 
 
+def task_titles(person: Person) -> dict[str, str]:
+    """BPMN task id → "N.title" (reviews marked), for naming tasks in event lists."""
+    steps = _steps_by_task(records.instance_row(person.instance_id).process_version_id)
+    return {name: f"{step.step}.{step.title}" + ("（审核）" if review else "")
+            for name, (step, review) in steps.items()}
+
+
 def actions_of(person: Person) -> list[str]:
     """The distinct actions in a person's log (choices of the timeline's action filter)."""
     return sorted(set(db.session.scalars(sa.select(Event.action).where(Event.instance_id == person.instance_id))))

@@ -55,7 +55,8 @@ def replay(person_id: int):
     view = services.state_at(person, request.args.get("n", type=int))
     sections, files = services.step_display(current_user, person, view)
     return render_template("audit/replay.html", person=person, view=view, labels=services.ACTION_LABELS,
-                           sections=sections, files=files, active_menu="audit")
+                           sections=sections, files=files, titles=services.task_titles(person),
+                           role_label=role_label, active_menu="audit")
 
 
 @bp.get("/versions/<int:version_id>.bpmn")
