@@ -142,5 +142,6 @@ def operations():
     filters = services.TimelineFilter.from_args(request.args)
     page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int))
     return render_template("audit/operations.html", page=page, filters=filters,
-                           actions=services.operation_actions(), role_label=role_label, active_menu="oplog",
+                           actions=services.operation_actions(), role_label=role_label,
+                           labels=services.OPERATION_LABELS, active_menu="oplog",
                            page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))
