@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from app.audit import verify
-from app.audit.replay import HANDLERS, replay
+from app.audit.replay import HANDLERS, ReplayError, replay
 from app.audit import records
 from app.events.models import Event
 from app.extensions import db
@@ -225,3 +225,29 @@ def test_migrated_instance_replays_clean(app, demo, actors):
     assert _findings(person) == []
     snap = replay(events, lambda v: records.version_source(v, {}))
     assert snap.version_id == target.id
+
+
+def test_amended_step_replays_clean_and_a_forged_before_is_caught(app, demo, actors):
+    # Runs where 人员信息 edits exist (services.amend_step writing an "amend" event).
+    if not hasattr(services, "amend_step"):
+        pytest.skip("services.amend_step is not in this branch")
+    person = _person(demo, actors, until_step=4)
+    services.amend_step(actors["branch_admin"], _ctx(person), 2, {"talker": "王五"}, expected_version=None)
+    db.session.commit()
+    simulate.advance(db.session.get(Person, person.id), actors, until_step=6)
+    events = records.event_dicts(_instance_id(person))
+    amend = next(e for e in events if e["action"] == "amend")
+    assert _findings(person) == []
+    snap = replay(events, lambda v: records.version_source(v, {}), upto=amend["seq"])
+    step2 = [t for t in engine_completed(snap) if t.name == "step02_talk"][-1]
+    assert step2.data["step02"]["talker"] == "王五"
+    forged = [dict(e, data={**e["data"], "before": {"talker": "别人"}}) if e["seq"] == amend["seq"] else e
+              for e in events]
+    with pytest.raises(ReplayError) as exc:
+        replay(forged, lambda v: records.version_source(v, {}))
+    assert exc.value.seq == amend["seq"]
+
+
+def engine_completed(snap):
+    from app.workflow import engine
+    return engine.completed_tasks(snap.wf)

@@ -128,6 +128,23 @@ def _migrate(snap: Snapshot, event: dict, load_version: VersionLoader) -> None:
     snap.version_id = int(data["to_version"])
 
 
+def _amend(snap: Snapshot, event: dict, _load) -> None:
+    # 人员信息 edits a step already reached: the step's data is replaced in every task holding it.
+    data = dict(event["data"] or {})
+    before = data.pop("before", {}) or {}
+    if len(data) != 1:
+        raise ReplayError(event["seq"], "修改记录的数据格式不正确")
+    key, changed = next(iter(data.items()))
+    tasks = engine.ready_tasks(snap.wf, with_data=True) + engine.completed_tasks(snap.wf)
+    target = next((t for t in tasks if t.name == event["task_name"] and t.pass_no == event["task_pass"]), None)
+    if target is None:
+        raise ReplayError(event["seq"], f"修改的任务 {event['task_name']}（第{event['task_pass']}次）在重放中未到达")
+    old = dict(target.data.get(key) or {})
+    if any(old.get(name) != before.get(name) for name in changed):
+        raise ReplayError(event["seq"], "修改前的值与重放结果不一致")
+    engine.amend_data(snap.wf, key, {**old, **changed})
+
+
 # One entry per action name.
 HANDLERS = {
     "start": _start,
@@ -140,10 +157,13 @@ HANDLERS = {
     "restore": _restore,
     "move_back": _move_back,
 }
-# Migration between process versions is the engine's (engine.migrate, delivered with the designer); the
-# entry exists wherever the engine has it, otherwise a "migrate" event is reported as not replayable.
+# Migration between process versions (engine.migrate, from the process designer) and 人员信息 edits
+# (engine.amend_data, from the people pages) are the engine's: each entry exists wherever the engine has
+# the function, otherwise such an event is reported as not replayable.
 if hasattr(engine, "migrate"):
     HANDLERS["migrate"] = _migrate
+if hasattr(engine, "amend_data"):
+    HANDLERS["amend"] = _amend
 
 
 def replay(events: list[dict], load_version: VersionLoader, upto: int | None = None) -> Snapshot:
