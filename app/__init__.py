@@ -54,6 +54,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
+    from app.audit.views import bp as audit_bp
     from app.attachments.views import bp as attachments_bp
     from app.auth.views import bp as auth_bp
     from app.checks.views import bp as checks_bp
@@ -68,7 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp, designer_bp, reports_bp, checks_bp):
+               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp):
         app.register_blueprint(bp)
 
 

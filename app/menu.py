@@ -30,7 +30,8 @@ MENU = [
     MenuItem("accounts", "账号管理", "auth.accounts", ("security_officer",)),
     MenuItem("sms", "短信发件箱", "sms.outbox", ("security_officer",)),
     MenuItem("designer", "流程设计", "designer.index", ("designer",)),
-    MenuItem("audit", "审计", "pending.audit", ("auditor", "security_officer")),
+    MenuItem("audit", "审计", "audit.index", ("auditor",) + tuple(UPPER_ADMIN_ROLES)),
+    MenuItem("oplog", "操作日志", "audit.operations", ("security_officer", "auditor")),
 ]
 
 

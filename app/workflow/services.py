@@ -177,7 +177,10 @@ def start_application(actor, data: dict, action: str = "submit") -> Person:
                     org_id=org.id, org_path=org.path, org=org, instance_id=instance.id)
     db.session.add(person)
     db.session.flush()
+    # The diagram's checksum ties the log to the exact version that ran, even if its row is altered.
     append_event(instance.id, actor, "start", data={"process_version_id": version.id,
+                                                     "spec_ref": engine.spec_ref(version.bpmn_xml,
+                                                                                 version.process_id),
                                                      "person_id": person.id, "org_id": org.id})
     ctx = Context(person=person, instance=instance, wf=wf)
     task = next(t for t in ctx.ready if t.name == "step01_application") if ctx.ready else None

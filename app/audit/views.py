@@ -1,0 +1,147 @@
+"""审计 pages: choose a person, timeline, replay as of event N, verification, export and dossier,
+and the operations log. Every page only reads; the CLI group ``flask audit`` is attached here too."""
+import json
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.audit import bundle, cli, guard, services
+from app.audit.verify import KIND_LABELS
+from app.auth.roles import role_label
+from app.extensions import db
+from app.menu import may_use
+from app.people.models import Person
+from app.scope import get_in_scope
+
+bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates", cli_group="audit")
+bp.before_app_request(guard.refuse_auditor_writes)
+cli.register(bp)
+
+
+def _person(person_id: int) -> Person:
+    if not may_use(current_user, "audit"):
+        abort(403)
+    person = get_in_scope(Person, person_id, current_user)
+    if person.instance_id is None:
+        abort(404)
+    return person
+
+
+@bp.get("/")
+@login_required
+def index():
+    if not may_use(current_user, "audit"):
+        abort(403)
+    query = request.args.get("q", "")
+    page = services.people_page(current_user, query, request.args.get("page", 1, type=int))
+    return render_template("audit/index.html", page=page, q=query, show_oplog=may_use(current_user, "oplog"),
+                           active_menu="audit")
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def timeline(person_id: int):
+    person = _person(person_id)
+    filters = services.TimelineFilter.from_args(request.args)
+    return render_template("audit/timeline.html", person=person, rows=services.timeline(person, filters),
+                           filters=filters, actions=services.actions_of(person), labels=services.ACTION_LABELS,
+                           active_menu="audit")
+
+
+@bp.get("/people/<int:person_id>/replay")
+@login_required
+def replay(person_id: int):
+    person = _person(person_id)
+    view = services.state_at(person, request.args.get("n", type=int))
+    sections, files = services.step_display(current_user, person, view)
+    return render_template("audit/replay.html", person=person, view=view, labels=services.ACTION_LABELS,
+                           sections=sections, files=files, titles=services.task_titles(person),
+                           role_label=role_label, active_menu="audit")
+
+
+@bp.get("/versions/<int:version_id>.bpmn")
+@login_required
+def diagram(version_id: int):
+    if not may_use(current_user, "audit"):
+        abort(403)
+    try:
+        xml = services.diagram_xml(version_id)
+    except LookupError:
+        abort(404)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/people/<int:person_id>/verify")
+@login_required
+def verify_person(person_id: int):
+    person = _person(person_id)
+    report = services.verify_person(current_user, person)
+    db.session.commit()  # the verification is logged
+    return render_template("audit/verify.html", report=report, person=person, kinds=KIND_LABELS,
+                           active_menu="audit")
+
+
+@bp.get("/verify")
+@login_required
+def verify_scope():
+    if not may_use(current_user, "audit"):
+        abort(403)
+    report = services.verify_scope(current_user)
+    db.session.commit()
+    return render_template("audit/verify.html", report=report, person=None, kinds=KIND_LABELS,
+                           active_menu="audit")
+
+
+@bp.get("/people/<int:person_id>/export.json")
+@login_required
+def export(person_id: int):
+    person = _person(person_id)
+    data = bundle.build(person, current_user)
+    db.session.commit()  # the export is logged
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f"attachment; filename=record-{person.id}-{person.instance_id}.json"})
+
+
+def _dossier_html(person: Person, printable_pdf: bool) -> str:
+    view, steps = services.dossier(current_user, person)
+    return render_template("audit/dossier.html", person=person, view=view, steps=steps, pdf=printable_pdf,
+                           labels=services.ACTION_LABELS)
+
+
+@bp.get("/people/<int:person_id>/dossier")
+@login_required
+def dossier(person_id: int):
+    person = _person(person_id)
+    html = _dossier_html(person, False)
+    services.log_dossier(current_user, person, "html")
+    db.session.commit()
+    return html
+
+
+@bp.get("/people/<int:person_id>/dossier.pdf")
+@login_required
+def dossier_pdf(person_id: int):
+    from app.printing.pdf import render_pdf
+    person = _person(person_id)
+    try:
+        pdf = render_pdf(_dossier_html(person, True), base_url=request.url_root)
+    except RuntimeError as exc:
+        abort(503, description=str(exc))
+    services.log_dossier(current_user, person, "pdf")
+    db.session.commit()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=dossier-{person.id}.pdf"})
+
+
+@bp.get("/operations")
+@login_required
+def operations():
+    if not may_use(current_user, "oplog"):
+        abort(403)
+    filters = services.TimelineFilter.from_args(request.args)
+    page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int))
+    return render_template("audit/operations.html", page=page, filters=filters,
+                           actions=services.operation_actions(), role_label=role_label,
+                           labels=services.OPERATION_LABELS, active_menu="oplog",
+                           page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))
