@@ -1,7 +1,8 @@
 """Keep ``check_fact`` in step with the step data, inside the transaction of each action.
 
-``record_step`` is called by the workflow service right after the person projection, with the same
-step key and data, so a draft (保存) updates the facts just as it updates the person row.
+``record_step`` is called by the person projection (``app.people.projection.apply_step_data``) with the
+same step key and data, so every writer of step data (an action, a draft 保存, an edit of person data)
+updates the facts just as it updates the person row.
 """
 from datetime import date, timedelta
 
