@@ -35,6 +35,7 @@ class Check:
     severity: str
     rule_version: str
     condition: Callable[[date], sa.ColumnElement[bool]]
+    evidence: tuple = ()        # (label, column) pairs the person list shows beside each person
 
 
 def _active():
@@ -133,19 +134,30 @@ def _r17(today):
     return F.id_issue != ""
 
 
+_APPLY = ("申请入党时间", P.apply_date)
+_MEETING = ("支部大会时间", F.admission_meeting_date)
+_APPROVAL = ("党委审批时间", P.probationary_date)
+_CONVERSION = ("转正支部大会时间", F.conversion_meeting_date)
+_CONCLUSION = ("会议结论", F.conversion_conclusion)
+_EXTENSION = ("延长预备期（月）", F.extension_months)
+
 CATALOGUE: list[Check] = [
-    Check("R01", "R01", "申请入党时未满18周岁", ERROR, RULES_2014, _r01),
-    Check("R02", "R02", "收到入党申请后超过一个月未派人谈话", WARNING, RULES_2014, _r02),
-    Check("R08", "R08", "确定为发展对象时距确定为入党积极分子不满一年", ERROR, RULES_2014, _r08),
-    Check("R11", "R11", "发展对象集中培训时间少于3天且小于24学时", WARNING, RULES_2014, _r11),
-    Check("R13", "R13", "支部大会通过后超过3个月未经党委审批", WARNING, RULES_2014, _r13(3)),
-    Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6)),
-    Check("R14", "R14", "预备期已满未讨论转正", WARNING, RULES_2014, _r14),
-    Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension),
-    Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15),
-    Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval),
-    Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16),
-    Check("R17", "R17", "公民身份证号码无效或与出生日期、性别不一致", ERROR, RULES_2014, _r17),
+    Check("R01", "R01", "申请入党时未满18周岁", ERROR, RULES_2014, _r01,
+          (("身份证出生日期", F.id_birth_date), _APPLY)),
+    Check("R02", "R02", "收到入党申请后超过一个月未派人谈话", WARNING, RULES_2014, _r02, (_APPLY, ("谈话时间", F.talk_date))),
+    Check("R08", "R08", "确定为发展对象时距确定为入党积极分子不满一年", ERROR, RULES_2014, _r08,
+          (("确定入党积极分子时间", P.activist_date), ("确定发展对象时间", P.candidate_date))),
+    Check("R11", "R11", "发展对象集中培训时间少于3天且小于24学时", WARNING, RULES_2014, _r11,
+          (("培训天数", F.training_days), ("培训学时", F.training_hours))),
+    Check("R13", "R13", "支部大会通过后超过3个月未经党委审批", WARNING, RULES_2014, _r13(3), (_MEETING, _APPROVAL)),
+    Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6), (_MEETING, _APPROVAL)),
+    Check("R14", "R14", "预备期已满未讨论转正", WARNING, RULES_2014, _r14, (_MEETING, _CONCLUSION, _EXTENSION)),
+    Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension, (_CONCLUSION, _EXTENSION)),
+    Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15, (_MEETING, _CONVERSION)),
+    Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval,
+          (_CONVERSION, ("上级党委审批时间", P.full_member_date))),
+    Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16, tuple(DATE_CHAIN[1:])),
+    Check("R17", "R17", "公民身份证号码无效或与出生日期、性别不一致", ERROR, RULES_2014, _r17, (("问题", F.id_issue),)),
 ]
 BY_ID = {check.id: check for check in CATALOGUE}
 assert len(BY_ID) == len(CATALOGUE), "check ids must be unique"

@@ -69,6 +69,17 @@ def failing_persons(user, org: Organisation, check: Check, today: date, page: in
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
+def evidence(check: Check, persons) -> dict[int, list]:
+    """{person id: the values of the check's evidence columns}, for the persons of one page (one query)."""
+    if not check.evidence or not persons:
+        return {p.id: [] for p in persons}
+    columns = [column for _, column in check.evidence]
+    rows = db.session.execute(sa.select(Person.id, *columns).select_from(Person)
+                              .outerjoin(CheckFact, CheckFact.person_id == Person.id)
+                              .where(Person.id.in_([p.id for p in persons])))
+    return {row[0]: list(row[1:]) for row in rows}
+
+
 def upper_orgs(persons) -> dict[int, dict[str, str]]:
     """{person id: {level: name}} of the 市级 and 县级 organisations above each person (one query)."""
     ids = {int(x) for p in persons for x in p.org_path.strip("/").split("/") if x}

@@ -52,4 +52,5 @@ def persons(check_id: str):
                                     page=request.args.get("page", 1, type=int))
     return render_template("checks/persons.html", org=org, check=check, page=page,
                            trail=services.org_trail(current_user, org),
-                           upper=services.upper_orgs(page.items), active_menu="checks")
+                           upper=services.upper_orgs(page.items), evidence=services.evidence(check, page.items),
+                           active_menu="checks")
