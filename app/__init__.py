@@ -50,10 +50,12 @@ def _import_models() -> None:
     from app.api import models as _api  # noqa: F401
     from app.checks import models as _checks  # noqa: F401
     from app.reports import models as _reports  # noqa: F401
+    from app.plans import models as _plans  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
+    from app.archive.views import bp as archive_bp
     from app.audit.views import bp as audit_bp
     from app.attachments.views import bp as attachments_bp
     from app.auth.views import bp as auth_bp
@@ -63,13 +65,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
     from app.pending.views import bp as pending_bp
+    from app.plans.views import bp as plans_bp
     from app.people.views import bp as people_bp
     from app.reports.views import bp as reports_bp
     from app.sms.views import bp as sms_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp):
+               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp,
+               plans_bp, archive_bp):
         app.register_blueprint(bp)
 
 

@@ -102,6 +102,12 @@ def _restore(snap: Snapshot, event: dict, _load) -> None:
     snap.status = "running"
 
 
+def _redevelop(snap: Snapshot, event: dict, _load) -> None:
+    if snap.status != "cancelled":
+        raise ReplayError(event["seq"], "重新发展时流程未被取消")
+    snap.status = "closed"
+
+
 def _move_back(snap: Snapshot, event: dict, _load) -> None:
     try:
         engine.reset_to(snap.wf, event["task_name"])
@@ -155,6 +161,7 @@ HANDLERS = {
     "reject": _review,
     "cancel": _cancel,
     "restore": _restore,
+    "redevelop": _redevelop,
     "move_back": _move_back,
     "migrate": _migrate,
 }

@@ -26,7 +26,8 @@ from app.workflow.versions import DEVELOPMENT, active_version
 EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
 ACTION_LABELS = {"start": "添加", "save": "保存", "submit": "提交", "report": "上报", "approve": "审核通过",
-                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "move_back": "调整阶段",
+                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "redevelop": "重新发展",
+                 "move_back": "调整阶段",
                  "migrate": "迁移流程版本"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -148,8 +149,10 @@ def find_task(ctx: Context, task_id: str) -> engine.TaskInfo:
 
 
 def id_number_taken(id_number: str, exclude_person_id: int | None = None) -> bool:
-    """R18: is this ID number already held by a person in the system (cancelled ones included)?"""
-    stmt = sa.select(Person.id).where(Person.id_number == (id_number or "").upper())
+    """R18: is this ID number already held by a person in the system (cancelled ones included)?
+
+    A record closed by 重新发展 no longer holds its number: the person may be entered anew."""
+    stmt = sa.select(Person.id).where(Person.id_number == (id_number or "").upper(), Person.status != "closed")
     if exclude_person_id:
         stmt = stmt.where(Person.id != exclude_person_id)
     return db.session.scalar(stmt.limit(1)) is not None
@@ -268,6 +271,25 @@ def restore(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     ctx.person.status = "active"
     _save(ctx, refresh_inbox=True)
     append_event(ctx.instance.id, actor, "restore", data={"reason": reason.strip()}, attachments=attachments)
+    _flush()
+
+
+def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
+    """重新发展 (county admins, manual §2.11.2): close a cancelled record for good.
+
+    The record and its events stay (the 历史库 and auditors still see them) but nothing can act on it
+    again, and its ID number is free for a new step-1 application (R18 ignores closed records)."""
+    if ctx.instance.status != "cancelled":
+        raise WorkflowError("只有已停止发展的人员可以重新发展")
+    if not can_act_as(actor, "county_admin", ctx.person.org_path):
+        raise NotAllowed("重新发展须由县级组织部门管理员操作")
+    if not (reason or "").strip():
+        raise RuleViolation({"reason": "请填写重新发展原因"})
+    _claim_attachments(actor, ctx.person, attachments)
+    ctx.instance.status = "closed"
+    ctx.person.status = "closed"
+    _save(ctx, refresh_inbox=True)
+    append_event(ctx.instance.id, actor, "redevelop", data={"reason": reason.strip()}, attachments=attachments)
     _flush()
 
 

@@ -1,0 +1,93 @@
+"""历史库: the lists of persons out of development within the user's scope, and the two actions on them.
+
+停止发展 lists cancelled persons with the reason, date and files of their last 取消发展 event;
+已重新发展 lists records closed by 重新发展 (kept read-only); 已归档 lists completed records.
+The actions themselves are the procedure's (app.workflow.services.restore / redevelop), so they are
+instance events like every other step of the record.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.auth.roles import admin_rank
+from app.events.models import Event
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.people.models import Person
+from app.scope import get_in_scope, path_prefix, select_in_scope
+from app.workflow import services as workflow
+
+# Tab key -> (person status, tab label).
+KINDS = {
+    "cancelled": ("cancelled", "停止发展"),
+    "closed": ("closed", "已重新发展"),
+    "completed": ("completed", "已归档"),
+}
+# The event that put a person in each list, whose reason, date and files the list shows.
+_REASON_EVENT = {"cancelled": "cancel", "closed": "redevelop"}
+
+
+@dataclass
+class ArchiveRow:
+    person: Person
+    reason: str = ""
+    at: datetime | None = None
+    attachments: tuple[str, ...] = ()
+
+
+def may_act(actor) -> bool:
+    """恢复发展 and 重新发展 are for county admins and above (manual §2.11.1, §2.11.2)."""
+    return admin_rank(getattr(actor, "role", "")) >= admin_rank("county_admin")
+
+
+def org_choices(actor) -> list[Organisation]:
+    """Organisations of the filter: the user's subtree down to the 党支部."""
+    stmt = (select_in_scope(Organisation, actor).where(Organisation.level != "group")
+            .order_by(Organisation.path))
+    return list(db.session.scalars(stmt))
+
+
+def archive_page(actor, kind: str, page: int, name: str = "", org_id: int | None = None):
+    """One page of a 历史库 list (most recently changed first), with each row's reason, date and files."""
+    status = KINDS[kind][0]
+    stmt = select_in_scope(Person, actor).where(Person.status == status)
+    if name.strip():
+        stmt = stmt.where(Person.name.contains(name.strip()))
+    if org_id:
+        org = get_in_scope(Organisation, org_id, actor)
+        stmt = stmt.where(path_prefix(Person.org_path, org.path))
+    stmt = stmt.order_by(Person.updated_at.desc(), Person.id.desc())
+    result = db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20), error_out=False)
+    result.rows = _rows(result.items, _REASON_EVENT.get(kind))
+    return result
+
+
+def _rows(persons: list[Person], action: str | None) -> list[ArchiveRow]:
+    if not action or not persons:
+        return [ArchiveRow(person=p, at=p.updated_at if p.status == "completed" else None) for p in persons]
+    instance_ids = [p.instance_id for p in persons]
+    last = (sa.select(Event.instance_id, sa.func.max(Event.seq).label("seq"))
+            .where(Event.instance_id.in_(instance_ids), Event.action == action)
+            .group_by(Event.instance_id).subquery())
+    events = db.session.scalars(sa.select(Event).join(
+        last, sa.and_(Event.instance_id == last.c.instance_id, Event.seq == last.c.seq)))
+    by_instance = {e.instance_id: e for e in events}
+    rows = []
+    for p in persons:
+        event = by_instance.get(p.instance_id)
+        rows.append(ArchiveRow(person=p, reason=(event.data or {}).get("reason", "") if event else "",
+                               at=event.created_at if event else None,
+                               attachments=tuple(event.attachments or ()) if event else ()))
+    return rows
+
+
+def restore(actor, person: Person, reason: str, attachments: list[str]) -> None:
+    """恢复发展: the person returns to the state they had when stopped (an instance event)."""
+    workflow.restore(actor, workflow.load(person), reason, attachments)
+
+
+def redevelop(actor, person: Person, reason: str, attachments: list[str]) -> None:
+    """重新发展: the record is closed and the ID number freed for a new application (an instance event)."""
+    workflow.redevelop(actor, workflow.load(person), reason, attachments)

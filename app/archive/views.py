@@ -1,0 +1,62 @@
+"""历史库 pages: the lists, and 【恢复发展】/【重新发展】 with a reason and files."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.archive import services
+from app.attachments import services as attachments
+from app.extensions import db
+from app.menu import may_use
+from app.people.models import Person
+from app.scope import get_in_scope
+from app.workflow.services import WorkflowError
+
+bp = Blueprint("archive", __name__, url_prefix="/archive", template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def index():
+    if not may_use(current_user, "history"):
+        abort(403)
+    kind = request.args.get("kind", "cancelled")
+    if kind not in services.KINDS:
+        kind = "cancelled"
+    name = request.args.get("name", "")
+    org_id = request.args.get("org_id", type=int)
+    page = services.archive_page(current_user, kind, request.args.get("page", 1, type=int), name, org_id)
+    return render_template("archive/index.html", page=page, kind=kind, kinds=services.KINDS, name=name,
+                           org_id=org_id, orgs=services.org_choices(current_user),
+                           may_act=services.may_act(current_user), active_menu="history")
+
+
+def _action(person_id: int, run, done: str):
+    person = get_in_scope(Person, person_id, current_user)
+    if not services.may_act(current_user):
+        abort(403)
+    try:
+        hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
+        run(current_user, person, request.form.get("reason", ""), hashes)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash("；".join(m for msgs in exc.fields.values() for m in msgs) or exc.message, "error")
+    except attachments.UploadError as exc:
+        db.session.rollback()
+        flash(str(getattr(exc, "message", exc)), "error")
+    else:
+        flash(done)
+    return redirect(url_for("archive.index", kind=request.form.get("kind", "cancelled"))), 303
+
+
+@bp.post("/<int:person_id>/restore")
+@login_required
+def restore(person_id: int):
+    return _action(person_id, services.restore, "已恢复发展，该人员回到停止发展时的步骤")
+
+
+@bp.post("/<int:person_id>/redevelop")
+@login_required
+def redevelop(person_id: int):
+    return _action(person_id, services.redevelop, "已重新发展：原记录已关闭并保留，可用该公民身份证号码重新录入入党申请")

@@ -1,0 +1,40 @@
+"""计划分配 page: the year's numbers, 【编辑】 to change the children's numbers, 【保存】."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.plans import services
+
+bp = Blueprint("plans", __name__, url_prefix="/plans", template_folder="templates")
+
+
+def _year() -> int:
+    year = request.values.get("year", type=int) or date.today().year
+    return year if 2000 <= year <= 2100 else date.today().year
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    if not services.may_plan(current_user):
+        abort(403)
+    year = _year()
+    errors, status = {}, 200
+    editing = request.args.get("edit") == "1"
+    if request.method == "POST":
+        try:
+            changed = services.save_plans(current_user, year, request.form)
+            db.session.commit()
+        except services.PlanError as exc:
+            db.session.rollback()
+            errors, status, editing = exc.fields, 422, True
+        else:
+            flash(f"已保存（{changed} 项变更）" if changed else "没有变更")
+            return redirect(url_for("plans.index", year=year)), 303
+    view = services.plan_view(current_user, year)
+    this_year = date.today().year
+    return render_template("plans/index.html", view=view, errors=errors, editing=editing,
+                           values=request.form if request.method == "POST" else None,
+                           years=range(this_year + 1, this_year - 6, -1), active_menu="plans"), status
