@@ -171,3 +171,16 @@ def test_redevelop_closes_the_record_and_frees_the_id_number(app, demo, actors, 
     assert response.status_code == 422 and "已存在" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
         Person.id_number == id_number)) == 2
+
+
+
+def test_closed_records_are_left_out_of_statistics_and_checks(app, demo, actors):
+    from app.checks.services import _checked
+    from app.reports.catalogue import VIEW_BY_KEY, persons_of
+    active = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 2, name="在统计")
+    person = _cancelled(demo, actors, 1, "统计外")
+    services.redevelop(actors["county_admin"], services.load(person), "重新培养", [])
+    db.session.commit()
+    counted = lambda where: set(db.session.scalars(sa.select(Person.id).where(where)))  # noqa: E731
+    assert counted(persons_of(VIEW_BY_KEY["all"])) == {active.id}
+    assert counted(_checked(actors["county_admin"], demo.orgs["county"])) == {active.id}

@@ -52,7 +52,7 @@ class Person(db.Model):
     current_title: Mapped[str] = mapped_column(sa.String(120), default="")
     # '' (editing), 待审核, 审核不通过, 已完成
     review_status: Mapped[str] = mapped_column(sa.String(10), default="")
-    # active | cancelled | completed
+    # active | cancelled | completed | closed (重新发展: kept read-only, ID number free again)
     status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
 
     apply_date: Mapped[date | None]

@@ -40,7 +40,7 @@ class ProcessInstance(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
-    # running | completed | cancelled
+    # running | completed | cancelled | closed (重新发展: kept, never acted on again)
     status: Mapped[str] = mapped_column(sa.String(16), default="running")
     state: Mapped[str] = mapped_column(sa.Text)
     # Every write is UPDATE ... WHERE version = :seen; zero rows means someone else acted first.
