@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages the test suite needs are installed:
-#   chromium + fonts-noto-cjk  (browser tests, Chinese glyphs in screenshots)
+#   chromium + fonts-noto-cjk  (browser tests, Chinese glyphs in screenshots and in PDFs)
+#   libpango-1.0-0 libpangoft2-1.0-0  (WeasyPrint: 采集表 PDF)
 #   postgresql                 (the second test run, on a throwaway cluster)
 # Installs only what is missing (one `apt-get update` first). Where apt is unavailable or the install fails,
 # prints a loud warning and exits 0 so the suite runs without those parts (conftest skips the browser tests,
@@ -9,7 +10,7 @@
 set -uo pipefail
 
 packages=("$@")
-[ ${#packages[@]} -eq 0 ] && packages=(chromium fonts-noto-cjk postgresql)
+[ ${#packages[@]} -eq 0 ] && packages=(chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql)
 
 give_up() {
     {
