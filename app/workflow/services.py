@@ -16,9 +16,10 @@ from app.extensions import db
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
+from app.people.fields import mark_step_done, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 from app.workflow import engine
 from app.workflow.models import ProcessInstance
 from app.workflow.versions import DEVELOPMENT, active_version
@@ -210,6 +211,8 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
         engine.complete(ctx.wf, task.id, data)
         ctx.changed()
         event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
+        if action == "approve":
+            mark_step_done(ctx.person.id, task.step, local_today())
     else:
         key = data_key(task)
         _claim_attachments(actor, ctx.person, hashes)
@@ -220,6 +223,9 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
             ctx.changed()
             _raise_rule_errors(ctx, task)
         apply_step_data(ctx.person, key, data)
+        project_step(ctx.person.id, key, task.form_key, data)
+        if action == "submit":
+            mark_step_done(ctx.person.id, task.step, local_today())
         event_data = {key: data}
     _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
     append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
@@ -291,6 +297,7 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
     target_task = candidates[-1]
     reopened = engine.reset_to(ctx.wf, target_task.name)
     ctx.changed()
+    reopen_step(ctx.person.id, target_task.step)
     _save(ctx, refresh_inbox=True)
     append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
                  task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})
