@@ -56,3 +56,11 @@ def as_json() -> list[dict]:
     """The catalogue for the page's script: fields with their group, kind, modes and choices."""
     return [{"key": f.key, "label": f.label, "group": f.group, "kind": f.kind, "modes": list(modes_for(f)),
              "choices": [[str(v), str(label)] for v, label in f.choices]} for f in catalogue()]
+
+
+def grouped() -> list[tuple[str, list[FieldDef]]]:
+    """The catalogue as (group, fields) in procedure order, for the field selects' optgroups."""
+    groups: dict[str, list[FieldDef]] = {}
+    for f in catalogue():
+        groups.setdefault(f.group, []).append(f)
+    return list(groups.items())

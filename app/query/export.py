@@ -64,21 +64,27 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes
 def evidence_zip(user, person: Person) -> tuple[bytes, int]:
     """下载证明材料: every file cited in the person's records that ``user`` may download, in folders by
     step (the BPMN task that cited it). Returns (zip bytes, number of files). Logged as an operation."""
-    cited: dict[str, str] = {}
+    cited: list[tuple[str, str]] = []  # (task, sha) in the order cited; a file cited by two steps is in both
     for task_name, hashes in db.session.execute(
             sa.select(Event.task_name, Event.attachments).where(Event.instance_id == person.instance_id)
             .order_by(Event.seq)):
         for sha in hashes or []:
-            cited.setdefault(sha, task_name or "其他")
-    visible = attachments.describe(user, sorted(cited))  # only files within the user's scope
+            if (task_name or "其他", sha) not in cited:
+                cited.append((task_name or "其他", sha))
+    visible = attachments.describe(user, sorted({sha for _, sha in cited}))  # only files within scope
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for sha, row in sorted(visible.items(), key=lambda item: (cited[item[0]], item[1].filename)):
-            name = f"{cited[sha]}/{os.path.basename(row.filename) or sha[:12]}"
+        for task_name, sha in cited:
+            row = visible.get(sha)
+            if row is None:
+                continue
+            name = f"{task_name}/{os.path.basename(row.filename) or sha[:12]}"
             if name in used:
                 stem, ext = os.path.splitext(name)
                 name = f"{stem}-{sha[:8]}{ext}"
+            if name in used:
+                continue
             used.add(name)
             with open(attachments.file_path(sha), "rb") as fh:
                 zf.writestr(name, fh.read())

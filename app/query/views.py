@@ -43,7 +43,7 @@ def index():
     args.pop("page", None)
     return render_template("query/index.html", conditions=conditions, result=result, sort=sort,
                            descending=descending, sorts=services.SORTS, modes=catalogue.MODES,
-                           fields=catalogue.catalogue(), fields_json=catalogue.as_json(),
+                           fields=catalogue.catalogue(), field_groups=catalogue.grouped(), fields_json=catalogue.as_json(),
                            base_keys=catalogue.BASE_KEYS, args=args, count_cap=services.COUNT_CAP,
                            active_menu="query"), 422 if errors else 200
 
