@@ -2,6 +2,9 @@
 each with the query modes that fit its type."""
 import functools
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
 from app.people.fields import FieldDef, step_field_defs
 from app.people.models import CATEGORIES
 from forms.codes import ETHNICITY, SEX
@@ -42,25 +45,55 @@ def _catalogue(version_id: int) -> tuple[FieldDef, ...]:
 
 
 def catalogue() -> tuple[FieldDef, ...]:
-    """Every queryable field, in procedure order, for the active diagram version."""
-    from app.workflow.versions import DEVELOPMENT, active_version
-    return _catalogue(active_version(DEVELOPMENT).id)
+    """Every queryable field, in procedure order, for the active diagram version (looked up once a request)."""
+    import sqlalchemy as sa
+    from flask import g, has_app_context
+
+    from app.extensions import db
+    from app.workflow.models import ProcessVersion
+    from app.workflow.versions import DEVELOPMENT
+    if has_app_context() and "query_catalogue" in g:
+        return g.query_catalogue
+    version_id = db.session.scalar(sa.select(ProcessVersion.id).where(
+        ProcessVersion.process_id == DEVELOPMENT, ProcessVersion.state == "active"))
+    if version_id is None:
+        raise LookupError("发展党员流程没有已启用的版本，请先运行 flask init-db")
+    fields = _catalogue(version_id)
+    if has_app_context():
+        g.query_catalogue = fields
+    return fields
 
 
 def by_key() -> dict[str, FieldDef]:
-    """key → field definition."""
-    return {f.key: f for f in catalogue()}
+    """key → field definition (a shared cached dict: do not modify)."""
+    return _by_key(catalogue())
 
 
-def as_json() -> list[dict]:
-    """The catalogue for the page's script: fields with their group, kind, modes and choices."""
-    return [{"key": f.key, "label": f.label, "group": f.group, "kind": f.kind, "modes": list(modes_for(f)),
-             "choices": [[str(v), str(label)] for v, label in f.choices]} for f in catalogue()]
+@functools.lru_cache(maxsize=8)
+def _by_key(fields: tuple[FieldDef, ...]) -> dict[str, FieldDef]:
+    return {f.key: f for f in fields}
+
+
+def as_json() -> Markup:
+    """The catalogue for the page's script (JSON safe inside <script>): fields with group, kind, modes, choices."""
+    return _as_json(catalogue())
+
+
+@functools.lru_cache(maxsize=8)
+def _as_json(fields: tuple[FieldDef, ...]) -> Markup:
+    return htmlsafe_json_dumps([{"key": f.key, "label": f.label, "group": f.group, "kind": f.kind,
+                                 "modes": list(modes_for(f)), "choices": [[str(v), str(label)] for v, label in f.choices]}
+                                for f in fields])
 
 
 def grouped() -> list[tuple[str, list[FieldDef]]]:
     """The catalogue as (group, fields) in procedure order, for the field selects' optgroups."""
+    return _grouped(catalogue())
+
+
+@functools.lru_cache(maxsize=8)
+def _grouped(fields: tuple[FieldDef, ...]) -> list[tuple[str, list[FieldDef]]]:
     groups: dict[str, list[FieldDef]] = {}
-    for f in catalogue():
+    for f in fields:
         groups.setdefault(f.group, []).append(f)
     return list(groups.items())

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -216,7 +216,7 @@ def search(user, conditions: list[Condition], *, sort: str = "newest", descendin
     total = min(total, COUNT_CAP)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    persons = list(db.session.scalars(stmt.options(joinedload(Person.org)).order_by(*order_by(sort, descending))
+    persons = list(db.session.scalars(stmt.options(selectinload(Person.org)).order_by(*order_by(sort, descending))
                                       .limit(per_page).offset((page - 1) * per_page)))
     chains = org_chains(persons)
     return ResultPage(rows=[(p, chains.get(p.org_id, [])) for p in persons], total=total, capped=capped,

@@ -44,7 +44,8 @@ def index():
     return render_template("query/index.html", conditions=conditions, result=result, sort=sort,
                            descending=descending, sorts=services.SORTS, modes=catalogue.MODES,
                            fields=catalogue.catalogue(), field_groups=catalogue.grouped(), fields_json=catalogue.as_json(),
-                           base_keys=catalogue.BASE_KEYS, args=args, count_cap=services.COUNT_CAP,
+                           base_keys=catalogue.BASE_KEYS, modes_for=catalogue.modes_for,
+                           ethnicity_labels=dict(catalogue.by_key()["person.ethnicity"].choices), args=args, count_cap=services.COUNT_CAP,
                            active_menu="query"), 422 if errors else 200
 
 

@@ -2,7 +2,8 @@
 (function () {
   const form = document.getElementById("query-form");
   if (!form) return;
-  const fields = Object.fromEntries(JSON.parse(document.getElementById("query-fields").textContent).map(f => [f.key, f]));
+  const fieldList = JSON.parse(document.getElementById("query-fields").textContent);
+  const fields = Object.fromEntries(fieldList.map(f => [f.key, f]));
   const modes = JSON.parse(document.getElementById("query-modes").textContent);
   const table = form.querySelector("table.conditions");
   const template = document.getElementById("row-template");
@@ -57,5 +58,11 @@
     const html = template.innerHTML.replaceAll("__I__", String(index));
     const body = table.tBodies[0] || table;
     body.insertAdjacentHTML("beforeend", html);
+    // The field select of a new row is built here from the catalogue (optgroups by step).
+    const select = body.lastElementChild.querySelector('[data-role="field"]');
+    const groups = new Map();
+    fieldList.forEach(f => { if (!groups.has(f.group)) groups.set(f.group, []); groups.get(f.group).push(f); });
+    select.replaceChildren(el("option", {value: ""}, ["请选择查询条件"]),
+      ...[...groups].map(([label, items]) => el("optgroup", {label}, items.map(f => el("option", {value: f.key}, [f.label])))));
   });
 })();
