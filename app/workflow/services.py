@@ -333,6 +333,37 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
     return new
 
 
+def reproject_fields(ctx: Context) -> int:
+    """Rebuild a person's person_field rows from the engine state and the event log (for data that
+    predates the projection, or to repair it). Returns how many steps' data were projected."""
+    from app.events.models import Event
+    from app.people.models import PersonField
+    from datetime import timedelta
+    db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
+    catalogue = step_catalogue(ctx.instance.process_version_id)
+    form_keys = {f"step{s.step:02d}": s.form_key for s in catalogue}
+    latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
+    data = latest[0].data if latest else {}
+    projected = 0
+    for key, value in sorted(data.items()):
+        if key in form_keys and isinstance(value, dict):
+            project_step(ctx.person.id, key, form_keys[key], value)
+            projected += 1
+    # A step is done when its last completing event (submit, or approve of its review) is still in effect.
+    completed = {t.name for t in engine.completed_tasks(ctx.wf)}
+    finisher = {}
+    for s in catalogue:
+        finisher[s.review_name or s.name] = s
+    for task_name, at in db.session.execute(
+            sa.select(Event.task_name, Event.created_at).where(
+                Event.instance_id == ctx.instance.id, Event.action.in_(("submit", "approve")))
+            .order_by(Event.seq)):
+        step = finisher.get(task_name)
+        if step is not None and task_name in completed:
+            mark_step_done(ctx.person.id, step.step, (at + timedelta(hours=8)).date())
+    return projected
+
+
 # 调整为入党申请人 (from stage 2) and 调整为积极分子 (from stages 3 and 4): the stage a person is sent
 # back to, and the edit task there that becomes ready again (the last one of that stage reached).
 MOVE_BACK = {
