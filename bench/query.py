@@ -89,6 +89,12 @@ def copy_fields(snaps, first_id: int) -> int:
     conn.exec_driver_sql("INSERT INTO tpl_field VALUES (?, ?, ?, ?)", [
         (position, f["field"], f["value_text"], f["value_date"]) for position, snap in snaps.items()
         for f in snap["fields"]])
+    # Loading ~100 rows a person is far quicker with the secondary indexes built afterwards.
+    indexes = [row[0] for row in conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person_field' AND sql IS NOT NULL")]
+    for name in [row[0] for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person_field' AND sql IS NOT NULL")]:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
     conn.exec_driver_sql("""
         INSERT INTO person_field (person_id, field, value_text, value_date)
         SELECT p.id, t.field,
@@ -96,7 +102,9 @@ def copy_fields(snaps, first_id: int) -> int:
                             ELSE t.value_text END,
                CASE t.field WHEN 'step01.birth_date' THEN p.birth_date ELSE t.value_date END
         FROM person p JOIN tpl_field t ON t.position = p.current_task
-        WHERE p.id >= ?""", (first_id,))
+        WHERE p.id >= ? ORDER BY p.id, t.field""", (first_id,))
+    for sql in indexes:
+        conn.exec_driver_sql(sql)
     n = conn.exec_driver_sql("SELECT count(*) FROM person_field").scalar()
     db.session.commit()
     return n
