@@ -85,6 +85,7 @@ def copy_fields(snaps, first_id: int) -> int:
     """person_field rows for every seeded copy, from its position's template rows, in SQL."""
     from app.extensions import db
     conn = db.session.connection()
+    conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB for this connection while loading
     conn.exec_driver_sql("CREATE TEMP TABLE tpl_field (position TEXT, field TEXT, value_text TEXT, value_date DATE)")
     conn.exec_driver_sql("INSERT INTO tpl_field VALUES (?, ?, ?, ?)", [
         (position, f["field"], f["value_text"], f["value_date"]) for position, snap in snaps.items()

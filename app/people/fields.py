@@ -17,7 +17,8 @@ Attachments are not projected. Reading it for statistics, e.g. persons by 工作
     select(PersonField.value_text, func.count()).join(Person, Person.id == PersonField.person_id)
         .where(PersonField.field == "step17.job", <scope condition on Person>).group_by(PersonField.value_text)
 
-Indexes: primary key (person_id, field); (field, value_text); (field, value_date).
+Indexes: primary key (person_id, field); (field, value_text, person_id); (field, value_date, person_id) --
+the last two answer "who has this value" from the index alone.
 """
 import functools
 from dataclasses import dataclass

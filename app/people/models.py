@@ -78,8 +78,9 @@ class PersonField(db.Model):
     """
     __tablename__ = "person_field"
     __table_args__ = (
-        sa.Index("ix_person_field_text", "field", "value_text"),
-        sa.Index("ix_person_field_date", "field", "value_date"),
+        # person_id last: a condition on (field, value) is answered from the index alone.
+        sa.Index("ix_person_field_text", "field", "value_text", "person_id"),
+        sa.Index("ix_person_field_date", "field", "value_date", "person_id"),
     )
 
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)

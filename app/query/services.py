@@ -152,21 +152,40 @@ def _match(column, cond: Condition):
     return column == cond.text
 
 
-def condition_sql(cond: Condition):
-    """A WHERE condition on Person for one active row."""
-    key = cond.definition.key
+# Base fields that come from step 1 only: their values are also person_field rows, which lets every
+# such condition be an index-only scan (see statement()).
+STEP1_COPIES = {"person.name": "step01.name", "person.sex": "step01.sex", "person.ethnicity": "step01.ethnicity",
+                "person.id_number": "step01.id_number"}
+
+
+def field_ids(cond: Condition) -> sa.Select | None:
+    """SELECT person_id FROM person_field for one active row, or None for a person-only column."""
+    key = STEP1_COPIES.get(cond.definition.key, cond.definition.key)
     if key.startswith("person."):
-        return _match(getattr(Person, key.split(".", 1)[1]), cond)
+        return None
     column = PersonField.value_date if cond.definition.kind == "date" else PersonField.value_text
-    return Person.id.in_(sa.select(PersonField.person_id).where(PersonField.field == key, _match(column, cond)))
+    return sa.select(PersonField.person_id).where(PersonField.field == key, _match(column, cond))
 
 
 def statement(user, conditions: list[Condition]) -> sa.Select:
-    """Persons in the user's scope (not cancelled) meeting every active condition."""
+    """Persons in the user's scope (not cancelled) meeting every active condition.
+
+    The person_field conditions are intersected first (each one an index-only scan of (field, value)), so
+    only persons matching all of them are read from the person table; a condition on a person-only column
+    (人员类别) filters those rows.
+    """
     stmt = select_in_scope(Person, user).where(Person.status != "cancelled")
+    selects = []
     for cond in conditions:
-        if cond.active:
-            stmt = stmt.where(condition_sql(cond))
+        if not cond.active:
+            continue
+        ids = field_ids(cond)
+        if ids is None:
+            stmt = stmt.where(_match(getattr(Person, cond.definition.key.split(".", 1)[1]), cond))
+        else:
+            selects.append(ids)
+    if selects:
+        stmt = stmt.where(Person.id.in_(selects[0] if len(selects) == 1 else sa.intersect(*selects)))
     return stmt
 
 
@@ -211,13 +230,17 @@ def search(user, conditions: list[Condition], *, sort: str = "newest", descendin
            page: int = 1, per_page: int = PER_PAGE) -> ResultPage:
     """One page of matching persons, sorted, with the (capped) total."""
     stmt = statement(user, conditions)
-    total = capped_count(stmt)
-    capped = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
+    # The matching ids once (index-only where the conditions allow, at most COUNT_CAP + 1): their number is
+    # the total, and below the cap the page is sorted from them instead of evaluating the conditions again.
+    ids = list(db.session.scalars(stmt.with_only_columns(Person.id).order_by(None).limit(COUNT_CAP + 1)))
+    capped = len(ids) > COUNT_CAP
+    total = min(len(ids), COUNT_CAP)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    persons = list(db.session.scalars(stmt.options(selectinload(Person.org)).order_by(*order_by(sort, descending))
-                                      .limit(per_page).offset((page - 1) * per_page)))
+    page_stmt = stmt if capped else select_in_scope(Person, user).where(Person.id.in_(ids))
+    persons = list(db.session.scalars(page_stmt.options(selectinload(Person.org))
+                                      .order_by(*order_by(sort, descending))
+                                      .limit(per_page).offset((page - 1) * per_page))) if ids else []
     chains = org_chains(persons)
     return ResultPage(rows=[(p, chains.get(p.org_id, [])) for p in persons], total=total, capped=capped,
                       page=page, per_page=per_page)

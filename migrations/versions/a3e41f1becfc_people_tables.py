@@ -27,8 +27,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('person_id', 'field')
     )
     with op.batch_alter_table('person_field', schema=None) as batch_op:
-        batch_op.create_index('ix_person_field_date', ['field', 'value_date'], unique=False)
-        batch_op.create_index('ix_person_field_text', ['field', 'value_text'], unique=False)
+        batch_op.create_index('ix_person_field_date', ['field', 'value_date', 'person_id'], unique=False)
+        batch_op.create_index('ix_person_field_text', ['field', 'value_text', 'person_id'], unique=False)
 
     # ### end Alembic commands ###
 
