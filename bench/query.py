@@ -22,6 +22,7 @@ Target of the brief: combined query with three conditions < 300 ms median on SQL
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -225,7 +226,8 @@ def measure(args, tmp) -> int:
     for label, rows in QUERIES.items():
         url = "/query/?" + params(rows)
         html = client.get(url).get_data(as_text=True)
-        matches = html.split("<p>共 ", 1)[1].split(" ", 1)[0] if "<p>共 " in html else "?"
+        found = re.search(r"<p>共 (\d+\+?)", html)
+        matches = found.group(1) if found else "?"
         times = run.measure_get(client, url, args.repeat)
         results[label] = {"times": times, "matches": matches}
         m = statistics.median(times)
