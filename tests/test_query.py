@@ -93,6 +93,7 @@ def test_combined_conditions_and_scope(app, world):
     names, html = query(county, ("person.name", "prefix", "王"), ("person.sex", "exact", "男"),
                         ("step01.apply_date", "range", ("2019-01-01", "2021-01-01")))
     assert names == ["王小明"]
+    assert query(county, ("person.name", "prefix", "王"), ("person.category", "multi", ["入党申请人"]))[0] == ["王大红"]
     # The organisation and its ancestors.
     row = re.search(r"<tr>\s*<td>1</td>.*?</tr>", html, re.S).group(0)
     for org in ("中共宁阳县东疏镇前村支部委员会", "中共宁阳县东疏镇委员会", "中共宁阳县委员会", "中共泰安市委员会"):
