@@ -20,7 +20,7 @@ endif
 export STRICT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres test-browser venv sysdeps sysdeps-run assets db bench clean
+.PHONY: run test test-sqlite test-postgres test-browser venv sysdeps sysdeps-run assets db bench bench-query clean
 
 venv: $(VENV)/.installed
 
@@ -75,6 +75,10 @@ test-browser: venv sysdeps assets
 
 bench: venv
 	$(PY) bench/run.py
+
+# 综合查询 on 100,000 persons (about 6 minutes of seeding, 5.4 GiB in a temp dir).
+bench-query: venv
+	$(PY) bench/query.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules app/static/vendor
