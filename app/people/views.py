@@ -8,7 +8,7 @@ from app.orgs.models import Organisation
 from app.people import profile, services
 from app.people.models import STAGES, Person
 from app.scope import get_in_scope
-from app.workflow import services as workflow
+from app.workflow import binding, services as workflow
 from app.workflow.services import WorkflowError, can_add_applicant
 
 bp = Blueprint("people", __name__, url_prefix="/people", template_folder="templates")
@@ -66,11 +66,7 @@ def info_edit(person_id: int, tab_no: int):
                 db.session.commit()
             except WorkflowError as exc:
                 db.session.rollback()
-                for name, messages in exc.fields.items():
-                    if name in form._fields:
-                        form[name].errors = list(form[name].errors) + list(messages)
-                if not exc.fields:
-                    flash(exc.message, "error")
+                binding.apply_errors(form, exc)
             else:
                 flash("已保存，发展流程中的相同信息已同步更新")
                 return redirect(url_for("people.info", person_id=person.id, tab=current.no)), 303
