@@ -63,3 +63,15 @@ def test_form_values_types():
     assert values["step01.birth_date"][1].isoformat() == "1990-01-02"
     assert "step01.phone" not in values and "step01.org_id" not in values and "step01.bogus" not in values
     assert values["step01.ethnicity"] == ("03", None)
+
+
+def test_cli_reproject_people_rebuilds_every_person(app, demo):
+    users = demo.users
+    a = simulate.add_applicant(users["branch1:branch_admin"], demo.orgs["branch1"], 1, name="钱一")
+    b = simulate.add_applicant(users["branch3:branch_admin"], demo.orgs["branch3"], 2, name="钱二")
+    before = {a.id: rows(a.id), b.id: rows(b.id)}
+    db.session.execute(sa.delete(PersonField))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reproject-people"])
+    assert result.exit_code == 0 and "已重建 2 人" in result.output
+    assert {a.id: rows(a.id), b.id: rows(b.id)} == before
