@@ -68,12 +68,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.plans.views import bp as plans_bp
     from app.people.views import bp as people_bp
     from app.reports.views import bp as reports_bp
+    from app.printing.views import bp as printing_bp
+    from app.query.views import bp as query_bp
     from app.sms.views import bp as sms_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp,
-               plans_bp, archive_bp):
+               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
+               query_bp, plans_bp, archive_bp):
         app.register_blueprint(bp)
 
 

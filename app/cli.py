@@ -91,6 +91,21 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"已重置 {user.username} 的密码")
 
+    @app.cli.command("reproject-people")
+    def reproject_people():
+        """Rebuild the person_field projection (综合查询) of every person from the process data."""
+        from app.people.models import Person
+        from app.workflow import services
+        done = 0
+        for person_id in db.session.scalars(sa.select(Person.id).where(Person.instance_id.isnot(None))):
+            services.reproject_fields(services.load(db.session.get(Person, person_id)))
+            done += 1
+            if done % 500 == 0:
+                db.session.commit()
+                db.session.expunge_all()
+        db.session.commit()
+        click.echo(f"已重建 {done} 人的查询字段")
+
     @app.cli.command("list-users")
     def list_users():
         """List accounts with role and organisation."""

@@ -18,10 +18,10 @@ _READERS = _ADMINS + ("auditor",)
 MENU = [
     MenuItem("inbox", "待办事项", "inbox.index", _ADMINS),
     MenuItem("process", "发展流程", "people.stage_list", _READERS),
-    MenuItem("people", "人员信息", "pending.people", _READERS),
+    MenuItem("people", "人员信息", "people.info_list", _READERS),
     MenuItem("plans", "计划分配", "plans.index", tuple(UPPER_ADMIN_ROLES)),
     MenuItem("transfers", "接续培养", "pending.transfers", _ADMINS),
-    MenuItem("query", "综合查询", "pending.query", _READERS),
+    MenuItem("query", "综合查询", "query.index", _READERS),
     MenuItem("stats", "数据统计", "reports.index", _READERS),
     MenuItem("checks", "逻辑校验", "checks.index", _READERS),
     MenuItem("realname", "实名校验", "pending.realname", _ADMINS),

@@ -15,3 +15,8 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).strftime(fmt)
+
+
+def local_today():
+    """Today's date in China (UTC+8), for dates a user reads as calendar days (a step's completion day)."""
+    return datetime.now(DISPLAY_ZONE).date()

@@ -164,11 +164,8 @@ HANDLERS = {
     "redevelop": _redevelop,
     "move_back": _move_back,
     "migrate": _migrate,
+    "amend": _amend,
 }
-# 人员信息 edits (engine.amend_data, from the people pages) are the engine's: the entry exists wherever the
-# engine has the function, otherwise such an event is reported as not replayable.
-if hasattr(engine, "amend_data"):
-    HANDLERS["amend"] = _amend
 
 
 def replay(events: list[dict], load_version: VersionLoader, upto: int | None = None) -> Snapshot:

@@ -7,8 +7,7 @@ from app.menu import MENU, may_use
 bp = Blueprint("pending", __name__, url_prefix="/pending")
 
 _PLANNED = {
-    "people": "人员信息（§2.4）", "transfers": "接续培养（§2.6）",
-    "query": "综合查询（§2.7）",
+    "transfers": "接续培养（§2.6）",
     "realname": "实名校验（§2.10）",
 }
 

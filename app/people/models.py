@@ -68,3 +68,24 @@ class Person(db.Model):
     @property
     def stage_label(self) -> str:
         return STAGES.get(self.stage, "")
+
+
+class PersonField(db.Model):
+    """One value of a person's step data, projected for 综合查询 and statistics (see app/people/fields.py).
+
+    ``field`` is ``stepNN.name`` (a form field of step NN), ``stepNN.group.name`` (a column of a repeating
+    group, the rows' values joined) or ``stepNN._date`` (the day step NN was completed). Text values go to
+    ``value_text``, dates to ``value_date``. Rows are rewritten in the same transaction as the action that
+    changes the data, so they always match the engine state.
+    """
+    __tablename__ = "person_field"
+    __table_args__ = (
+        # person_id last: a condition on (field, value) is answered from the index alone.
+        sa.Index("ix_person_field_text", "field", "value_text", "person_id"),
+        sa.Index("ix_person_field_date", "field", "value_date", "person_id"),
+    )
+
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value_text: Mapped[str | None] = mapped_column(sa.String(500))
+    value_date: Mapped[date | None]

@@ -1,12 +1,15 @@
-"""发展流程 lists: one tab per stage, filtered by name and organisation, within scope."""
-from flask import Blueprint, render_template, request
+"""发展流程 lists (one tab per stage, filtered by name and organisation) and 人员信息 (search, a person's
+four basic-information tabs, editing them through the procedure's services), within scope."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.extensions import db
 from app.orgs.models import Organisation
-from app.people import services
-from app.people.models import STAGES
+from app.people import profile, services
+from app.people.models import STAGES, Person
 from app.scope import get_in_scope
-from app.workflow.services import can_add_applicant
+from app.workflow import binding, services as workflow
+from app.workflow.services import WorkflowError, can_add_applicant
 
 bp = Blueprint("people", __name__, url_prefix="/people", template_folder="templates")
 
@@ -24,3 +27,53 @@ def stage_list():
     return render_template("people/stage_list.html", stages=STAGES, stage=stage, page=page, name=name,
                            org=org, orgs=services.filter_orgs(current_user),
                            can_add=can_add_applicant(current_user), active_menu="process")
+
+
+@bp.get("/info")
+@login_required
+def info_list():
+    q = request.args.get("q", "")
+    page = profile.search(current_user, q, page=request.args.get("page", 1, type=int))
+    return render_template("people/info_list.html", page=page, q=q, active_menu="people")
+
+
+@bp.get("/<int:person_id>/info")
+@login_required
+def info(person_id: int):
+    person = get_in_scope(Person, person_id, current_user)
+    ctx = workflow.load(person)
+    current = profile.tab(request.args.get("tab", 1))
+    return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current,
+                           view=profile.tab_view(current_user, ctx, current),
+                           identity=profile.identity_rows(current_user, ctx), active_menu="people")
+
+
+@bp.route("/<int:person_id>/info/<int:tab_no>/edit", methods=["GET", "POST"])
+@login_required
+def info_edit(person_id: int, tab_no: int):
+    person = get_in_scope(Person, person_id, current_user)
+    ctx = workflow.load(person)
+    current = profile.tab(tab_no)
+    if not workflow.can_amend(current_user, ctx, current.step):
+        abort(403)
+    posted = request.method == "POST"
+    form, view = profile.edit_form(current_user, ctx, current, request.form if posted else None)
+    if posted:
+        if form.validate():
+            try:
+                profile.save_edit(current_user, ctx, current, view.form_key, form,
+                                  request.form.get("version", type=int))
+                db.session.commit()
+            except WorkflowError as exc:
+                db.session.rollback()
+                binding.apply_errors(form, exc)
+            else:
+                flash("已保存，发展流程中的相同信息已同步更新")
+                return redirect(url_for("people.info", person_id=person.id, tab=current.no)), 303
+        others = [f.label.text for name, f in form._fields.items()
+                  if f.errors and name not in profile.editable_fields(view.form_key, current.section)]
+        if others:
+            flash("该步骤的其他信息不完整（" + "、".join(others) + "），请到发展流程中补充", "error")
+    return render_template("people/info_edit.html", person=person, current=current, form=form,
+                           names=profile.editable_fields(view.form_key, current.section), ctx=ctx,
+                           active_menu="people"), 422 if posted else 200

@@ -75,3 +75,16 @@ def blank_entry(field_list):
         translations=field_list._translations)
     field.process(None)
     return field
+
+
+def apply_errors(form, exc) -> None:
+    """Put a refused action's messages (``WorkflowError.fields``) beside the fields they concern; flash the
+    ones that name no field of the form, or the message itself when no field is named."""
+    from flask import flash
+    for name, messages in exc.fields.items():
+        if name in form._fields:
+            form[name].errors = list(form[name].errors) + list(messages)
+        else:
+            flash("；".join(messages), "error")
+    if not exc.fields:
+        flash(exc.message, "error")

@@ -5,6 +5,7 @@ with the extension properties the app needs, and completes tasks safely (pitfall
 notes: run() on a task that is not READY silently completes it, so every completion checks state).
 Diagram expressions run in the restricted evaluator of ``expressions``.
 """
+import copy
 import hashlib
 import json
 import threading
@@ -356,3 +357,20 @@ def migrate(wf, new_spec_ref: str):
     if before != after:
         raise MigrationRefused(f"迁移后待办任务不一致：{before} → {after}")
     return new
+
+
+def amend_data(wf, key: str, value: dict) -> int:
+    """Replace ``key`` in the data of every task that holds it, and in the workflow's data.
+
+    A step's data is copied forward from task to task as the process runs, so an amendment of a step
+    already completed must reach its own task and every later one that inherited it; otherwise the next
+    step (or a gateway) would read the old values. Returns how many tasks were changed.
+    """
+    changed = 0
+    for task in wf.get_tasks():
+        if key in task.data:
+            task.data[key] = copy.deepcopy(value)
+            changed += 1
+    if key in wf.data:
+        wf.data[key] = copy.deepcopy(value)
+    return changed

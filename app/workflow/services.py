@@ -16,9 +16,10 @@ from app.extensions import db
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
+from app.people.fields import mark_step_done, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 from app.workflow import engine
 from app.workflow.models import ProcessInstance
 from app.workflow.versions import DEVELOPMENT, active_version
@@ -28,7 +29,7 @@ REVIEW_ACTIONS = ("approve", "reject")
 ACTION_LABELS = {"start": "添加", "save": "保存", "submit": "提交", "report": "上报", "approve": "审核通过",
                  "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "redevelop": "重新发展",
                  "move_back": "调整阶段",
-                 "migrate": "迁移流程版本"}
+                 "migrate": "迁移流程版本", "amend": "修改人员信息"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -217,6 +218,8 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
         engine.complete(ctx.wf, task.id, data)
         ctx.changed()
         event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
+        if action == "approve":
+            mark_step_done(ctx.person.id, task.step, local_today())
     else:
         key = data_key(task)
         _claim_attachments(actor, ctx.person, hashes)
@@ -227,6 +230,9 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
             ctx.changed()
             _raise_rule_errors(ctx, task)
         apply_step_data(ctx.person, key, data)
+        project_step(ctx.person.id, key, task.form_key, data)
+        if action == "submit":
+            mark_step_done(ctx.person.id, task.step, local_today())
         event_data = {key: data}
     _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
     append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
@@ -293,6 +299,96 @@ def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     _flush()
 
 
+def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
+    """The edit task of a step as it stands: ready (in progress) or else its last completed pass."""
+    step = next((s for s in step_catalogue(ctx.instance.process_version_id) if s.step == step_no), None)
+    if step is None:
+        return None
+    ready = next((t for t in ctx.ready if t.name == step.name), None)
+    if ready is not None:
+        return ready
+    done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+    return done[-1] if done else None
+
+
+def can_amend(actor, ctx: Context, step_no: int) -> bool:
+    """人员信息 edits follow the procedure's rights: the step's lane role (or an admin above it), on a step
+    already reached, while the person is not cancelled (nor closed by 重新发展)."""
+    task = step_task(ctx, step_no)
+    return (task is not None and ctx.instance.status not in ("cancelled", "closed")
+            and can_act_as(actor, task_role(task), ctx.person.org_path))
+
+
+def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_version: int | None) -> dict:
+    """人员信息: change fields of a step already reached, in the process itself (one source of truth).
+
+    The new values replace the step's data in its task and in every later task that inherited it, the
+    person projections follow, and an ``amend`` event records the changed fields with their old values.
+    ``changes`` must already be validated by the step's form. Returns the step's new data.
+    """
+    if expected_version is not None and expected_version != ctx.instance.version:
+        raise Conflict()
+    task = step_task(ctx, step_no)
+    if task is None:
+        raise WorkflowError("尚未进行到此步骤")
+    if not can_amend(actor, ctx, step_no):
+        raise NotAllowed("没有权限修改该人员信息")
+    key = f"step{step_no:02d}"
+    old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
+    changed = {name: value for name, value in changes.items() if old.get(name) != value}
+    if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+    if not changed:
+        return old
+    new = {**old, **changed}
+    engine.amend_data(ctx.wf, key, new)
+    # The person row mirrors the latest stage naming a value (学历, 工作岗位…): replay every step in order.
+    latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
+    current = latest[0].data if latest else {key: new}
+    for step_data_key in sorted(k for k in current if k.startswith("step") and isinstance(current[k], dict)):
+        apply_step_data(ctx.person, step_data_key, current[step_data_key])
+    project_step(ctx.person.id, key, task.form_key, new)
+    _save(ctx, refresh_inbox=False)
+    if ctx.person.name and step_no == 1:
+        db.session.execute(sa.update(HumanTask).where(HumanTask.instance_id == ctx.instance.id)
+                           .values(person_name=ctx.person.name))
+    append_event(ctx.instance.id, actor, "amend", task_name=task.name, task_pass=task.pass_no,
+                 data={key: changed, "before": {name: old.get(name) for name in changed}})
+    _flush()
+    return new
+
+
+def reproject_fields(ctx: Context) -> int:
+    """Rebuild a person's person_field rows from the engine state and the event log (for data that
+    predates the projection, or to repair it). Returns how many steps' data were projected."""
+    from app.events.models import Event
+    from app.people.models import PersonField
+    from datetime import timedelta
+    db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
+    catalogue = step_catalogue(ctx.instance.process_version_id)
+    form_keys = {f"step{s.step:02d}": s.form_key for s in catalogue}
+    latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
+    data = latest[0].data if latest else {}
+    projected = 0
+    for key, value in sorted(data.items()):
+        if key in form_keys and isinstance(value, dict):
+            project_step(ctx.person.id, key, form_keys[key], value)
+            projected += 1
+    # A step is done when its last completing event (submit, or approve of its review) is still in effect.
+    completed = {t.name for t in engine.completed_tasks(ctx.wf)}
+    finisher = {}
+    for s in catalogue:
+        finisher[s.review_name or s.name] = s
+    for task_name, at in db.session.execute(
+            sa.select(Event.task_name, Event.created_at).where(
+                Event.instance_id == ctx.instance.id, Event.action.in_(("submit", "approve")))
+            .order_by(Event.seq)):
+        step = finisher.get(task_name)
+        if step is not None and task_name in completed:
+            mark_step_done(ctx.person.id, step.step, (at + timedelta(hours=8)).date())
+    return projected
+
+
 # 调整为入党申请人 (from stage 2) and 调整为积极分子 (from stages 3 and 4): the stage a person is sent
 # back to, and the edit task there that becomes ready again (the last one of that stage reached).
 MOVE_BACK = {
@@ -317,6 +413,7 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
     target_task = candidates[-1]
     reopened = engine.reset_to(ctx.wf, target_task.name)
     ctx.changed()
+    reopen_step(ctx.person.id, target_task.step)
     _save(ctx, refresh_inbox=True)
     append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
                  task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})

@@ -20,17 +20,6 @@ def _save_upload(upload) -> str:
     return attachments.store(current_user, upload.filename, upload.read(attachments.MAX_BYTES + 1)).sha256
 
 
-def _apply_errors(form, exc: WorkflowError) -> None:
-    """Put a refused rule's messages beside the fields they concern, or flash them."""
-    for name, messages in exc.fields.items():
-        if name in form._fields:
-            form[name].errors = list(form[name].errors) + list(messages)
-        else:
-            flash("；".join(messages), "error")
-    if not exc.fields:
-        flash(exc.message, "error")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_applicant():
@@ -47,7 +36,7 @@ def new_applicant():
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            binding.apply_errors(form, exc)
         else:
             flash("已保存" if action == "save" else "已提交，进入下一步骤")
             return redirect(url_for("workflow.person", person_id=person.id))
@@ -146,7 +135,7 @@ def _post_edit(ctx, view, form):
         return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
     except WorkflowError as exc:
         db.session.rollback()
-        _apply_errors(form, exc)
+        binding.apply_errors(form, exc)
         return None
     flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
     target = url_for("workflow.step", person_id=ctx.person.id, step=view.step.step) if action == "save" \
@@ -172,7 +161,7 @@ def _post_review(ctx, view, form):
         return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
     except WorkflowError as exc:
         db.session.rollback()
-        _apply_errors(form, exc)
+        binding.apply_errors(form, exc)
         return None
     flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
     return redirect(url_for("workflow.person", person_id=ctx.person.id)), 303

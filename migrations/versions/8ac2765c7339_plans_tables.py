@@ -1,7 +1,7 @@
 """plans tables
 
 Revision ID: 8ac2765c7339
-Revises: c5d86e40a358
+Revises: a3e41f1becfc
 Create Date: 2026-11-28 13:29:41.247486
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8ac2765c7339'
-down_revision = 'c5d86e40a358'
+down_revision = 'a3e41f1becfc'
 branch_labels = None
 depends_on = None
 

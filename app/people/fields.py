@@ -1,0 +1,173 @@
+"""The person-field projection: every scalar value of a person's step data as a row of ``person_field``.
+
+The engine state (task data ``step01`` … ``step25``) is the record. So that 综合查询 can filter on any field
+of any step, and statistics can group by any of them, each action also writes the values of the step it
+touched into ``person_field`` (in the same transaction, from app/workflow/services.py):
+
+    field                          value_text            value_date
+    step01.ethnicity               '01' (the stored code) —
+    step03.native_place            '山东泰安'              —
+    step07.candidate_date          —                     2021-05-06
+    step09.introducers.name        '张三、李四'            —      (a repeating group's column, rows joined)
+    step03._date                   —                     2021-05-08   (the day step 3 was completed)
+
+Select fields keep their stored value (民族 as its GB/T 3304 code, everything else the Chinese term).
+Attachments are not projected. Reading it for statistics, e.g. persons by 工作岗位 at step 17::
+
+    select(PersonField.value_text, func.count()).join(Person, Person.id == PersonField.person_id)
+        .where(PersonField.field == "step17.job", <scope condition on Person>).group_by(PersonField.value_text)
+
+Indexes: primary key (person_id, field); (field, value_text, person_id); (field, value_date, person_id) --
+the last two answer "who has this value" from the index alone.
+"""
+import functools
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.people.models import PersonField
+
+STEP_DATE = "_date"
+TEXT_MAX = 500
+GROUP_JOIN = "、"
+_SCALAR_TYPES = {"string", "text", "select", "date", "integer", "decimal", "boolean"}
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One queryable field: ``key`` as stored in person_field, its label, type and choices.
+
+    ``kind`` is text (free text), choice (a code list), date, number, or joined (a repeating group's
+    column, several rows' values in one text).
+    """
+    key: str
+    label: str
+    group: str
+    kind: str
+    choices: tuple = ()
+    step: int = 0
+
+
+def step_key(step_no: int) -> str:
+    """The task-data key of a step: step01 … step25."""
+    return f"step{step_no:02d}"
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(form_key: str) -> tuple:
+    from forms import get_form_class
+    from forms.codec import schema
+    return tuple(schema(get_form_class(form_key)))
+
+
+def _kind(entry: dict) -> str | None:
+    kind = entry["type"]
+    if kind not in _SCALAR_TYPES or (kind == "select" and not entry.get("choices")):
+        return None  # attachments, groups, and choices set at run time (org_id) are not fields of their own
+    return {"string": "text", "text": "text", "select": "choice", "boolean": "choice", "date": "date",
+            "integer": "number", "decimal": "number"}[kind]
+
+
+def _text(value) -> str | None:
+    if value in (None, "") or isinstance(value, (list, dict)):
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)[:TEXT_MAX]
+
+
+def _date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def form_values(form_key: str, key: str, data: dict) -> dict[str, tuple[str | None, date | None]]:
+    """field → (text, date) for the scalar values of one step's data (empty values left out)."""
+    out: dict[str, tuple[str | None, date | None]] = {}
+    for entry in _schema(form_key):
+        name = entry["name"]
+        if entry["type"] == "group":
+            rows = data.get(name) if isinstance(data.get(name), list) else []
+            for sub in entry.get("fields", ()):
+                if sub["type"] not in _SCALAR_TYPES:
+                    continue
+                values = [_text(row.get(sub["name"])) for row in rows if isinstance(row, dict)]
+                joined = GROUP_JOIN.join(v for v in values if v)
+                if joined:
+                    out[f"{key}.{name}.{sub['name']}"] = (joined[:TEXT_MAX], None)
+            continue
+        kind = _kind(entry)
+        if kind is None:
+            continue
+        if kind == "date":
+            day = _date(data.get(name))
+            if day is not None:
+                out[f"{key}.{name}"] = (None, day)
+        else:
+            text = _text(data.get(name))
+            if text is not None:
+                out[f"{key}.{name}"] = (text, None)
+    return out
+
+
+def _range(key: str):
+    # Every field of a step sorts between "stepNN." and "stepNN/" ("/" follows "." in ASCII).
+    return sa.and_(PersonField.field >= key + ".", PersonField.field < key + "/")
+
+
+def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
+    """Rewrite the projected values of one step (``key`` = step07) from its data; its done date stays."""
+    db.session.execute(sa.delete(PersonField).where(
+        PersonField.person_id == person_id, _range(key), PersonField.field != f"{key}.{STEP_DATE}"))
+    rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
+            for field, (text, day) in form_values(form_key, key, data or {}).items()]
+    if rows:
+        db.session.execute(sa.insert(PersonField), rows)
+
+
+def mark_step_done(person_id: int, step_no: int, day: date) -> None:
+    """Record the day step ``step_no`` was completed (submitted, or approved where it is reviewed)."""
+    field = f"{step_key(step_no)}.{STEP_DATE}"
+    db.session.execute(sa.delete(PersonField).where(PersonField.person_id == person_id,
+                                                    PersonField.field == field))
+    db.session.execute(sa.insert(PersonField), [{"person_id": person_id, "field": field, "value_text": None,
+                                                 "value_date": day}])
+
+
+def reopen_step(person_id: int, step_no: int) -> None:
+    """The procedure was moved back to ``step_no``: later steps' data left the engine, and the step is not
+    done any more (its own data stays, the reopened task still holds it)."""
+    db.session.execute(sa.delete(PersonField).where(
+        PersonField.person_id == person_id,
+        sa.or_(PersonField.field >= step_key(step_no + 1),
+               PersonField.field == f"{step_key(step_no)}.{STEP_DATE}")))
+
+
+def step_field_defs(step_no: int, title: str, form_key: str, *, reviewed: bool = False) -> list[FieldDef]:
+    """The queryable fields of one step (its form's scalar fields and group columns, then its done date)."""
+    key = step_key(step_no)
+    group = f"{step_no}. {title}"
+    out = []
+    for entry in _schema(form_key):
+        if entry["type"] == "group":
+            for sub in entry.get("fields", ()):
+                if sub["type"] in _SCALAR_TYPES:
+                    out.append(FieldDef(f"{key}.{entry['name']}.{sub['name']}",
+                                        f"{entry['label']}·{sub['label']}", group, "joined", step=step_no))
+            continue
+        kind = _kind(entry)
+        if kind is None:
+            continue
+        choices = tuple((c["value"], c["label"]) for c in entry.get("choices", ()))
+        if entry["type"] == "boolean":
+            choices = (("是", "是"), ("否", "否"))
+        out.append(FieldDef(f"{key}.{entry['name']}", entry["label"], group, kind, choices, step_no))
+    out.append(FieldDef(f"{key}.{STEP_DATE}", "审核通过日期" if reviewed else "完成日期", group, "date",
+                        step=step_no))
+    return out

@@ -1,0 +1,148 @@
+"""人员信息: a person's basic information in four tabs, each the basic-information section of one step.
+
+The values are read from the process (the step's task data) and edits go back into it through
+``app.workflow.services.amend_step``; nothing here keeps a copy of its own.
+"""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField
+
+from app.extensions import db
+from app.people.models import Person
+from app.scope import select_in_scope
+from app.workflow import binding, services as workflow
+from app.workflow.versions import DEVELOPMENT, active_version
+from forms import get_form_class
+from forms.codec import blank_form, to_data, to_formdata
+from forms.fields import AttachmentField
+
+
+@dataclass(frozen=True)
+class ProfileTab:
+    """One tab: the step whose form holds it, and the title of that form's section it shows."""
+    no: int
+    label: str
+    step: int
+    section: str
+    sheet_title: str
+
+
+TABS = (
+    ProfileTab(1, "入党申请人基本信息", 1, "入党申请人基本信息", "入党申请人信息采集表"),
+    ProfileTab(2, "入党积极分子基本信息", 3, "入党积极分子基本信息", "入党积极分子信息采集表"),
+    ProfileTab(3, "发展对象基本信息", 7, "发展对象基本信息", "发展对象信息采集表"),
+    ProfileTab(4, "预备党员基本信息", 17, "预备党员基本信息", "预备党员信息采集表"),
+)
+# Shown at the top of every stage's sheet and tab, from step 1.
+IDENTITY_FIELDS = ("name", "id_number", "sex", "ethnicity", "birth_date")
+NOT_EDITABLE = {"org_id"}  # the branch changes through 接续培养, not here
+
+
+def tab(no) -> ProfileTab:
+    """The tab numbered ``no`` (1-4); the first one for anything else."""
+    return next((t for t in TABS if str(t.no) == str(no)), TABS[0])
+
+
+def form_key_of(step_no: int, version_id: int | None = None) -> str:
+    """The form of a step in a diagram version (the active one by default)."""
+    version_id = version_id or active_version(DEVELOPMENT).id
+    step = next((s for s in workflow.step_catalogue(version_id) if s.step == step_no), None)
+    if step is None:
+        raise LookupError(f"流程中没有第{step_no}步")
+    return step.form_key
+
+
+def section_fields(form_key: str, section: str) -> list[str]:
+    """Names of the fields of one section of a step form."""
+    form_cls = get_form_class(form_key)
+    return next((names for title, names in form_cls.sections if title == section), [])
+
+
+def editable_fields(form_key: str, section: str) -> list[str]:
+    """The fields of a section that 人员信息 edits (no uploads, no receiving branch)."""
+    form = blank_form(get_form_class(form_key))
+    return [name for name in section_fields(form_key, section)
+            if name not in NOT_EDITABLE and not isinstance(form[name], AttachmentField)]
+
+
+def search(user, q: str = "", *, page: int = 1, per_page: int = 20):
+    """人员信息 list: every person in scope, newest first, filtered by name (contains) or ID number (prefix)."""
+    stmt = select_in_scope(Person, user).options(joinedload(Person.org)).order_by(Person.id.desc())
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(sa.or_(Person.name.contains(q, autoescape=True),
+                                 Person.id_number.startswith(q.upper(), autoescape=True)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+@dataclass
+class TabView:
+    """A tab as the person page shows it."""
+    tab: ProfileTab
+    reached: bool
+    form_key: str
+    data: dict
+    rows: list          # [(label, ("text" | "files", value))]
+    can_edit: bool
+
+
+def _display(form_key: str, data: dict, names, actor, person) -> list:
+    form = binding.form_for(form_key, actor, person, data=data, meta={"csrf": False})
+    rows = []
+    for name in names:
+        field = form[name]
+        if isinstance(field, AttachmentField):
+            rows.append((field.label.text, ("files", list(field.data or []))))
+        elif isinstance(field, SelectField):
+            labels = dict((str(v), label) for v, label in field.choices or [])
+            rows.append((field.label.text, ("text", labels.get(str(field.data), field.data or ""))))
+        else:
+            value = field.data
+            rows.append((field.label.text, ("text", "" if value is None else
+                                            (value.isoformat() if hasattr(value, "isoformat") else str(value)))))
+    return rows
+
+
+def tab_view(actor, ctx: workflow.Context, which: ProfileTab) -> TabView:
+    """One tab of a person: the step's values if reached, and whether ``actor`` may edit them."""
+    task = workflow.step_task(ctx, which.step)
+    form_key = task.form_key if task else form_key_of(which.step, ctx.instance.process_version_id)
+    if task is None:
+        return TabView(which, False, form_key, {}, [], False)
+    view = workflow.step_view(actor, ctx, which.step)
+    data = view.data if view else {}
+    names = section_fields(form_key, which.section)
+    return TabView(which, True, form_key, data, _display(form_key, data, names, actor, ctx.person),
+                   workflow.can_amend(actor, ctx, which.step))
+
+
+def identity_rows(actor, ctx: workflow.Context) -> list:
+    """姓名、身份证号… from step 1, shown above every tab and sheet."""
+    view = workflow.step_view(actor, ctx, 1)
+    data = view.data if view else {}
+    return _display(form_key_of(1, ctx.instance.process_version_id), data, IDENTITY_FIELDS, actor, ctx.person)
+
+
+def edit_form(actor, ctx: workflow.Context, which: ProfileTab, formdata=None):
+    """The step's form filled with its stored data; with ``formdata`` (a post), the posted values of the
+    editable fields replace the stored ones and everything else stays as stored, so the form validates
+    exactly as it did in the procedure."""
+    view = tab_view(actor, ctx, which)
+    if formdata is None:
+        return binding.form_for(view.form_key, actor, ctx.person, data=view.data), view
+    merged = to_formdata(get_form_class(view.form_key), view.data)
+    for name in editable_fields(view.form_key, which.section):
+        merged.setlist(name, formdata.getlist(name))
+    if "csrf_token" in formdata:
+        merged["csrf_token"] = formdata["csrf_token"]
+    return binding.form_for(view.form_key, actor, ctx.person, formdata=merged), view
+
+
+def save_edit(actor, ctx: workflow.Context, which: ProfileTab, form_key: str, form,
+              expected_version: int | None) -> dict:
+    """Write a validated edit form's editable fields into the process; returns the step's new data."""
+    data = to_data(form)
+    changes = {name: data.get(name) for name in editable_fields(form_key, which.section)}
+    return workflow.amend_step(actor, ctx, which.step, changes, expected_version=expected_version)

@@ -1,0 +1,92 @@
+"""综合查询 downloads: the result list as .xlsx, and one person's 证明材料 (attachments) as a zip."""
+import io
+import os
+import zipfile
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy.orm import joinedload
+
+from app.attachments import services as attachments
+from app.events.models import Event
+from app.events.services import log_operation
+from app.extensions import db
+from app.people.models import Person
+from app.query import catalogue, services
+
+EXPORT_CAP = 20000
+ANCESTOR_COLUMNS = 3
+HEADERS = ["序号", "姓名", "性别", "民族", "公民身份证号", "人员类别", "当前步骤", "接受申请党组织"] + \
+    ["上级党组织"] * ANCESTOR_COLUMNS
+
+
+def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes, int]:
+    """The matching persons (at most EXPORT_CAP) as a workbook, plus a column for each extra condition's
+    field; returns (bytes, rows written). The export is written to the operations log."""
+    definitions = catalogue.by_key()
+    ethnicity = definitions["person.ethnicity"]
+    extra = [c.definition for c in conditions if c.active and c.definition.key not in catalogue.BASE_KEYS
+             and not c.definition.key.startswith("person.")]
+    extra = list({d.key: d for d in extra}.values())
+    stmt = services.statement(user, conditions).options(joinedload(Person.org)).order_by(
+        *services.order_by(sort, descending)).limit(EXPORT_CAP)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("综合查询")
+    ws.append(HEADERS + [f"{d.group} · {d.label}" for d in extra])
+    written = 0
+    batch: list[Person] = []
+
+    def flush():
+        nonlocal written
+        chains = services.org_chains(batch)
+        values = services.field_values([p.id for p in batch], [d.key for d in extra])
+        for p in batch:
+            written += 1
+            chain = chains.get(p.org_id, [])
+            ancestors = (chain[1:] + [""] * ANCESTOR_COLUMNS)[:ANCESTOR_COLUMNS]
+            step = "纪实完成" if p.status == "completed" else f"{p.current_step}. {p.current_title}"
+            ws.append([written, p.name, p.sex, services.display(ethnicity, p.ethnicity), p.id_number, p.category,
+                       step, chain[0] if chain else ""] + ancestors + [values.get((p.id, d.key), "") for d in extra])
+        batch.clear()
+
+    for person in db.session.scalars(stmt).unique():
+        batch.append(person)
+        if len(batch) >= 500:
+            flush()
+    flush()
+    out = io.BytesIO()
+    wb.save(out)
+    log_operation(user, "query_export", "综合查询", {
+        "rows": written, "conditions": [[c.key, c.mode, c.values, c.end] for c in conditions if c.active]})
+    return out.getvalue(), written
+
+
+def evidence_zip(user, person: Person) -> tuple[bytes, int]:
+    """下载证明材料: every file cited in the person's records that ``user`` may download, in folders by
+    step (the BPMN task that cited it). Returns (zip bytes, number of files). Logged as an operation."""
+    cited: list[tuple[str, str]] = []  # (task, sha) in the order cited; a file cited by two steps is in both
+    for task_name, hashes in db.session.execute(
+            sa.select(Event.task_name, Event.attachments).where(Event.instance_id == person.instance_id)
+            .order_by(Event.seq)):
+        for sha in hashes or []:
+            if (task_name or "其他", sha) not in cited:
+                cited.append((task_name or "其他", sha))
+    visible = attachments.describe(user, sorted({sha for _, sha in cited}))  # only files within scope
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for task_name, sha in cited:
+            row = visible.get(sha)
+            if row is None:
+                continue
+            name = f"{task_name}/{os.path.basename(row.filename) or sha[:12]}"
+            if name in used:
+                stem, ext = os.path.splitext(name)
+                name = f"{stem}-{sha[:8]}{ext}"
+            if name in used:
+                continue
+            used.add(name)
+            with open(attachments.file_path(sha), "rb") as fh:
+                zf.writestr(name, fh.read())
+    log_operation(user, "evidence_download", f"person:{person.id}", {"files": len(used)})
+    return buffer.getvalue(), len(used)

@@ -1,0 +1,73 @@
+"""综合查询 pages: the condition form with its results, the .xlsx export, and 下载证明材料."""
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.menu import may_use
+from app.people.models import Person
+from app.query import catalogue, export, services
+from app.scope import get_in_scope
+
+bp = Blueprint("query", __name__, url_prefix="/query", template_folder="templates")
+
+
+def _allowed():
+    if not may_use(current_user, "query"):
+        abort(403)
+
+
+def _sort():
+    sort = request.args.get("sort", "newest")
+    return (sort if sort in services.SORTS else "newest"), request.args.get("dir") == "desc"
+
+
+def _download(body: bytes, filename: str, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@bp.get("/")
+@login_required
+def index():
+    _allowed()
+    conditions = services.parse_conditions(request.args)
+    errors = any(c.error for c in conditions)
+    sort, descending = _sort()
+    result = None
+    if "search" in request.args and not errors:
+        result = services.search(current_user, conditions, sort=sort, descending=descending,
+                                 page=request.args.get("page", 1, type=int))
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    return render_template("query/index.html", conditions=conditions, result=result, sort=sort,
+                           descending=descending, sorts=services.SORTS, modes=catalogue.MODES,
+                           fields=catalogue.catalogue(), field_groups=catalogue.grouped(), fields_json=catalogue.as_json(),
+                           base_keys=catalogue.BASE_KEYS, modes_for=catalogue.modes_for,
+                           ethnicity_labels=dict(catalogue.by_key()["person.ethnicity"].choices), args=args, count_cap=services.COUNT_CAP,
+                           active_menu="query"), 422 if errors else 200
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx():
+    _allowed()
+    conditions = services.parse_conditions(request.args)
+    if any(c.error for c in conditions):
+        abort(400)
+    sort, descending = _sort()
+    body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending)
+    db.session.commit()  # the operations-log row
+    return _download(body, "综合查询结果.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/evidence/<int:person_id>.zip")
+@login_required
+def evidence(person_id: int):
+    _allowed()
+    person = get_in_scope(Person, person_id, current_user)
+    body, _ = export.evidence_zip(current_user, person)
+    db.session.commit()
+    return _download(body, f"{person.name}-证明材料.zip", "application/zip")
