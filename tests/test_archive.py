@@ -152,6 +152,7 @@ def test_redevelop_closes_the_record_and_frees_the_id_number(app, demo, actors, 
     db.session.rollback()
     assert all(services.allowed_actions(actors["branch_admin"], services.load(old), t) == []
                for t in services.load(old).ready)
+    assert not services.can_amend(actors["county_admin"], services.load(old), 1)  # no 人员信息 edits either
     assert county.get(f"/process/{old.id}").status_code == 200  # still visible
 
     # A new step-1 application with the same number is accepted over HTTP (the form's R18 hook too).
