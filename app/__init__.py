@@ -50,6 +50,7 @@ def _import_models() -> None:
     from app.api import models as _api  # noqa: F401
     from app.checks import models as _checks  # noqa: F401
     from app.reports import models as _reports  # noqa: F401
+    from app.transfers import models as _transfers  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -68,11 +69,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.printing.views import bp as printing_bp
     from app.query.views import bp as query_bp
     from app.sms.views import bp as sms_bp
+    from app.transfers.views import bp as transfers_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp):
+               query_bp, transfers_bp):
         app.register_blueprint(bp)
 
 

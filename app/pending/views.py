@@ -7,7 +7,7 @@ from app.menu import MENU, may_use
 bp = Blueprint("pending", __name__, url_prefix="/pending")
 
 _PLANNED = {
-    "plans": "计划分配（§2.5）", "transfers": "接续培养（§2.6）",
+    "plans": "计划分配（§2.5）",
     "realname": "实名校验（§2.10）", "history": "历史库（§2.11）",
 }
 
