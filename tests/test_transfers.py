@@ -232,3 +232,14 @@ def test_stale_row_is_a_conflict_at_the_service(app, demo, applicant):
         services.decide(sender, db.session.get(Transfer, transfer.id), "approve", expected_version=seen)
     db.session.rollback()
     assert db.session.get(Person, applicant.id).org_id == demo.orgs["branch1"].id
+
+
+def test_transfer_diagram_is_a_valid_deployed_version_listed_by_the_designer(app, demo):
+    from app.designer import validation
+    from app.workflow.versions import BPMN_DIR, active_version
+    with open(f"{BPMN_DIR}/transfer.bpmn", "rb") as fh:
+        assert validation.validate(fh.read(), "transfer") == []
+    assert active_version("transfer").name == "接续培养"
+    designer = app.test_client()
+    login(designer, demo.users["designer"])
+    assert "接续培养" in designer.get("/designer/").get_data(as_text=True)
