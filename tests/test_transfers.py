@@ -243,3 +243,15 @@ def test_transfer_diagram_is_a_valid_deployed_version_listed_by_the_designer(app
     designer = app.test_client()
     login(designer, demo.users["designer"])
     assert "接续培养" in designer.get("/designer/").get_data(as_text=True)
+
+
+def test_moving_an_organisation_moves_its_transfers_paths(clients, demo, applicant):
+    from app.orgs.services import move_org
+    _request(clients["receiver"], applicant, demo.orgs["branch2"])
+    move_org(demo.orgs["branch1"], demo.orgs["committee2"])
+    db.session.commit()
+    transfer = _only_transfer()
+    assert transfer.from_org_path == db.session.get(Person, applicant.id).org_path
+    assert transfer.from_org_path.startswith(demo.orgs["committee2"].path)
+    # committee1 no longer covers the sending side; committee2's admin now may review.
+    assert "转出审核" not in clients["committee"].get(f"/transfers/{transfer.id}").get_data(as_text=True)
