@@ -1,6 +1,4 @@
 """逻辑校验 pages: counts per check for an organisation and its children, then the failing persons."""
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
@@ -9,6 +7,7 @@ from app.checks.catalogue import BY_ID, CATALOGUE
 from app.menu import may_use
 from app.orgs.models import Organisation
 from app.scope import get_in_scope
+from app.timeutil import local_today
 
 bp = Blueprint("checks", __name__, url_prefix="/checks", template_folder="templates", cli_group="checks")
 
@@ -37,7 +36,7 @@ def _org() -> Organisation:
 @login_required
 def index():
     org = _org()
-    counts = services.failing_counts(current_user, org, date.today())
+    counts = services.failing_counts(current_user, org, local_today())
     return render_template("checks/index.html", org=org, catalogue=CATALOGUE,
                            trail=services.org_trail(current_user, org), counts=counts.total,
                            children=counts.children, active_menu="checks")
@@ -48,7 +47,7 @@ def index():
 def persons(check_id: str):
     org = _org()
     check = BY_ID.get(check_id) or abort(404)
-    page = services.failing_persons(current_user, org, check, date.today(),
+    page = services.failing_persons(current_user, org, check, local_today(),
                                     page=request.args.get("page", 1, type=int))
     return render_template("checks/persons.html", org=org, check=check, page=page,
                            trail=services.org_trail(current_user, org),

@@ -13,6 +13,7 @@ from app.reports.catalogue import CHART_BY_KEY, VIEW_BY_KEY, VIEWS
 from app.reports.forms import StatsFilterForm
 from app.reports.workbook import chart_workbook
 from app.scope import get_in_scope
+from app.timeutil import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/stats", template_folder="templates", static_folder="static")
 
@@ -30,7 +31,7 @@ def _selection(form: StatsFilterForm) -> services.Selection:
     """The selection the filter asks for; a bad view is the default one, an org outside scope is 404."""
     view = VIEW_BY_KEY.get(form.view.data) or VIEW_BY_KEY["all"]
     org = get_in_scope(Organisation, form.org.data, current_user) if form.org.data else current_user.org
-    today = date.today()
+    today = local_today()
     start, end = form.date_range(today) if not form.errors else (date(today.year, 1, 1), today)
     return services.Selection(view=view, org=org, start=start, end=end, on=end if view.in_range else today)
 
