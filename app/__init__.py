@@ -51,6 +51,7 @@ def _import_models() -> None:
     from app.checks import models as _checks  # noqa: F401
     from app.reports import models as _reports  # noqa: F401
     from app.plans import models as _plans  # noqa: F401
+    from app.transfers import models as _transfers  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -71,11 +72,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.printing.views import bp as printing_bp
     from app.query.views import bp as query_bp
     from app.sms.views import bp as sms_bp
+    from app.transfers.views import bp as transfers_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp, plans_bp, archive_bp):
+               query_bp, plans_bp, archive_bp, transfers_bp):
         app.register_blueprint(bp)
 
 

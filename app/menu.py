@@ -20,7 +20,7 @@ MENU = [
     MenuItem("process", "发展流程", "people.stage_list", _READERS),
     MenuItem("people", "人员信息", "people.info_list", _READERS),
     MenuItem("plans", "计划分配", "plans.index", tuple(UPPER_ADMIN_ROLES)),
-    MenuItem("transfers", "接续培养", "pending.transfers", _ADMINS),
+    MenuItem("transfers", "接续培养", "transfers.index", _ADMINS),
     MenuItem("query", "综合查询", "query.index", _READERS),
     MenuItem("stats", "数据统计", "reports.index", _READERS),
     MenuItem("checks", "逻辑校验", "checks.index", _READERS),

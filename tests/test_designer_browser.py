@@ -62,7 +62,8 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     from app.workflow.models import ProcessVersion
     page = browser_page
     with live_server.app.app_context():
-        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active"))
+        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active",
+                                                             ProcessVersion.process_id == "development"))
     browser_login(page, live_server, live_server.accounts["designer"])
     page.click("nav.sidebar a[data-menu=designer]")
     page.wait_for_selector("table.versions")
@@ -101,7 +102,8 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     assert page.js_errors == []
 
     with live_server.app.app_context():
-        versions = {v.version: v for v in db.session.scalars(sa.select(ProcessVersion))}
+        versions = {v.version: v for v in db.session.scalars(sa.select(ProcessVersion).where(
+            ProcessVersion.process_id == "development"))}
         assert versions[1].id == v1 and versions[1].state == "retired"
         assert versions[2].state == "active" and versions[2].comment == "入党积极分子公示改为不少于5天"
         xml = versions[2].bpmn_xml.decode()
@@ -139,7 +141,8 @@ def test_modeler_panel_sets_a_user_tasks_form_and_lane(live_server, browser_page
     from app.workflow.diagram import NS, safe_parse
     page = browser_page
     with live_server.app.app_context():
-        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active"))
+        v1 = db.session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.state == "active",
+                                                             ProcessVersion.process_id == "development"))
     browser_login(page, live_server, live_server.accounts["designer"])
     page.goto(live_server(f"/designer/versions/{v1}/edit"))
     page.wait_for_selector("#modeler[data-ready='1']")

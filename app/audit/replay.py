@@ -151,6 +151,16 @@ def _amend(snap: Snapshot, event: dict, _load) -> None:
     engine.amend_data(snap.wf, key, {**old, **changed})
 
 
+def _transfer(snap: Snapshot, event: dict, _load) -> None:
+    # 接续培养 moves the person to another branch; the engine state is unchanged, only the history
+    # records it. The instance must have started and not ended for a transfer to be valid.
+    if snap.wf is None or snap.status != "running":
+        raise ReplayError(event["seq"], "接续培养时流程不在进行中")
+    data = event["data"] or {}
+    if not data.get("from_org_id") or not data.get("to_org_id"):
+        raise ReplayError(event["seq"], "接续培养记录缺少原党组织或接受党组织")
+
+
 # One entry per action name.
 HANDLERS = {
     "start": _start,
@@ -165,6 +175,7 @@ HANDLERS = {
     "move_back": _move_back,
     "migrate": _migrate,
     "amend": _amend,
+    "transfer": _transfer,
 }
 
 

@@ -7,7 +7,6 @@ from app.menu import MENU, may_use
 bp = Blueprint("pending", __name__, url_prefix="/pending")
 
 _PLANNED = {
-    "transfers": "接续培养（§2.6）",
     "realname": "实名校验（§2.10）",
 }
 

@@ -1,0 +1,216 @@
+"""接续培养 (manual §2.6): the receiving branch asks, the sending organisation approves.
+
+Each transfer runs bpmn/transfer.bpmn in its own process instance (start = the request, one review task
+for the sending side). Approval moves the person, their inbox rows and their files' visibility to the
+receiving branch in the same transaction as the engine step, an ``approve`` event on the transfer's
+instance, a ``transfer`` event in the person's development history and an operations-log row. Nothing
+here commits; the request commits once.
+"""
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.events.models import Event
+from app.events.services import append_event, log_operation
+from app.extensions import db
+from app.inbox.models import HumanTask
+from app.orgs.models import Organisation
+from app.paging import CallablePage
+from app.people.models import Person
+from app.scope import can_act_as, get_in_scope, org_in_scope, path_prefix, scope_path, scoped
+from app.timeutil import utcnow
+from app.transfers.models import DONE, PENDING, REFUSED, Transfer
+from app.workflow import engine
+from app.workflow.models import ProcessInstance
+from app.workflow.services import Conflict, NotAllowed, RuleViolation, WorkflowError
+from app.workflow.versions import active_version
+
+PROCESS = "transfer"
+REVIEW_TASK = "transfer_review"
+# R20: only these categories can be transferred.
+TRANSFERABLE = ("入党申请人", "入党积极分子")
+TABS = {"in": "省内转入", "out": "省内转出"}
+
+
+def _find_person(name: str, id_number: str) -> Person | None:
+    # Deliberately province-wide: the receiving branch names a person outside its scope. Only the
+    # caller's checks and the copied name / ID / organisation ever reach the page.
+    return db.session.scalar(sa.select(Person).where(Person.id_number == id_number.strip().upper())
+                             .order_by(Person.id).limit(1))
+
+
+def receiving_branches(actor) -> list[Organisation]:
+    """The 党支部 in the actor's scope that may receive a person (the actor can act as their admin)."""
+    stmt = scoped(sa.select(Organisation), Organisation, actor).where(Organisation.level == "branch")
+    return [o for o in db.session.scalars(stmt.order_by(Organisation.path))
+            if can_act_as(actor, "branch_admin", o.path)]
+
+
+def can_request(actor) -> bool:
+    """发起接续培养 is for admins who may act for some branch in their scope."""
+    return bool(receiving_branches(actor))
+
+
+def request_transfer(actor, name: str, id_number: str, to_org_id) -> Transfer:
+    """发起接续培养: check the person (name + ID, R20, no pending transfer) and start a transfer."""
+    from app.orgs.services import lock_tree
+    lock_tree(shared=True)  # the transfer copies paths; a concurrent move of the tree must wait
+    name, id_number = (name or "").strip(), (id_number or "").strip().upper()
+    errors = {}
+    if not name:
+        errors["name"] = "请输入姓名"
+    if not id_number:
+        errors["id_number"] = "请输入公民身份证号"
+    to_org = db.session.get(Organisation, int(to_org_id)) if str(to_org_id or "").isdigit() else None
+    if to_org is None or not org_in_scope(to_org, actor) or not can_act_as(actor, "branch_admin", to_org.path):
+        errors["to_org_id"] = "请选择管理范围内的党支部"
+    elif to_org.level != "branch":
+        errors["to_org_id"] = "接受党组织须选定到党支部"
+    if errors:
+        raise RuleViolation(errors)
+    person = _find_person(name, id_number)
+    if person is None or person.name != name:
+        raise RuleViolation({"id_number": "未找到姓名与公民身份证号一致的人员"})
+    if person.status != "active":
+        raise RuleViolation({"id_number": "该人员不在发展流程中，不能接续培养"})
+    if person.category not in TRANSFERABLE:
+        raise RuleViolation({"id_number": f"该人员为{person.category}，只有入党申请人和入党积极分子可以接续培养"})
+    if person.org_id == to_org.id:
+        raise RuleViolation({"to_org_id": "该人员已在所选党支部"})
+    if _pending_for(person.id) is not None:
+        raise RuleViolation({"id_number": "该人员已有申请中的接续培养，请等待转出党组织审核"})
+    version = active_version(PROCESS)
+    wf = engine.start(version.bpmn_xml, version.process_id)
+    instance = ProcessInstance(process_version_id=version.id, state=engine.dumps(wf), status="running")
+    db.session.add(instance)
+    db.session.flush()
+    transfer = Transfer(person_id=person.id, pending_person_id=person.id, instance_id=instance.id,
+                        person_name=person.name, id_number=person.id_number,
+                        from_org_id=person.org_id, from_org_path=person.org_path,
+                        to_org_id=to_org.id, to_org_path=to_org.path, status=PENDING, requested_by=actor.id)
+    db.session.add(transfer)
+    append_event(instance.id, actor, "start", data={
+        "process_version_id": version.id, "spec_ref": engine.spec_ref(version.bpmn_xml, version.process_id),
+        "person_id": person.id, "from_org_id": person.org_id, "to_org_id": to_org.id})
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a racing request for the same person got there first
+        raise Conflict("该人员已有申请中的接续培养，请刷新后查看") from exc
+    log_operation(actor, "transfer.request", f"transfer:{transfer.id}",
+                  {"person_id": person.id, "from_org_id": person.org_id, "to_org_id": to_org.id})
+    return transfer
+
+
+def _pending_for(person_id: int) -> Transfer | None:
+    return db.session.scalar(sa.select(Transfer).where(Transfer.pending_person_id == person_id))
+
+
+def get_transfer(actor, transfer_id) -> Transfer:
+    """A transfer the actor's organisation receives or sends, or 404."""
+    return get_in_scope(Transfer, transfer_id, actor)
+
+
+def can_review(actor, transfer: Transfer) -> bool:
+    """审核: the person's branch admin or an admin above it, while the request is pending."""
+    return transfer.status == PENDING and can_act_as(actor, "branch_admin", transfer.from_org_path)
+
+
+def decide(actor, transfer: Transfer, decision: str, opinion: str = "", *,
+           expected_version: int | None = None) -> Transfer:
+    """审核 通过 (approve: the person moves) or 不通过 (reject: the person stays)."""
+    if decision not in ("approve", "reject"):
+        raise WorkflowError("未知的审核结果")
+    if expected_version is not None and expected_version != transfer.version:
+        raise Conflict("该申请已被他人处理，请刷新后查看")
+    if transfer.status != PENDING:
+        raise Conflict("该申请已被他人处理，请刷新后查看")
+    if not can_act_as(actor, "branch_admin", transfer.from_org_path):
+        raise NotAllowed("没有权限审核该接续培养申请")
+    from app.orgs.services import lock_tree
+    lock_tree(shared=True)
+    instance = db.session.get(ProcessInstance, transfer.instance_id)
+    wf = engine.loads(instance.state)
+    task = engine.find_ready(wf, REVIEW_TASK)
+    if task is None:
+        raise Conflict("该申请已被他人处理，请刷新后查看")
+    engine.complete(wf, task.id, {"decision": decision, "review_opinion": (opinion or "").strip()})
+    now = utcnow()
+    instance.state, instance.updated_at = engine.dumps(wf), now
+    instance.status = "completed" if engine.is_completed(wf) else "running"
+    transfer.status = DONE if decision == "approve" else REFUSED
+    transfer.pending_person_id = None
+    transfer.decided_by, transfer.decided_at, transfer.opinion = actor.id, now, (opinion or "").strip()
+    append_event(instance.id, actor, decision, task_name=task.name, task_pass=task.pass_no,
+                 data={"decision": decision, "opinion": transfer.opinion})
+    if decision == "approve":
+        _move_person(actor, transfer)
+    log_operation(actor, f"transfer.{decision}", f"transfer:{transfer.id}",
+                  {"person_id": transfer.person_id, "from_org_id": transfer.from_org_id,
+                   "to_org_id": transfer.to_org_id})
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict("该申请已被他人处理，请刷新后查看") from exc
+    return transfer
+
+
+def _move_person(actor, transfer: Transfer) -> None:
+    """Person row, inbox rows and file visibility go to the receiving branch; the development
+    instance's history records it (its engine state is unchanged)."""
+    from app.attachments.services import grant_to_org
+    person = db.session.get(Person, transfer.person_id)
+    if person.org_id != transfer.from_org_id or person.status != "active" or \
+            person.category not in TRANSFERABLE:
+        raise WorkflowError("该人员的组织或类别已变化，不能完成接续培养")
+    to_org = db.session.get(Organisation, transfer.to_org_id)
+    person.org_id, person.org_path, person.org = to_org.id, to_org.path, to_org
+    person.updated_at = utcnow()
+    db.session.execute(sa.update(HumanTask).where(HumanTask.person_id == person.id)
+                       .values(org_path=to_org.path, org_name=to_org.name))
+    if person.instance_id is None:
+        return
+    # Taking the development instance's version lock serialises this event with a concurrent step.
+    development = db.session.get(ProcessInstance, person.instance_id)
+    development.updated_at = utcnow()
+    hashes = sorted({h for row in db.session.scalars(sa.select(Event.attachments)
+                                                      .where(Event.instance_id == development.id))
+                     for h in (row or [])})
+    if hashes:
+        grant_to_org(hashes, to_org.path)
+    append_event(development.id, actor, "transfer",
+                 data={"transfer_id": transfer.id, "from_org_id": transfer.from_org_id,
+                       "to_org_id": transfer.to_org_id})
+
+
+def transfer_page(actor, tab: str, *, name: str = "", id_number: str = "", to_org: str = "",
+                  page: int = 1, per_page: int = 20) -> CallablePage:
+    """One page of the 省内转入 (to the actor's scope) or 省内转出 (from it) list, newest first."""
+    prefix = scope_path(actor)
+    side = Transfer.to_org_path if tab == "in" else Transfer.from_org_path
+    conditions = [path_prefix(side, prefix)]
+    if name.strip():
+        conditions.append(Transfer.person_name.contains(name.strip(), autoescape=True))
+    if id_number.strip():
+        conditions.append(Transfer.id_number == id_number.strip().upper())
+    if to_org.strip():
+        receiving = sa.select(Organisation.id).where(Organisation.name.contains(to_org.strip(), autoescape=True))
+        conditions.append(Transfer.to_org_id.in_(receiving))
+    base = scoped(sa.select(Transfer), Transfer, actor).where(*conditions)
+
+    def items(offset: int, limit: int) -> list[Transfer]:
+        return list(db.session.scalars(base.order_by(Transfer.requested_at.desc(), Transfer.id.desc())
+                                       .offset(offset).limit(limit)))
+
+    def total() -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+
+    return CallablePage(page=page, per_page=per_page, items=items, total=total)
+
+
+def person_in_scope(actor, transfer: Transfer) -> bool:
+    """May the actor open the person's own pages (only inside their scope; before approval the
+    receiving side sees the copied name, ID and organisation alone)."""
+    person_path = transfer.to_org_path if transfer.status == DONE else transfer.from_org_path
+    return person_path.startswith(scope_path(actor)) and \
+        db.session.scalar(sa.select(Person.org_path).where(Person.id == transfer.person_id)) \
+        .startswith(scope_path(actor))

@@ -1,0 +1,92 @@
+"""接续培养 pages: 省内转入 (requests to my organisation) and 省内转出 (requests for my persons)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.menu import may_use
+from app.transfers import services
+from app.transfers.forms import TransferRequestForm, TransferReviewForm
+from app.workflow.binding import apply_errors
+from app.workflow.services import Conflict, WorkflowError
+
+bp = Blueprint("transfers", __name__, url_prefix="/transfers", template_folder="templates")
+
+
+def _require() -> None:
+    if not may_use(current_user, "transfers"):
+        abort(403)
+
+
+@bp.get("/")
+@login_required
+def index():
+    _require()
+    tab = request.args.get("tab", "in")
+    tab = tab if tab in services.TABS else "in"
+    filters = {key: request.args.get(key, "") for key in ("name", "id_number", "to_org")}
+    page = services.transfer_page(current_user, tab, page=request.args.get("page", 1, type=int), **filters)
+    return render_template("transfers/index.html", page=page, tab=tab, tabs=services.TABS, filters=filters,
+                           can_request=services.can_request(current_user), can_review=services.can_review,
+                           active_menu="transfers")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    _require()
+    form = TransferRequestForm()
+    form.to_org_id.choices = [("", "请选择")] + [(str(o.id), o.name)
+                                              for o in services.receiving_branches(current_user)]
+    if form.validate_on_submit():
+        try:
+            transfer = services.request_transfer(current_user, form.name.data, form.id_number.data,
+                                                 form.to_org_id.data)
+            db.session.commit()
+        except WorkflowError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(f"已发起{transfer.person_name}的接续培养申请，等待转出党组织审核")
+            return redirect(url_for(".index", tab="in"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("transfers/form.html", form=form, active_menu="transfers"), status
+
+
+@bp.get("/<int:transfer_id>")
+@login_required
+def show(transfer_id: int):
+    _require()
+    transfer = services.get_transfer(current_user, transfer_id)
+    form = TransferReviewForm(data={"version": transfer.version})
+    return render_template("transfers/show.html", transfer=transfer, form=form,
+                           can_review=services.can_review(current_user, transfer),
+                           person_link=services.person_in_scope(current_user, transfer),
+                           active_menu="transfers")
+
+
+@bp.post("/<int:transfer_id>/review")
+@login_required
+def review(transfer_id: int):
+    _require()
+    transfer = services.get_transfer(current_user, transfer_id)
+    form = TransferReviewForm()
+    decision = request.form.get("decision", "")
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for(".show", transfer_id=transfer.id))
+    try:
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        services.decide(current_user, transfer, decision, form.opinion.data, expected_version=version)
+        db.session.commit()
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".show", transfer_id=transfer_id))
+    except WorkflowError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash(exc.message, "error")
+        return redirect(url_for(".show", transfer_id=transfer_id))
+    flash("已通过，人员已转入接受党组织" if decision == "approve" else "已不通过，人员继续保留在本党组织")
+    return redirect(url_for(".index", tab="out"))
