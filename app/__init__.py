@@ -52,6 +52,7 @@ def _import_models() -> None:
     from app.reports import models as _reports  # noqa: F401
     from app.plans import models as _plans  # noqa: F401
     from app.transfers import models as _transfers  # noqa: F401
+    from app.realname import models as _realname  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -65,7 +66,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.inbox.views import bp as inbox_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
-    from app.pending.views import bp as pending_bp
     from app.plans.views import bp as plans_bp
     from app.people.views import bp as people_bp
     from app.reports.views import bp as reports_bp
@@ -73,11 +73,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.query.views import bp as query_bp
     from app.sms.views import bp as sms_bp
     from app.transfers.views import bp as transfers_bp
+    from app.realname.views import bp as realname_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
-               pending_bp, api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp, plans_bp, archive_bp, transfers_bp):
+               api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
+               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp):
         app.register_blueprint(bp)
 
 

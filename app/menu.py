@@ -24,7 +24,7 @@ MENU = [
     MenuItem("query", "综合查询", "query.index", _READERS),
     MenuItem("stats", "数据统计", "reports.index", _READERS),
     MenuItem("checks", "逻辑校验", "checks.index", _READERS),
-    MenuItem("realname", "实名校验", "pending.realname", _ADMINS),
+    MenuItem("realname", "实名校验", "realname.index", _ADMINS),
     MenuItem("history", "历史库", "archive.index", _READERS),
     MenuItem("orgs", "组织管理", "orgs.index", tuple(UPPER_ADMIN_ROLES) + ("security_officer",)),
     MenuItem("accounts", "账号管理", "auth.accounts", ("security_officer",)),

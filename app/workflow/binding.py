@@ -28,7 +28,13 @@ def _prepare(form, actor):
 def form_for(form_key: str, actor, person=None, *, data: dict | None = None, formdata=None,
              payload: dict | None = None, **kwargs):
     """A form instance for a task: from stored ``data`` (GET), posted ``formdata``, or an API ``payload``."""
-    form_cls = get_form_class(form_key)
+    return bind_form(get_form_class(form_key), actor, person, data=data, formdata=formdata, payload=payload,
+                     **kwargs)
+
+
+def bind_form(form_cls, actor, person=None, *, data: dict | None = None, formdata=None,
+              payload: dict | None = None, **kwargs):
+    """Like ``form_for`` for a given form class (a subclass of a step form used outside the diagram)."""
     context = _context(actor, person)
     if payload is not None:
         form = from_json(form_cls, payload, context=context, **kwargs)
@@ -39,8 +45,10 @@ def form_for(form_key: str, actor, person=None, *, data: dict | None = None, for
     return _prepare(form, actor)
 
 
-def readonly_sections(form_key: str, data: dict, actor, person=None) -> list[tuple[str, list]]:
+def readonly_sections(form_key, data: dict, actor, person=None) -> list[tuple[str, list]]:
     """(section title, [(label, value)]) for showing a step's stored data without a form.
+
+    ``form_key`` is a task's form key or a form class.
 
     ``value`` is a string, a list of hashes for attachments ("files"), or a list of row lists for
     repeating groups ("rows").
@@ -48,7 +56,8 @@ def readonly_sections(form_key: str, data: dict, actor, person=None) -> list[tup
     from wtforms import FieldList, SelectField
 
     from forms.fields import AttachmentField
-    form = form_for(form_key, actor, person, data=data, meta={"csrf": False})
+    form_cls = form_key if isinstance(form_key, type) else get_form_class(form_key)
+    form = bind_form(form_cls, actor, person, data=data, meta={"csrf": False})
 
     def show(field):
         if isinstance(field, AttachmentField):

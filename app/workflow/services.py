@@ -494,8 +494,15 @@ def _attachment_hashes(data) -> list[str]:
 
 
 def _claim_attachments(actor, person: Person, hashes: list[str]) -> None:
-    # A hash is only accepted if the actor could download that file; the person's organisation then
-    # gets its own row, so everyone who may see the person may see the file.
+    claim_attachments_for(actor, person.org_path, hashes)
+
+
+def claim_attachments_for(actor, org_path: str, hashes: list[str]) -> None:
+    """Grant the files to the organisation at ``org_path``; refuse hashes the actor could not download.
+
+    A hash is only accepted if the actor could download that file; the organisation then gets its own
+    row, so everyone who may see its records may see the file.
+    """
     from app.attachments.services import grant_to_org, visible_hashes
     if not hashes:
         return
@@ -503,7 +510,7 @@ def _claim_attachments(actor, person: Person, hashes: list[str]) -> None:
     missing = [h for h in hashes if h not in visible]
     if missing:
         raise WorkflowError("引用了不存在或无权访问的附件: " + ", ".join(h[:12] for h in missing))
-    grant_to_org(hashes, person.org_path)
+    grant_to_org(hashes, org_path)
 
 
 # ---- read side for the pages -------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""实名校验 pages: the list (tree + search), the entry form, 上报, 备案认证 and 不通过."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.attachments import services as attachments
+from app.extensions import db
+from app.menu import may_use
+from app.realname import services
+from app.realname.forms import RealnameForm
+from app.realname.models import RealnameRequest
+from app.scope import get_in_scope
+from app.workflow.binding import apply_errors, bind_form, readonly_sections
+from app.workflow.services import WorkflowError, attachment_hashes
+from forms.codec import to_data
+from forms.fields import store_uploads
+
+bp = Blueprint("realname", __name__, url_prefix="/realname", template_folder="templates")
+_FILTERS = ("name", "id_number", "phone", "org_name")
+
+
+def _require() -> None:
+    if not may_use(current_user, "realname"):
+        abort(403)
+
+
+def _save_upload(upload) -> str:
+    return attachments.store(current_user, upload.filename, upload.read(attachments.MAX_BYTES + 1)).sha256
+
+
+@bp.get("/")
+@login_required
+def index():
+    _require()
+    filters = {key: request.args.get(key, "") for key in _FILTERS}
+    status = request.args.get("status", services.PENDING)
+    status = status if status in services.STATUSES else ""
+    org_id = request.args.get("org_id", type=int)
+    page = services.request_page(current_user, page=request.args.get("page", 1, type=int), status=status,
+                                 org_id=org_id, **filters)
+    return render_template("realname/index.html", page=page, filters=filters, status=status, org_id=org_id,
+                           statuses=services.STATUSES, tree=services.org_tree(current_user),
+                           can_confirm=services.can_confirm(current_user), active_menu="realname")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(request_id: int | None = None):
+    _require()
+    row = get_in_scope(RealnameRequest, request_id, current_user) if request_id else None
+    if request.method == "POST":
+        form = bind_form(RealnameForm, current_user, formdata=request.form | request.files)
+    else:
+        data = dict(row.data, proof_scans=row.proof_scans) if row else {}
+        form = bind_form(RealnameForm, current_user, data=data)
+    if request.method == "POST" and form.validate():
+        report = request.form.get("action") == "report"
+        try:
+            store_uploads(form, _save_upload)
+            db.session.commit()  # stored files stay even if the request is refused below
+            row = services.save(current_user, to_data(form), row, report=report)
+            db.session.commit()
+        except WorkflowError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash("已上报县级组织部门" if report else "已保存")
+            return redirect(url_for(".show", request_id=row.id))
+    status = 422 if request.method == "POST" else 200
+    files = attachments.describe(current_user, attachment_hashes(to_data(form)))
+    return render_template("realname/form.html", form=form, row=row, files=files,
+                           active_menu="realname"), status
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def show(request_id: int):
+    _require()
+    row = get_in_scope(RealnameRequest, request_id, current_user)
+    data = dict(row.data, proof_scans=row.proof_scans)
+    files = attachments.describe(current_user, attachment_hashes(data))
+    return render_template("realname/show.html", row=row, files=files,
+                           display=readonly_sections(RealnameForm, data, current_user),
+                           can_confirm=services.can_confirm(current_user), active_menu="realname")
+
+
+@bp.post("/<int:request_id>/report")
+@login_required
+def report(request_id: int):
+    _require()
+    row = get_in_scope(RealnameRequest, request_id, current_user)
+    return _act(lambda: services.report_request(current_user, row), "已上报县级组织部门",
+                url_for(".show", request_id=row.id))
+
+
+@bp.post("/confirm")
+@login_required
+def confirm():
+    """备案认证 for the ticked requests; each is its own transaction, so one refusal does not undo others."""
+    _require()
+    if not services.can_confirm(current_user):
+        abort(403)
+    ids = request.form.getlist("ids", type=int)
+    if not ids:
+        flash("请勾选需要认证的人员", "error")
+    done = []
+    for request_id in ids:
+        row = get_in_scope(RealnameRequest, request_id, current_user)
+        try:
+            services.confirm(current_user, row)
+            db.session.commit()
+            done.append(row.name)
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(f"{row.name}：{exc.message}；" + "；".join(m for ms in exc.fields.values() for m in ms), "error")
+    if done:
+        flash("已备案认证：" + "、".join(done) + "，已转入发展流程第2步骤")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:request_id>/reject")
+@login_required
+def reject(request_id: int):
+    _require()
+    if not services.can_confirm(current_user):
+        abort(403)
+    row = get_in_scope(RealnameRequest, request_id, current_user)
+    return _act(lambda: services.reject(current_user, row, request.form.get("reason", "")), "已退回（不通过）",
+                url_for(".show", request_id=row.id))
+
+
+def _act(action, message: str, target: str):
+    try:
+        action()
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash("；".join([exc.message] + [m for ms in exc.fields.values() for m in ms]), "error")
+    else:
+        flash(message)
+    return redirect(target)
