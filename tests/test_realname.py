@@ -81,7 +81,7 @@ def test_save_then_report(clients, demo):
     assert row.status == PENDING and row.reported_at is not None
     actions = db.session.scalars(sa.select(OperationLog.action).where(
         OperationLog.target == f"realname_request:{row.id}")).all()
-    assert actions == ["realname_save", "realname_report"]
+    assert actions == ["realname.save", "realname.report"]
 
 
 def test_county_confirms_and_person_reaches_step_2_in_branch_inbox(clients, demo):
@@ -105,7 +105,7 @@ def test_county_confirms_and_person_reaches_step_2_in_branch_inbox(clients, demo
     assert [t.step for t in tasks] == [2] and tasks[0].role == "branch_admin"
     inbox = clients["branch1:branch_admin"].get("/inbox/").get_data(as_text=True)
     assert "实名甲" in inbox
-    assert count(OperationLog, OperationLog.action == "realname_confirm") == 1
+    assert count(OperationLog, OperationLog.action == "realname.confirm") == 1
 
 
 def test_branch_admin_cannot_confirm(clients, demo):
@@ -148,7 +148,7 @@ def test_double_confirm_one_wins(clients, demo):
                            follow_redirects=True)
     assert "已被他人处理" in response.get_data(as_text=True)
     assert count(Person, Person.name == "实名甲") == 1
-    assert count(OperationLog, OperationLog.action == "realname_confirm") == 1
+    assert count(OperationLog, OperationLog.action == "realname.confirm") == 1
 
 
 def test_stale_confirm_in_service_raises_conflict(clients, demo):
@@ -178,3 +178,18 @@ def test_reject_needs_reason(clients, demo):
     assert row.status == REJECTED and row.reason == "证明材料不清晰"
     html = clients["branch1:branch_admin"].get(f"/realname/{row.id}").get_data(as_text=True)
     assert "证明材料不清晰" in html
+
+
+def test_pages_render_for_branch_and_county(clients, demo):
+    row = _entered(clients, demo, "save")
+    branch = clients["branch1:branch_admin"]
+    html = branch.get("/realname/new").get_data(as_text=True)
+    assert "实名认证证明材料" in html and "入党申请书扫描件" in html
+    html = branch.get(f"/realname/{row.id}/edit").get_data(as_text=True)
+    assert 'value="实名甲"' in html
+    html = branch.get(f"/realname/{row.id}").get_data(as_text=True)
+    assert "草稿" in html and "上报" in html and "备案认证" not in html
+    html = branch.get("/realname/?status=").get_data(as_text=True)
+    assert "实名甲" in html and 'name="ids"' not in html
+    html = clients["county:county_admin"].get("/realname/").get_data(as_text=True)
+    assert 'data-menu="realname"' in html and "中共宁阳县东疏镇前村支部委员会" in html

@@ -82,7 +82,7 @@ def save(actor, data: dict, request: RealnameRequest | None = None, *, report: b
     request.phone, request.org_id, request.org_path = step1.get("phone", "") or "", org.id, org.path
     request.data, request.proof_scans = step1, list(data.get(_PROOF) or [])
     db.session.flush()
-    log_operation(actor, "realname_save", f"realname_request:{request.id}", {"name": request.name})
+    log_operation(actor, "realname.save", f"realname_request:{request.id}", {"name": request.name})
     if report:
         report_request(actor, request)
     return request
@@ -93,7 +93,7 @@ def report_request(actor, request: RealnameRequest) -> None:
     if not can_act_as(actor, "branch_admin", request.org_path):
         raise NotAllowed("没有权限上报该申请")
     _move(request, DRAFT, PENDING, reported_at=utcnow())
-    log_operation(actor, "realname_report", f"realname_request:{request.id}", {"name": request.name})
+    log_operation(actor, "realname.report", f"realname_request:{request.id}", {"name": request.name})
 
 
 def _move(request: RealnameRequest, old: str, new: str, **values) -> None:
@@ -114,7 +114,7 @@ def confirm(actor, request: RealnameRequest):
     person = workflow.start_application(actor, dict(request.data), "submit")
     request.person_id = person.id
     workflow.claim_attachments_for(actor, person.org_path, list(request.proof_scans or []))
-    log_operation(actor, "realname_confirm", f"realname_request:{request.id}",
+    log_operation(actor, "realname.confirm", f"realname_request:{request.id}",
                   {"name": request.name, "person_id": person.id})
     return person
 
@@ -126,7 +126,7 @@ def reject(actor, request: RealnameRequest, reason: str) -> None:
     if not (reason or "").strip():
         raise RuleViolation({"reason": "请填写不通过的原因"})
     _move(request, PENDING, REJECTED, decided_by=actor.id, decided_at=utcnow(), reason=reason.strip()[:500])
-    log_operation(actor, "realname_reject", f"realname_request:{request.id}", {"reason": reason.strip()})
+    log_operation(actor, "realname.reject", f"realname_request:{request.id}", {"reason": reason.strip()})
 
 
 __all__ = ["WorkflowError", "save", "report_request", "confirm", "reject", "search", "can_enter",
