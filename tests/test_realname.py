@@ -92,6 +92,8 @@ def test_county_confirms_and_person_reaches_step_2_in_branch_inbox(clients, demo
     assert "实名甲" in county.get(f"/realname/?org_id={demo.orgs['branch1'].id}").get_data(as_text=True)
     assert "实名甲" not in county.get(f"/realname/?org_id={demo.orgs['branch3'].id}").get_data(as_text=True)
     assert "实名甲" not in county.get("/realname/?phone=00000000").get_data(as_text=True)
+    assert "实名甲" in county.get("/realname/?org_name=前村&id_number=" + row.id_number[:6]).get_data(as_text=True)
+    assert "实名甲" not in county.get("/realname/?org_name=南村").get_data(as_text=True)
     response = county.post("/realname/confirm", data={"csrf_token": csrf_token(county, "/realname/"),
                                                       "ids": [row.id]})
     assert response.status_code == 302
@@ -193,3 +195,12 @@ def test_pages_render_for_branch_and_county(clients, demo):
     assert "实名甲" in html and 'name="ids"' not in html
     html = clients["county:county_admin"].get("/realname/").get_data(as_text=True)
     assert 'data-menu="realname"' in html and "中共宁阳县东疏镇前村支部委员会" in html
+
+
+def test_moving_the_branch_moves_its_requests(clients, demo):
+    from app.orgs.services import move_org
+    row = _entered(clients, demo)
+    move_org(demo.orgs["branch1"], demo.orgs["committee2"])
+    db.session.commit()
+    db.session.refresh(row)
+    assert row.org_path == demo.orgs["branch1"].path and row.org_path.startswith(demo.orgs["committee2"].path)

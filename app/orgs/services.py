@@ -97,11 +97,12 @@ def _path_tables():
     from app.attachments.models import Attachment
     from app.inbox.models import HumanTask
     from app.people.models import Person
+    from app.realname.models import RealnameRequest
     from app.sms.models import SmsMessage
     from app.transfers.models import Transfer
     return [(Person, Person.org_path), (HumanTask, HumanTask.org_path), (Attachment, Attachment.org_path),
             (SmsMessage, SmsMessage.org_path), (Transfer, Transfer.from_org_path),
-            (Transfer, Transfer.to_org_path)]
+            (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path)]
 
 
 # Tables whose path records where the actor stood at the time and must not be rewritten: the
