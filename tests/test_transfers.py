@@ -129,6 +129,20 @@ def test_transferred_instance_verifies_clean(clients, demo, applicant):
     assert findings == [] and events == 2
 
 
+def test_scope_verification_covers_transfer_instances(clients, demo, applicant):
+    from app.audit import services as audit_services
+    _request(clients["receiver"], applicant, demo.orgs["branch2"])
+    transfer = _only_transfer()
+    assert audit_services.verify_subtree(demo.orgs["county"].path, operations=False).findings == []
+    db.session.execute(sa.update(Event).where(Event.instance_id == transfer.instance_id, Event.seq == 1)
+                       .values(actor_name="篡改者"))
+    db.session.commit()
+    findings = audit_services.verify_subtree(demo.orgs["county"].path, operations=False).findings
+    assert [(f.instance_id, f.seq) for f in findings] == [(transfer.instance_id, 1)]
+    # The receiving branch's own scope covers the request too.
+    assert audit_services.verify_subtree(demo.orgs["branch2"].path, operations=False).findings
+
+
 def test_reject_keeps_person_and_shows_refused(clients, demo, applicant):
     _request(clients["receiver"], applicant, demo.orgs["branch2"])
     transfer = _only_transfer()

@@ -14,6 +14,7 @@ from app.events.models import Event
 from app.events.services import event_payload
 from app.extensions import db
 from app.people.models import Person
+from app.transfers.models import Transfer
 from app.workflow import engine
 from app.workflow.models import ProcessInstance, ProcessVersion
 
@@ -97,17 +98,20 @@ def version_rows(version_ids) -> list[dict]:
 
 
 def instance_ids_under(org_path: str | None) -> list[int]:
-    """Ids of instances whose person belongs under ``org_path`` (all instances if None), in id order."""
+    """Ids of the instances under ``org_path`` (every instance if None), in id order: each person's
+    development instance, and each 接续培养 request's own instance whose sending or receiving
+    organisation lies under the path."""
     from app.scope import path_prefix
-    stmt = sa.select(Person.instance_id).where(Person.instance_id.is_not(None)).order_by(Person.instance_id)
-    if org_path:
-        stmt = stmt.where(path_prefix(Person.org_path, org_path))
-    return list(db.session.scalars(stmt))
+    if not org_path:
+        return list(db.session.scalars(sa.select(ProcessInstance.id).order_by(ProcessInstance.id)))
+    people = sa.select(Person.instance_id).where(Person.instance_id.is_not(None),
+                                                 path_prefix(Person.org_path, org_path))
+    transfers = sa.select(Transfer.instance_id).where(sa.or_(path_prefix(Transfer.from_org_path, org_path),
+                                                             path_prefix(Transfer.to_org_path, org_path)))
+    return sorted(set(db.session.scalars(people)) | set(db.session.scalars(transfers)))
 
 
 def instance_ids_in_scope(user) -> list[int]:
-    """Ids of the instances of every person in ``user``'s scope, in id order."""
-    from app.scope import select_in_scope
-    stmt = (select_in_scope(Person, user).with_only_columns(Person.instance_id)
-            .where(Person.instance_id.is_not(None)).order_by(Person.instance_id))
-    return list(db.session.scalars(stmt))
+    """Ids of the instances in ``user``'s scope, in id order (see ``instance_ids_under``)."""
+    from app.scope import scope_path
+    return instance_ids_under(scope_path(user))
