@@ -17,6 +17,11 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).strftime(fmt)
 
 
+def local_date(value: datetime):
+    """The calendar day in China of a stored naive-UTC timestamp (a step's completion day)."""
+    return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).date()
+
+
 def local_today():
     """Today's date in China (UTC+8), for dates a user reads as calendar days (a step's completion day)."""
     return datetime.now(DISPLAY_ZONE).date()

@@ -143,6 +143,14 @@ _META = re.compile(r'name="csrf-token" content="([^"]+)"')
 _INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+@pytest.fixture
+def actors(demo):
+    """The demo admins who act in the sample procedure (for simulate.advance): branch1, committee1, county."""
+    return {"branch_admin": demo.users["branch1:branch_admin"],
+            "committee_admin": demo.users["committee1:committee_admin"],
+            "county_admin": demo.users["county_admin"]}
+
+
 def csrf_token(client, url="/auth/login") -> str:
     """The CSRF token of the client's session, read from a rendered page."""
     html = client.get(url).get_data(as_text=True)

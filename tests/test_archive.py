@@ -17,13 +17,6 @@ from tests.conftest import csrf_token, login
 
 
 @pytest.fixture
-def actors(demo):
-    return {"branch_admin": demo.users["branch1:branch_admin"],
-            "committee_admin": demo.users["committee1:committee_admin"],
-            "county_admin": demo.users["county_admin"]}
-
-
-@pytest.fixture
 def county(app, demo):
     c = app.test_client()
     login(c, demo.users["county_admin"])

@@ -19,13 +19,6 @@ from tests.conftest import count, csrf_token, login
 
 
 @pytest.fixture
-def actors(demo):
-    return {"branch_admin": demo.users["branch1:branch_admin"],
-            "committee_admin": demo.users["committee1:committee_admin"],
-            "county_admin": demo.users["county_admin"]}
-
-
-@pytest.fixture
 def auditor(app, demo):
     client = app.test_client()
     login(client, demo.users["auditor"])

@@ -4,22 +4,13 @@ import os
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from app.audit import verify
 from app.audit.replay import HANDLERS, ReplayError, replay
 from app.audit import records
-from app.events.models import Event
 from app.extensions import db
 from app.people.models import Person
 from app.workflow import services, simulate
-
-
-@pytest.fixture
-def actors(demo):
-    return {"branch_admin": demo.users["branch1:branch_admin"],
-            "committee_admin": demo.users["committee1:committee_admin"],
-            "county_admin": demo.users["county_admin"]}
 
 
 def _person(demo, actors, seq=1, **advance):

@@ -119,12 +119,6 @@ def designer(app, demo):
     return client
 
 
-@pytest.fixture
-def actors(demo):
-    return {"branch_admin": demo.users["branch1:branch_admin"],
-            "committee_admin": demo.users["committee1:committee_admin"]}
-
-
 def _upload(client, xml: bytes, comment="公示改为不少于5天", process_id="development"):
     return client.post("/designer/upload", data={
         "csrf_token": csrf_token(client, "/designer/"), "process_id": process_id, "comment": comment,

@@ -42,19 +42,12 @@ def may_act(actor) -> bool:
     return admin_rank(getattr(actor, "role", "")) >= admin_rank("county_admin")
 
 
-def org_choices(actor) -> list[Organisation]:
-    """Organisations of the filter: the user's subtree down to the 党支部."""
-    stmt = (select_in_scope(Organisation, actor).where(Organisation.level != "group")
-            .order_by(Organisation.path))
-    return list(db.session.scalars(stmt))
-
-
 def archive_page(actor, kind: str, page: int, name: str = "", org_id: int | None = None):
     """One page of a 历史库 list (most recently changed first), with each row's reason, date and files."""
     status = KINDS[kind][0]
     stmt = select_in_scope(Person, actor).where(Person.status == status)
     if name.strip():
-        stmt = stmt.where(Person.name.contains(name.strip()))
+        stmt = stmt.where(Person.name.contains(name.strip(), autoescape=True))
     if org_id:
         org = get_in_scope(Organisation, org_id, actor)
         stmt = stmt.where(path_prefix(Person.org_path, org.path))

@@ -7,6 +7,7 @@ from app.attachments import services as attachments
 from app.extensions import db
 from app.menu import may_use
 from app.people.models import Person
+from app.people.services import filter_orgs
 from app.scope import get_in_scope
 from app.workflow.services import WorkflowError
 
@@ -25,7 +26,7 @@ def index():
     org_id = request.args.get("org_id", type=int)
     page = services.archive_page(current_user, kind, request.args.get("page", 1, type=int), name, org_id)
     return render_template("archive/index.html", page=page, kind=kind, kinds=services.KINDS, name=name,
-                           org_id=org_id, orgs=services.org_choices(current_user),
+                           org_id=org_id, orgs=filter_orgs(current_user),
                            may_act=services.may_act(current_user), active_menu="history")
 
 

@@ -19,7 +19,7 @@ from app.people.models import CATEGORIES, Person
 from app.people.fields import mark_step_done, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
-from app.timeutil import local_today, utcnow
+from app.timeutil import local_date, local_today, utcnow
 from app.workflow import engine
 from app.workflow.models import ProcessInstance
 from app.workflow.versions import DEVELOPMENT, active_version
@@ -248,36 +248,36 @@ def _raise_rule_errors(ctx: Context, task: engine.TaskInfo) -> None:
             raise RuleViolation(dict(ready.data["rule_errors"]))
 
 
+def _change_status(actor, ctx: Context, action: str, *, needs: str, becomes: tuple[str, str], role: str,
+                   reason: str, attachments: list[str], messages: tuple[str, str, str]) -> None:
+    # 取消发展, 恢复发展 and 重新发展 differ only in which status they need and set, who may, and the wording:
+    # one path keeps their checks, claim of files, inbox refresh and event the same.
+    wrong_status, not_allowed, no_reason = messages
+    if ctx.instance.status != needs:
+        raise WorkflowError(wrong_status)
+    if not can_act_as(actor, role, ctx.person.org_path):
+        raise NotAllowed(not_allowed)
+    if not (reason or "").strip():
+        raise RuleViolation({"reason": no_reason})
+    _claim_attachments(actor, ctx.person, attachments)
+    ctx.instance.status, ctx.person.status = becomes
+    _save(ctx, refresh_inbox=True)
+    append_event(ctx.instance.id, actor, action, data={"reason": reason.strip()}, attachments=attachments)
+    _flush()
+
+
 def cancel(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """取消发展: stop the procedure; the person goes to the history library."""
-    if ctx.instance.status != "running":
-        raise WorkflowError("该人员不在发展流程中")
-    if not can_act_as(actor, "branch_admin", ctx.person.org_path):
-        raise NotAllowed("没有权限取消发展")
-    if not (reason or "").strip():
-        raise RuleViolation({"reason": "请填写停止发展原因"})
-    _claim_attachments(actor, ctx.person, attachments)
-    ctx.instance.status = "cancelled"
-    ctx.person.status = "cancelled"
-    _save(ctx, refresh_inbox=True)
-    append_event(ctx.instance.id, actor, "cancel", data={"reason": reason.strip()}, attachments=attachments)
-    _flush()
+    _change_status(actor, ctx, "cancel", needs="running", becomes=("cancelled", "cancelled"), role="branch_admin",
+                   reason=reason, attachments=attachments,
+                   messages=("该人员不在发展流程中", "没有权限取消发展", "请填写停止发展原因"))
 
 
 def restore(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """恢复发展 (county admins, manual §2.11.1): back to the state at cancellation."""
-    if ctx.instance.status != "cancelled":
-        raise WorkflowError("该人员未被取消发展")
-    if not can_act_as(actor, "county_admin", ctx.person.org_path):
-        raise NotAllowed("恢复发展须由县级组织部门管理员操作")
-    if not (reason or "").strip():
-        raise RuleViolation({"reason": "请填写恢复发展原因"})
-    _claim_attachments(actor, ctx.person, attachments)
-    ctx.instance.status = "running"
-    ctx.person.status = "active"
-    _save(ctx, refresh_inbox=True)
-    append_event(ctx.instance.id, actor, "restore", data={"reason": reason.strip()}, attachments=attachments)
-    _flush()
+    _change_status(actor, ctx, "restore", needs="cancelled", becomes=("running", "active"), role="county_admin",
+                   reason=reason, attachments=attachments,
+                   messages=("该人员未被取消发展", "恢复发展须由县级组织部门管理员操作", "请填写恢复发展原因"))
 
 
 def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
@@ -285,18 +285,9 @@ def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
 
     The record and its events stay (the 历史库 and auditors still see them) but nothing can act on it
     again, and its ID number is free for a new step-1 application (R18 ignores closed records)."""
-    if ctx.instance.status != "cancelled":
-        raise WorkflowError("只有已停止发展的人员可以重新发展")
-    if not can_act_as(actor, "county_admin", ctx.person.org_path):
-        raise NotAllowed("重新发展须由县级组织部门管理员操作")
-    if not (reason or "").strip():
-        raise RuleViolation({"reason": "请填写重新发展原因"})
-    _claim_attachments(actor, ctx.person, attachments)
-    ctx.instance.status = "closed"
-    ctx.person.status = "closed"
-    _save(ctx, refresh_inbox=True)
-    append_event(ctx.instance.id, actor, "redevelop", data={"reason": reason.strip()}, attachments=attachments)
-    _flush()
+    _change_status(actor, ctx, "redevelop", needs="cancelled", becomes=("closed", "closed"), role="county_admin",
+                   reason=reason, attachments=attachments,
+                   messages=("只有已停止发展的人员可以重新发展", "重新发展须由县级组织部门管理员操作", "请填写重新发展原因"))
 
 
 def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
@@ -363,7 +354,6 @@ def reproject_fields(ctx: Context) -> int:
     predates the projection, or to repair it). Returns how many steps' data were projected."""
     from app.events.models import Event
     from app.people.models import PersonField
-    from datetime import timedelta
     db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
     catalogue = step_catalogue(ctx.instance.process_version_id)
     form_keys = {f"step{s.step:02d}": s.form_key for s in catalogue}
@@ -385,7 +375,7 @@ def reproject_fields(ctx: Context) -> int:
             .order_by(Event.seq)):
         step = finisher.get(task_name)
         if step is not None and task_name in completed:
-            mark_step_done(ctx.person.id, step.step, (at + timedelta(hours=8)).date())
+            mark_step_done(ctx.person.id, step.step, local_date(at))
     return projected
 
 
