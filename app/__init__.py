@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_cli(app)
     from app.errors import register_error_handlers
     register_error_handlers(app)
+    from app import transaction
+    transaction.init_app(app)
     from app.menu import menu_for
     from app.timeutil import local
     app.jinja_env.globals["menu_for"] = menu_for

@@ -1,0 +1,57 @@
+"""The one transaction boundary of a request.
+
+Views and endpoints validate and call services; services add and flush, never commit. When the
+response is ready, this module commits once if it is a success (status < 400, redirects included)
+and rolls back otherwise, so a refused or failed request leaves nothing behind. A request whose
+writes must outlive its own refusal (a failed-login counter, a security log row) says so with
+``keep_on_error()``. A commit that loses a race (the version lock, a unique key) answers 409
+"已被他人处理" instead of a 500.
+"""
+from flask import Flask, g, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+
+CONFLICT_MESSAGE = "已被他人处理"
+
+
+def keep_on_error() -> None:
+    """Commit this request's writes even though its response will be an error (4xx)."""
+    g._tx_keep_on_error = True
+
+
+def conflict_response():
+    """The answer to a lost race: 409 with ``{"error": "已被他人处理"}`` for the API, a page otherwise."""
+    from app.errors import wants_json
+    if wants_json():
+        return jsonify(error=CONFLICT_MESSAGE), 409
+    return render_template("error.html", code=409, message=CONFLICT_MESSAGE + "，请刷新后查看最新状态"), 409
+
+
+def finish(response):
+    """Commit or roll back the request's transaction according to its response."""
+    keep = g.pop("_tx_keep_on_error", False)
+    if response.status_code >= 400 and not keep:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db.session.rollback()
+        if keep:
+            raise exc
+        return conflict_response()
+    except OperationalError as exc:
+        db.session.rollback()
+        # SQLite answers a writer that waited past its busy timeout with "database is locked": the
+        # other request won the race.
+        if "locked" in str(exc).lower() and request is not None:
+            return conflict_response()
+        raise
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the commit-once boundary on ``app``."""
+    app.after_request(finish)
