@@ -4,9 +4,13 @@ Views and endpoints validate and call services; services add and flush, never co
 response is ready, this module commits once if it is a success (status < 400, redirects included)
 and rolls back otherwise, so a refused or failed request leaves nothing behind. A request whose
 writes must outlive its own refusal (a failed-login counter, a security log row) says so with
-``keep_on_error()``. A commit that loses a race (the version lock, a unique key) answers 409
-"已被他人处理" instead of a 500.
+``keep_on_error()``. A view that refuses one action but still answers normally (a flash and a
+redirect, one item of a batch) runs the action inside ``attempt()``: a savepoint whose writes are undone
+when the action raises, leaving the rest of the request's transaction alone. A commit that loses a race
+(the version lock, a unique key) answers 409 "已被他人处理" instead of a 500.
 """
+from contextlib import contextmanager
+
 from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +23,25 @@ CONFLICT_MESSAGE = "已被他人处理"
 def keep_on_error() -> None:
     """Commit this request's writes even though its response will be an error (4xx)."""
     g._tx_keep_on_error = True
+
+
+@contextmanager
+def attempt():
+    """Run one action in a savepoint: if it raises, its writes are undone and the exception goes on."""
+    _begin_outer()
+    with db.session.begin_nested():
+        yield
+
+
+def _begin_outer() -> None:
+    # pysqlite opens a transaction only before an INSERT/UPDATE/DELETE, so a SAVEPOINT issued first
+    # would itself start the transaction and its RELEASE would commit it. Beginning explicitly keeps
+    # the savepoint nested; IMMEDIATE takes the write lock now, so reads inside the action are not a
+    # snapshot that another writer could invalidate before the action writes.
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def conflict_response():

@@ -23,7 +23,7 @@ from flask_login import current_user
 from app.api import bp
 from app.api import services
 from app.api.errors import api_error
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 
 API_PREFIX = bp.url_prefix
 
@@ -78,9 +78,6 @@ def _authenticate():
         user, row = services.user_for_token(token)
     except services.TokenError as exc:
         api_error(401, str(exc))
-    if row in db.session.dirty:
-        # Persist last_used_at now: read-only endpoints never commit.
-        db.session.commit()
     g.api_user, g.api_token = user, row
     # Something earlier in the request may already have resolved current_user (to anonymous);
     # dropping Flask-Login's per-request cache makes it resolve again through the request_loader.

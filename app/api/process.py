@@ -13,7 +13,6 @@ from app.api.auth import api_user
 from app.api.errors import api_error, json_body
 from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
 from app.attachments import services as attachments
-from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.people.models import Person
@@ -58,9 +57,7 @@ def create_applicant():
         api_error(422, fields=flat_errors(form))
     try:
         person = services.start_application(user, to_data(form), action)
-        db.session.commit()
     except services.WorkflowError as exc:
-        db.session.rollback()
         _refuse(exc)
     ctx = services.load(person)
     return jsonify(person=_person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
@@ -125,9 +122,7 @@ def act_on_task(task_id: str):
     try:
         ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),
                              expected_version=version)
-        db.session.commit()
     except services.WorkflowError as exc:
-        db.session.rollback()
         _refuse(exc)
     return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
                    version=ctx.instance.version)
@@ -156,9 +151,7 @@ def upload_attachment():
         api_error(422, fields={"file": "请上传文件"})
     try:
         row = attachments.store(user, upload.filename, upload.read(attachments.MAX_BYTES + 1))
-        db.session.commit()
     except attachments.UploadError as exc:
-        db.session.rollback()
         api_error(422, fields={"file": str(exc)})
     return jsonify(sha256=row.sha256, filename=row.filename, size=row.size, mime=row.mime), 201
 

@@ -12,7 +12,7 @@ from app.api.auth import api_user, public
 from app.api.errors import api_error, json_body
 from app.api.openapi import build_spec, json_request, ref, register_path, register_schema, responses
 from app.auth import services as auth_services
-from app.extensions import db
+from app.transaction import keep_on_error
 
 __all__ = ["bp"]
 
@@ -46,12 +46,10 @@ def issue_token():
     if fields:
         api_error(422, "请填写用户名和密码", fields)
     user, message = auth_services.authenticate(data["username"], data["password"])
-    # Commit either way: failed attempts (the lockout counter) and the operations log must persist.
-    db.session.commit()
     if user is None:
+        keep_on_error()  # failed attempts (the lockout counter) and the operations log must persist
         api_error(401, message)
     issued = services.issue_token(user)
-    db.session.commit()
     response = jsonify(token=issued.token, token_type="Bearer", expires_at=iso_utc(issued.expires_at))
     # RFC 6749 §5.1: responses carrying credentials must not be cached.
     response.headers["Cache-Control"] = "no-store"
@@ -62,7 +60,6 @@ def issue_token():
 def revoke_token():
     """Revoke the token this request was made with."""
     services.revoke_token(g.api_token, api_user())
-    db.session.commit()
     return "", 204
 
 

@@ -4,11 +4,11 @@ from flask_login import current_user, login_required
 
 from app.archive import services
 from app.attachments import services as attachments
-from app.extensions import db
 from app.menu import may_use
 from app.people.models import Person
 from app.people.services import filter_orgs
 from app.scope import get_in_scope
+from app.transaction import attempt
 from app.workflow.services import WorkflowError
 
 bp = Blueprint("archive", __name__, url_prefix="/archive", template_folder="templates")
@@ -35,16 +35,15 @@ def _action(person_id: int, run, done: str):
     if not services.may_act(current_user):
         abort(403)
     try:
-        hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
-        run(current_user, person, request.form.get("reason", ""), hashes)
-        db.session.commit()
+        # The answer is a redirect either way: a refusal must undo the stored files' rows itself.
+        with attempt():
+            hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
+            run(current_user, person, request.form.get("reason", ""), hashes)
     except WorkflowError as exc:
-        db.session.rollback()
         if exc.status == 403:
             abort(403)
         flash("；".join(m for msgs in exc.fields.values() for m in msgs) or exc.message, "error")
     except attachments.UploadError as exc:
-        db.session.rollback()
         flash(str(getattr(exc, "message", exc)), "error")
     else:
         flash(done)

@@ -21,6 +21,7 @@ def register(bp) -> None:
         if org_id and org is None:
             raise click.ClickException("组织不存在")
         report = services.verify_subtree(org.path if org else None, operations=operations)
+        db.session.commit()  # the verification is logged
         click.echo(f"核验范围：{org.name if org else '全部组织'}；实例 {report.instances} 个，事件 {report.events} 条，"
                    f"附件 {report.files} 个")
         for finding in report.findings:

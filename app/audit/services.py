@@ -258,7 +258,6 @@ def verify_subtree(org_path: str | None, operations: bool = True) -> verify.Repo
     if operations:
         report.findings += verify.verify_operations_log()
     _log_verification(None, org_path or "/", report)
-    db.session.commit()
     return report
 
 

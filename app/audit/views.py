@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from app.audit import bundle, cli, guard, services
 from app.audit.verify import KIND_LABELS
 from app.auth.roles import role_label
-from app.extensions import db
 from app.menu import may_use
 from app.people.models import Person
 from app.scope import get_in_scope
@@ -76,7 +75,6 @@ def diagram(version_id: int):
 def verify_person(person_id: int):
     person = _person(person_id)
     report = services.verify_person(current_user, person)
-    db.session.commit()  # the verification is logged
     return render_template("audit/verify.html", report=report, person=person, kinds=KIND_LABELS,
                            active_menu="audit")
 
@@ -87,7 +85,6 @@ def verify_scope():
     if not may_use(current_user, "audit"):
         abort(403)
     report = services.verify_scope(current_user)
-    db.session.commit()
     return render_template("audit/verify.html", report=report, person=None, kinds=KIND_LABELS,
                            active_menu="audit")
 
@@ -97,7 +94,6 @@ def verify_scope():
 def export(person_id: int):
     person = _person(person_id)
     data = bundle.build(person, current_user)
-    db.session.commit()  # the export is logged
     body = json.dumps(data, ensure_ascii=False, indent=1)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f"attachment; filename=record-{person.id}-{person.instance_id}.json"})
@@ -115,7 +111,6 @@ def dossier(person_id: int):
     person = _person(person_id)
     html = _dossier_html(person, False)
     services.log_dossier(current_user, person, "html")
-    db.session.commit()
     return html
 
 
@@ -129,7 +124,6 @@ def dossier_pdf(person_id: int):
     except RuntimeError as exc:
         abort(503, description=str(exc))
     services.log_dossier(current_user, person, "pdf")
-    db.session.commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"inline; filename=dossier-{person.id}.pdf"})
 

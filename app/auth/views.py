@@ -16,6 +16,7 @@ from app.menu import may_use
 from app.scope import get_in_scope
 from app.sms.services import CODE_MINUTES, SmsCodeError, resend_wait
 from app.timeutil import utcnow
+from app.transaction import keep_on_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
@@ -35,7 +36,7 @@ def login():
             form.captcha.errors.append("验证码错误")
         else:
             user, message = services.authenticate(form.username.data, form.password.data)
-            db.session.commit()
+            keep_on_error()  # failed attempts (the lockout counter) and the log row must persist
             if user:
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
@@ -83,10 +84,9 @@ def activate():
                                       auth_code=form.auth_code.data, password=form.password.data,
                                       name=form.name.data, id_number=form.id_number.data)
         except services.AccountError as exc:
-            db.session.commit()  # failure counts must survive the refusal
+            keep_on_error()  # failure counts must survive the refusal
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash("账号激活成功，请使用身份证号和新设置的密码登录")
             return redirect(url_for("auth.login"))
     return _code_page("auth/activate.html", form, "activate")
@@ -103,10 +103,9 @@ def forgot():
             services.reset_password(username=form.username.data, phone=form.phone.data,
                                     sms_code=form.sms_code.data, password=form.password.data)
         except services.AccountError as exc:
-            db.session.commit()  # wrong-code counts must survive the refusal
+            keep_on_error()  # wrong-code counts must survive the refusal
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash("密码已重置，请使用新密码登录")
             return redirect(url_for("auth.login"))
     return _code_page("auth/forgot.html", form, "reset")
@@ -119,7 +118,6 @@ def _request_code(form, request_code, sent_message: str) -> None:
     except SmsCodeError as exc:
         _add_error(form.sms_code, str(exc))
     else:
-        db.session.commit()
         flash(f"{sent_message}，{CODE_MINUTES}分钟内有效")
 
 
@@ -163,10 +161,8 @@ def account_new():
                                            phone=form.phone.data, org=orgs[form.org_id.data],
                                            role=form.role.data)
         except services.AccountError as exc:
-            db.session.rollback()
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash(f"已开通账号：{user.name}（{user.role_label}），授权码已通过短信发送至 {user.phone}")
             return redirect(url_for("auth.accounts"))
     status = 422 if request.method == "POST" else 200
@@ -182,7 +178,6 @@ def account_code(user_id: int):
     except services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"已向 {user.name} 的手机 {user.phone} 重新发送授权码，原授权码作废")
     return redirect(url_for("auth.accounts", **_list_args()))
 
@@ -206,7 +201,6 @@ def _set_disabled(user_id: int, disabled: bool, done: str):
     except services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"{done}：{user.name}")
     return redirect(url_for("auth.accounts", **_list_args()))
 

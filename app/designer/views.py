@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 
 from app.designer import diff, forms, migration, services
 from app.designer.services import DesignerError
-from app.extensions import db
 from app.menu import may_use
 from app.workflow.versions import get_version
 from forms import FORMS
@@ -50,9 +49,7 @@ def upload():
         try:
             version = services.upload(current_user, form.file.data.filename, data, form.comment.data,
                                       form.process_id.data or "")
-            db.session.commit()
         except DesignerError as exc:
-            db.session.rollback()
             form.file.errors = list(form.file.errors) + [exc.message]
         else:
             flash(f"已上传为第 {version.version} 版（草稿），请校验后启用")
@@ -91,9 +88,7 @@ def activate(version_id: int):
     version = get_version(version_id)
     try:
         services.activate(current_user, version)
-        db.session.commit()
     except DesignerError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return _version_page(get_version(version_id), 422, problems=exc.problems)
     flash(f"第 {version.version} 版已启用，新添加的人员将按此版本办理")
@@ -118,9 +113,7 @@ def save(version_id: int):
     try:
         draft = services.save_draft(current_user, base.process_id, form.xml.data.encode("utf-8"),
                                     form.comment.data, base=base)
-        db.session.commit()
     except DesignerError as exc:
-        db.session.rollback()
         return jsonify(error=exc.message), 422
     return jsonify(version_id=draft.id, version=draft.version, url=url_for("designer.version", version_id=draft.id),
                    edit_url=url_for("designer.edit", version_id=draft.id),
@@ -161,13 +154,12 @@ def migrate(version_id: int):
             if ids == []:
                 raise DesignerError("请选择要迁移的人员")
             outcomes = migration.migrate(current_user, source, target, ids)
-            db.session.commit()
             moved = sum(1 for c in outcomes if c.ok)
             flash(f"已迁移 {moved} 人；{len(outcomes) - moved} 人不能迁移", "error" if moved < len(outcomes) else "message")
             return redirect(url_for("designer.migrate", version_id=target.id, **{"from": source.id})), 303
         candidates = migration.preview(current_user, source, target)
     except DesignerError as exc:
-        db.session.rollback()
+        # A refusal raised before migrate() wrote anything: the redirect commits nothing.
         flash(exc.message, "error")
         return redirect(url_for("designer.version", version_id=target.id)), 303
     return _render("migrate.html", source=source, target=target, candidates=candidates,

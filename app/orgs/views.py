@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.auth.roles import UPPER_ADMIN_ROLES
-from app.extensions import db
 from app.menu import may_use
 from app.orgs import services
 from app.orgs.forms import CreateOrgForm, MoveOrgForm, RenameOrgForm, target_choices
@@ -83,7 +82,6 @@ def create(org_id: int):
         except OrgError as error:
             _add_error(form, error)
         else:
-            db.session.commit()
             flash(f"已在“{parent.name}”下新建{org.level_label}“{org.name}”")
             return redirect(url_for(".show", org_id=parent.id))
     return _render_form(parent, form, heading=f"新建下级组织：{parent.name}", submit="新建",
@@ -103,7 +101,6 @@ def rename(org_id: int):
         except OrgError as error:
             _add_error(form, error)
         else:
-            db.session.commit()
             flash(f"已将组织更名为“{org.name}”")
             return redirect(url_for(".show", org_id=org.id))
     return _render_form(org, form, heading=f"重命名：{org.name}", submit="保存", fields=[form.name])
@@ -123,7 +120,6 @@ def move(org_id: int):
         except OrgError as error:
             _add_error(form, error)
         else:
-            db.session.commit()
             flash(f"已将“{org.name}”及其下级组织移至“{org.parent.name}”之下")
             return redirect(url_for(".show", org_id=org.id))
     return _render_form(org, form, heading=f"移动组织：{org.name}", submit="移动",

@@ -3,7 +3,6 @@ four basic-information tabs, editing them through the procedure's services), wit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.orgs.models import Organisation
 from app.people import profile, services
 from app.people.models import STAGES, Person
@@ -63,9 +62,7 @@ def info_edit(person_id: int, tab_no: int):
             try:
                 profile.save_edit(current_user, ctx, current, view.form_key, form,
                                   request.form.get("version", type=int))
-                db.session.commit()
             except WorkflowError as exc:
-                db.session.rollback()
                 binding.apply_errors(form, exc)
             else:
                 flash("已保存，发展流程中的相同信息已同步更新")

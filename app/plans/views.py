@@ -4,7 +4,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.plans import services
 
 bp = Blueprint("plans", __name__, url_prefix="/plans", template_folder="templates")
@@ -26,9 +25,7 @@ def index():
     if request.method == "POST":
         try:
             changed = services.save_plans(current_user, year, request.form)
-            db.session.commit()
         except services.PlanError as exc:
-            db.session.rollback()
             errors, status, editing = exc.fields, 422, True
         else:
             flash(f"已保存（{changed} 项变更）" if changed else "没有变更")

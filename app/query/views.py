@@ -4,7 +4,6 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.menu import may_use
 from app.people.models import Person
 from app.query import catalogue, export, services
@@ -58,7 +57,6 @@ def export_xlsx():
         abort(400)
     sort, descending = _sort()
     body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending)
-    db.session.commit()  # the operations-log row
     return _download(body, "综合查询结果.xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -69,5 +67,4 @@ def evidence(person_id: int):
     _allowed()
     person = get_in_scope(Person, person_id, current_user)
     body, _ = export.evidence_zip(current_user, person)
-    db.session.commit()
     return _download(body, f"{person.name}-证明材料.zip", "application/zip")

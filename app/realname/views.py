@@ -3,12 +3,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.attachments import services as attachments
-from app.extensions import db
 from app.menu import may_use
 from app.realname import services
 from app.realname.forms import RealnameForm
 from app.realname.models import RealnameRequest
 from app.scope import get_in_scope
+from app.transaction import attempt, keep_on_error
 from app.workflow.binding import apply_errors, bind_form, readonly_sections
 from app.workflow.services import WorkflowError, attachment_hashes
 from forms.codec import to_data
@@ -55,13 +55,12 @@ def edit(request_id: int | None = None):
         form = bind_form(RealnameForm, current_user, data=data)
     if request.method == "POST" and form.validate():
         report = request.form.get("action") == "report"
+        store_uploads(form, _save_upload)
         try:
-            store_uploads(form, _save_upload)
-            db.session.commit()  # stored files stay even if the request is refused below
-            row = services.save(current_user, to_data(form), row, report=report)
-            db.session.commit()
+            with attempt():
+                row = services.save(current_user, to_data(form), row, report=report)
         except WorkflowError as exc:
-            db.session.rollback()
+            keep_on_error()  # the stored files stay, so the form shown again can cite them
             apply_errors(form, exc)
         else:
             flash("已上报县级组织部门" if report else "已保存")
@@ -96,7 +95,7 @@ def report(request_id: int):
 @bp.post("/confirm")
 @login_required
 def confirm():
-    """备案认证 for the ticked requests; each is its own transaction, so one refusal does not undo others."""
+    """备案认证 for the ticked requests; each runs in its own savepoint, so one refusal does not undo others."""
     _require()
     if not services.can_confirm(current_user):
         abort(403)
@@ -107,11 +106,10 @@ def confirm():
     for request_id in ids:
         row = get_in_scope(RealnameRequest, request_id, current_user)
         try:
-            services.confirm(current_user, row)
-            db.session.commit()
+            with attempt():
+                services.confirm(current_user, row)
             done.append(row.name)
         except WorkflowError as exc:
-            db.session.rollback()
             flash(f"{row.name}：{exc.message}；" + "；".join(m for ms in exc.fields.values() for m in ms), "error")
     if done:
         flash("已备案认证：" + "、".join(done) + "，已转入发展流程第2步骤")
@@ -131,10 +129,10 @@ def reject(request_id: int):
 
 def _act(action, message: str, target: str):
     try:
-        action()
-        db.session.commit()
+        # The answer is a redirect either way: a refusal must undo its own writes.
+        with attempt():
+            action()
     except WorkflowError as exc:
-        db.session.rollback()
         if exc.status == 403:
             abort(403)
         flash("；".join([exc.message] + [m for ms in exc.fields.values() for m in ms]), "error")

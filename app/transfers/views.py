@@ -2,8 +2,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.menu import may_use
+from app.transaction import attempt
 from app.transfers import services
 from app.transfers.forms import TransferRequestForm, TransferReviewForm
 from app.workflow.binding import apply_errors
@@ -41,9 +41,7 @@ def create():
         try:
             transfer = services.request_transfer(current_user, form.name.data, form.id_number.data,
                                                  form.to_org_id.data)
-            db.session.commit()
         except WorkflowError as exc:
-            db.session.rollback()
             apply_errors(form, exc)
         else:
             flash(f"已发起{transfer.person_name}的接续培养申请，等待转出党组织审核")
@@ -74,16 +72,15 @@ def review(transfer_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for(".show", transfer_id=transfer.id))
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        services.decide(current_user, transfer, decision, form.opinion.data, expected_version=version)
-        db.session.commit()
+        # The answer is a redirect either way: a refusal must undo its own writes.
+        with attempt():
+            services.decide(current_user, transfer, decision, form.opinion.data, expected_version=version)
     except Conflict as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for(".show", transfer_id=transfer_id))
     except WorkflowError as exc:
-        db.session.rollback()
         if exc.status == 403:
             abort(403)
         flash(exc.message, "error")

@@ -4,9 +4,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from app.attachments import services as attachments
-from app.extensions import db
 from app.people.models import Person
 from app.scope import get_in_scope
+from app.transaction import attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
@@ -29,13 +29,12 @@ def new_applicant():
                             formdata=request.form | request.files if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         action = "save" if request.form.get("action") == "save" else "submit"
+        store_uploads(form, _save_upload)
         try:
-            store_uploads(form, _save_upload)
-            db.session.commit()  # stored files stay even if the record is refused below
-            person = services.start_application(current_user, to_data(form), action)
-            db.session.commit()
+            with attempt():
+                person = services.start_application(current_user, to_data(form), action)
         except WorkflowError as exc:
-            db.session.rollback()
+            keep_on_error()  # the stored files stay, so the form shown again can cite them
             binding.apply_errors(form, exc)
         else:
             flash("已保存" if action == "save" else "已提交，进入下一步骤")
@@ -120,21 +119,16 @@ def _post_edit(ctx, view, form):
         return None
     if not form.validate():
         return None
+    store_uploads(form, _save_upload)
     try:
-        if store_uploads(form, _save_upload):
-            # Stored files stay even if the record is refused below. The commit expires the instance,
-            # so the workflow is reloaded: a stale one saved under the fresh version would lose work.
-            db.session.commit()
-            ctx = services.load(ctx.person)
-        services.act(current_user, ctx, view.edit_task.id, action, to_data(form),
-                     expected_version=_version_from_form())
-        db.session.commit()
+        with attempt():
+            services.act(current_user, ctx, view.edit_task.id, action, to_data(form),
+                         expected_version=_version_from_form())
     except services.Conflict as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
     except WorkflowError as exc:
-        db.session.rollback()
+        keep_on_error()  # the stored files stay, so the form shown again can cite them
         binding.apply_errors(form, exc)
         return None
     flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
@@ -150,17 +144,14 @@ def _post_review(ctx, view, form):
         return None
     form.validate()
     try:
-        # Nothing was committed since step() loaded ctx in this request: it is current, and the
-        # optimistic version check still guards the write.
-        services.act(current_user, ctx, view.review_task.id, action,
-                     opinion=form.opinion.data or "", expected_version=_version_from_form())
-        db.session.commit()
+        # The optimistic version check guards the write against a change since the page was shown.
+        with attempt():
+            services.act(current_user, ctx, view.review_task.id, action,
+                         opinion=form.opinion.data or "", expected_version=_version_from_form())
     except services.Conflict as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
     except WorkflowError as exc:
-        db.session.rollback()
         binding.apply_errors(form, exc)
         return None
     flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
@@ -193,11 +184,11 @@ def move_back(person_id: int):
 
 def _simple_action(person, run, done_message: str):
     try:
-        hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
-        run(services.load(person), hashes)
-        db.session.commit()
+        # The answer is a redirect either way: a refusal must undo the stored files' rows itself.
+        with attempt():
+            hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
+            run(services.load(person), hashes)
     except (WorkflowError, attachments.UploadError) as exc:
-        db.session.rollback()
         messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
         flash("；".join(messages), "error")
     else:
