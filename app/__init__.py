@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from app import db_setup  # noqa: F401  (registers connection settings)
+from app import vocab
 from app.config import Config
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.timeutil import local
     app.jinja_env.globals["menu_for"] = menu_for
     app.jinja_env.filters["local"] = local
+    app.jinja_env.globals.update(vocab.template_globals())
     return app
 
 
@@ -55,6 +57,8 @@ def _import_models() -> None:
     from app.plans import models as _plans  # noqa: F401
     from app.transfers import models as _transfers  # noqa: F401
     from app.realname import models as _realname  # noqa: F401
+    from app.vocab import guard
+    guard.install()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -13,10 +13,12 @@ from app.api.auth import api_user
 from app.api.errors import api_error, json_body
 from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
 from app.attachments import services as attachments
+from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.people.models import Person
 from app.scope import get_in_scope, select_in_scope
+from app.vocab import Action, PersonStatus
 from app.workflow import binding, services
 
 
@@ -32,6 +34,7 @@ def _person_json(person: Person) -> dict:
         "category": person.category, "stage": person.stage, "stage_label": person.stage_label,
         "current_step": person.current_step, "current_task": person.current_task,
         "review_status": person.review_status, "status": person.status,
+        "status_label": PersonStatus.label_of(person.status),
         "organisation": {"id": person.org_id, "name": person.org.name if person.org else ""},
         "dates": {k: (getattr(person, k).isoformat() if getattr(person, k) else None) for k in
                   ("apply_date", "activist_date", "candidate_date", "probationary_date", "full_member_date")},
@@ -101,7 +104,8 @@ def get_task(task_id: str):
     view = services.step_view(user, ctx, task.step)
     return jsonify(task=_task_json(task, ctx.person.id), form=form_key,
                    schema=schema(get_form_class(form_key)), data=view.data if view else {},
-                   actions=services.allowed_actions(user, ctx, task), version=ctx.instance.version)
+                   actions=(actions := services.allowed_actions(user, ctx, task)),
+                   action_labels={a: Action.label_of(a) for a in actions}, version=ctx.instance.version)
 
 
 @bp.post("/tasks/<task_id>")
@@ -164,7 +168,8 @@ register_schema("ProcessTask", {"type": "object", "properties": {
 register_schema("ProcessPerson", {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
     "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},
-    "review_status": {"type": "string"}, "status": {"type": "string"},
+    "review_status": {"type": "string"}, "status": {"type": "string", "enum": sorted(PersonStatus.values())},
+    "status_label": {"type": "string", "description": "状态的中文名"},
     "organisation": {"type": "object"}, "dates": {"type": "object"}}})
 register_schema("ActionResult", {"type": "object", "properties": {
     "person": ref("ProcessPerson"), "ready": {"type": "array", "items": ref("ProcessTask")},
@@ -192,7 +197,8 @@ register_path("/tasks/{task_id}", "get", {
     "responses": responses(200, {"type": "object", "properties": {
         "task": ref("ProcessTask"), "form": {"type": "string"},
         "schema": {"type": "array", "items": {"type": "object"}}, "data": {"type": "object"},
-        "actions": {"type": "array", "items": {"type": "string"}}, "version": {"type": "integer"}}},
+        "actions": {"type": "array", "items": {"type": "string", "enum": sorted(Action.values())}},
+        "action_labels": {"type": "object", "description": "操作 → 中文名"}, "version": {"type": "integer"}}},
         errors=(404, 409))})
 register_path("/tasks/{task_id}", "post", {
     "summary": "办理任务：保存、提交、上报、审核通过、审核不通过", "tags": _TAGS,

@@ -20,10 +20,7 @@ from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import scope_condition, scope_path, scoped, select_in_scope
 from app.workflow import engine
-from app.workflow.services import ACTION_LABELS as _WORKFLOW_LABELS
 from app.workflow.services import StepDef, step_catalogue
-
-ACTION_LABELS = {**_WORKFLOW_LABELS, "migrate": "迁移流程版本"}
 
 
 # ---- choosing a person --------------------------------------------------------------------------
@@ -321,20 +318,6 @@ def operations_page(actor, filters: TimelineFilter, page: int = 1):
     stmt = sa.select(OperationLog).where(sa.or_(scope_condition(OperationLog, actor), unattributed))
     stmt = filters.apply(stmt, OperationLog).order_by(OperationLog.id.desc())
     return db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20) * 2, error_out=False)
-
-
-# Chinese names of the operations other packages log; an action missing here is shown as logged.
-OPERATION_LABELS = {
-    "login": "登录", "login.failed": "登录失败", "login.locked": "账号锁定",
-    "account.create": "创建账号", "account.code_issued": "发放授权码", "account.disable": "停用账号",
-    "account.enable": "启用账号", "account.activate": "激活账号", "account.password_reset": "重置密码",
-    "activation.failed": "激活失败", "activation.code_voided": "授权码作废", "sms.code_requested": "请求短信验证码",
-    "api.token.issue": "签发接口令牌", "api.token.revoke": "撤销接口令牌", "api.token.revoke_all": "撤销全部接口令牌",
-    "org.create": "新建组织", "org.rename": "组织更名", "org.move": "调整上级组织",
-    "process.deploy": "部署流程版本", "process.activate": "启用流程版本", "process.migrate": "迁移流程版本",
-    "query_export": "导出查询结果", "evidence_download": "下载佐证材料",
-    "audit.export": "导出纪实数据包", "audit.verify": "核验纪实记录", "audit.dossier": "打印入党材料",
-}
 
 
 def operation_actions() -> list[str]:

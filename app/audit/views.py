@@ -43,7 +43,7 @@ def timeline(person_id: int):
     person = _person(person_id)
     filters = services.TimelineFilter.from_args(request.args)
     return render_template("audit/timeline.html", person=person, rows=services.timeline(person, filters),
-                           filters=filters, actions=services.actions_of(person), labels=services.ACTION_LABELS,
+                           filters=filters, actions=services.actions_of(person),
                            active_menu="audit")
 
 
@@ -53,7 +53,7 @@ def replay(person_id: int):
     person = _person(person_id)
     view = services.state_at(person, request.args.get("n", type=int))
     sections, files = services.step_display(current_user, person, view)
-    return render_template("audit/replay.html", person=person, view=view, labels=services.ACTION_LABELS,
+    return render_template("audit/replay.html", person=person, view=view,
                            sections=sections, files=files, titles=services.task_titles(person),
                            role_label=role_label, active_menu="audit")
 
@@ -101,8 +101,7 @@ def export(person_id: int):
 
 def _dossier_html(person: Person, printable_pdf: bool) -> str:
     view, steps = services.dossier(current_user, person)
-    return render_template("audit/dossier.html", person=person, view=view, steps=steps, pdf=printable_pdf,
-                           labels=services.ACTION_LABELS)
+    return render_template("audit/dossier.html", person=person, view=view, steps=steps, pdf=printable_pdf)
 
 
 @bp.get("/people/<int:person_id>/dossier")
@@ -137,5 +136,5 @@ def operations():
     page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int))
     return render_template("audit/operations.html", page=page, filters=filters,
                            actions=services.operation_actions(), role_label=role_label,
-                           labels=services.OPERATION_LABELS, active_menu="oplog",
+                           active_menu="oplog",
                            page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))

@@ -20,16 +20,13 @@ from app.people.fields import mark_step_done, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
+from app.vocab.actions import ACTION_LABELS
 from app.workflow import engine
 from app.workflow.models import ProcessInstance
 from app.workflow.versions import DEVELOPMENT, active_version
 
 EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
-ACTION_LABELS = {"start": "添加", "save": "保存", "submit": "提交", "report": "上报", "approve": "审核通过",
-                 "reject": "审核不通过", "cancel": "取消发展", "restore": "恢复发展", "redevelop": "重新发展",
-                 "move_back": "调整阶段",
-                 "migrate": "迁移流程版本", "amend": "修改人员信息", "transfer": "接续培养"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 

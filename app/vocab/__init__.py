@@ -1,0 +1,19 @@
+"""The declared vocabulary: statuses, process actions and operations-log names, each with its Chinese
+label, and the status transitions allowed. Code, templates and the API take names and labels from
+here; ``app/vocab/guard.py`` refuses an undeclared name or status change wherever it is written."""
+from app.vocab.actions import Action
+from app.vocab.labelled import LabelledEnum
+from app.vocab.operations import Operation, detail_rows
+from app.vocab.statuses import (FINISH, INSTANCE, PERSON, REALNAME, TRANSFER, InstanceStatus, Lifecycle,
+                                PersonStatus, RealnameStatus, TransferStatus, TransitionRefused)
+
+__all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "FINISH", "INSTANCE", "PERSON", "REALNAME",
+           "TRANSFER", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus", "TransferStatus",
+           "TransitionRefused", "template_globals"]
+
+
+def template_globals() -> dict:
+    """What every template may use: the enums (``PersonStatus.label_of(p.status)``) and ``detail_rows``."""
+    return {"Action": Action, "Operation": Operation, "InstanceStatus": InstanceStatus,
+            "PersonStatus": PersonStatus, "TransferStatus": TransferStatus, "RealnameStatus": RealnameStatus,
+            "detail_rows": detail_rows}

@@ -1,0 +1,109 @@
+"""Statuses of instances, persons, transfers and 实名认证 requests, with the transitions allowed.
+
+Each ``Lifecycle`` names the statuses a new row may start in and, per transition, the statuses it
+leaves from and the status it reaches (viewflow's ``@status.transition(source=..., target=...)``).
+Code that changes a status asks its lifecycle (``move``/``target``); ``app/vocab/guard.py`` refuses any
+assignment to a status column that no declared transition allows.
+"""
+from dataclasses import dataclass, field
+
+from app.vocab.actions import Action
+from app.vocab.labelled import LabelledEnum
+from app.vocab.operations import Operation
+
+
+class InstanceStatus(LabelledEnum):
+    """A process instance (development, 接续培养)."""
+    RUNNING = ("running", "进行中")
+    CANCELLED = ("cancelled", "已取消发展")
+    CLOSED = ("closed", "已重新发展（记录关闭）")
+    COMPLETED = ("completed", "已完成")
+
+
+class PersonStatus(LabelledEnum):
+    """A person in the pipeline."""
+    ACTIVE = ("active", "发展中")
+    CANCELLED = ("cancelled", "已取消发展")
+    CLOSED = ("closed", "已重新发展（记录关闭）")
+    COMPLETED = ("completed", "纪实完成")
+
+
+class TransferStatus(LabelledEnum):
+    """A 接续培养 request (stored in Chinese since the first release)."""
+    PENDING = ("申请中", "申请中")
+    DONE = ("已完成", "已完成")
+    REFUSED = ("被拒绝", "被拒绝")
+
+
+class RealnameStatus(LabelledEnum):
+    """A 实名认证 request (stored in Chinese since the first release)."""
+    DRAFT = ("草稿", "草稿")
+    PENDING = ("待认证", "待认证")
+    CONFIRMED = ("已认证", "已认证")
+    REJECTED = ("不通过", "不通过")
+
+
+# The diagram reached its end event: not an event of its own, the last task's action finishes it.
+FINISH = "finish"
+
+
+class TransitionRefused(Exception):
+    """A status change that no declared transition allows."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The statuses of one kind of row and the transitions between them."""
+    statuses: type[LabelledEnum]
+    initial: tuple[str, ...]
+    transitions: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+
+    def target(self, transition: str, current: str) -> str:
+        """The status ``transition`` (an action, an operation, or FINISH) reaches from ``current``; refused
+        when it does not leave from there."""
+        sources, target = self.transitions[transition]
+        if current not in sources:
+            raise TransitionRefused(f"“{self.statuses.label_of(current)}”不能{_label(transition)}")
+        return target
+
+    def move(self, row, transition: str, column: str = "status") -> None:
+        """Set ``row.<column>`` to the status ``transition`` reaches from its current one."""
+        setattr(row, column, self.target(transition, getattr(row, column)))
+
+    def allows(self, old: str | None, new: str) -> bool:
+        """Whether some declared transition (or a new row's start) goes from ``old`` to ``new``."""
+        if old is None:
+            return new in self.initial
+        return old == new or any(old in sources and new == target for sources, target in self.transitions.values())
+
+
+def _label(transition: str) -> str:
+    return {**Action.labels(), **Operation.labels(), FINISH: "结束"}.get(transition, transition)
+
+
+INSTANCE = Lifecycle(InstanceStatus, initial=(InstanceStatus.RUNNING,), transitions={
+    Action.CANCEL: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
+    Action.RESTORE: ((InstanceStatus.CANCELLED,), InstanceStatus.RUNNING),
+    Action.REDEVELOP: ((InstanceStatus.CANCELLED,), InstanceStatus.CLOSED),
+    FINISH: ((InstanceStatus.RUNNING,), InstanceStatus.COMPLETED),
+})
+
+PERSON = Lifecycle(PersonStatus, initial=(PersonStatus.ACTIVE,), transitions={
+    Action.CANCEL: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
+    Action.RESTORE: ((PersonStatus.CANCELLED,), PersonStatus.ACTIVE),
+    Action.REDEVELOP: ((PersonStatus.CANCELLED,), PersonStatus.CLOSED),
+    FINISH: ((PersonStatus.ACTIVE,), PersonStatus.COMPLETED),
+})
+
+TRANSFER = Lifecycle(TransferStatus, initial=(TransferStatus.PENDING,), transitions={
+    Action.APPROVE: ((TransferStatus.PENDING,), TransferStatus.DONE),
+    Action.REJECT: ((TransferStatus.PENDING,), TransferStatus.REFUSED),
+})
+
+# 实名认证 has no instance yet: its status changes are operations-log rows.
+REALNAME = Lifecycle(RealnameStatus, initial=(RealnameStatus.DRAFT,), transitions={
+    # A refused request, once corrected, is reported again.
+    Operation.REALNAME_REPORT: ((RealnameStatus.DRAFT, RealnameStatus.REJECTED), RealnameStatus.PENDING),
+    Operation.REALNAME_CONFIRM: ((RealnameStatus.PENDING,), RealnameStatus.CONFIRMED),
+    Operation.REALNAME_REJECT: ((RealnameStatus.PENDING,), RealnameStatus.REJECTED),
+})
