@@ -39,8 +39,7 @@ def _begin_outer() -> None:
     # the savepoint nested; IMMEDIATE takes the write lock now, so reads inside the action are not a
     # snapshot that another writer could invalidate before the action writes.
     connection = db.session.connection()
-    raw = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite" and not raw.in_transaction:
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -65,7 +65,7 @@ def _targets() -> set[str]:
     return set(db.session.scalars(sa.select(OperationLog.target)))
 
 
-def test_attempt_undoes_the_refused_action_only_and_stays_inside_the_transaction(app):
+def _refuse_one_keep_one() -> None:
     _log("before")
     with pytest.raises(RuntimeError):
         with attempt():
@@ -73,16 +73,14 @@ def test_attempt_undoes_the_refused_action_only_and_stays_inside_the_transaction
             raise RuntimeError("refused")
     with attempt():
         _log("kept")
+
+
+def test_attempt_undoes_the_refused_action_only_and_stays_inside_the_transaction(app):
+    _refuse_one_keep_one()
     db.session.rollback()  # a savepoint's release must not have committed anything
     assert not {"before", "refused", "kept"} & _targets()
 
-    _log("before")
-    with pytest.raises(RuntimeError):
-        with attempt():
-            _log("refused")
-            raise RuntimeError("refused")
-    with attempt():
-        _log("kept")
+    _refuse_one_keep_one()
     db.session.commit()
     assert {"before", "kept"} <= _targets() and "refused" not in _targets()
 
