@@ -1,7 +1,8 @@
 """Statuses of instances, persons, transfers and 实名认证 requests, with the transitions allowed.
 
-Each ``Lifecycle`` names the statuses a new row may start in and, per transition, the statuses it
-leaves from and the status it reaches (viewflow's ``@status.transition(source=..., target=...)``).
+Each ``Lifecycle`` names, per transition, the statuses it leaves from and the status it reaches
+(viewflow's ``@status.transition(source=..., target=...)``). A new row may hold any declared status (an
+import brings completed records); after that only declared transitions move it.
 Code that changes a status asks its lifecycle (``move``/``target``); ``app/vocab/guard.py`` refuses any
 assignment to a status column that no declared transition allows.
 """
@@ -55,7 +56,6 @@ class TransitionRefused(Exception):
 class Lifecycle:
     """The statuses of one kind of row and the transitions between them."""
     statuses: type[LabelledEnum]
-    initial: tuple[str, ...]
     transitions: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
 
     def target(self, transition: str, current: str) -> str:
@@ -71,9 +71,11 @@ class Lifecycle:
         setattr(row, column, self.target(transition, getattr(row, column)))
 
     def allows(self, old: str | None, new: str) -> bool:
-        """Whether some declared transition (or a new row's start) goes from ``old`` to ``new``."""
+        """Whether ``new`` is declared and some declared transition goes from ``old`` (None: a new row) to it."""
+        if new not in self.statuses.values():
+            return False
         if old is None:
-            return new in self.initial
+            return True
         return old == new or any(old in sources and new == target for sources, target in self.transitions.values())
 
 
@@ -81,27 +83,27 @@ def _label(transition: str) -> str:
     return {**Action.labels(), **Operation.labels(), FINISH: "结束"}.get(transition, transition)
 
 
-INSTANCE = Lifecycle(InstanceStatus, initial=(InstanceStatus.RUNNING,), transitions={
+INSTANCE = Lifecycle(InstanceStatus, transitions={
     Action.CANCEL: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
     Action.RESTORE: ((InstanceStatus.CANCELLED,), InstanceStatus.RUNNING),
     Action.REDEVELOP: ((InstanceStatus.CANCELLED,), InstanceStatus.CLOSED),
     FINISH: ((InstanceStatus.RUNNING,), InstanceStatus.COMPLETED),
 })
 
-PERSON = Lifecycle(PersonStatus, initial=(PersonStatus.ACTIVE,), transitions={
+PERSON = Lifecycle(PersonStatus, transitions={
     Action.CANCEL: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
     Action.RESTORE: ((PersonStatus.CANCELLED,), PersonStatus.ACTIVE),
     Action.REDEVELOP: ((PersonStatus.CANCELLED,), PersonStatus.CLOSED),
     FINISH: ((PersonStatus.ACTIVE,), PersonStatus.COMPLETED),
 })
 
-TRANSFER = Lifecycle(TransferStatus, initial=(TransferStatus.PENDING,), transitions={
+TRANSFER = Lifecycle(TransferStatus, transitions={
     Action.APPROVE: ((TransferStatus.PENDING,), TransferStatus.DONE),
     Action.REJECT: ((TransferStatus.PENDING,), TransferStatus.REFUSED),
 })
 
 # 实名认证 has no instance yet: its status changes are operations-log rows.
-REALNAME = Lifecycle(RealnameStatus, initial=(RealnameStatus.DRAFT,), transitions={
+REALNAME = Lifecycle(RealnameStatus, transitions={
     # A refused request, once corrected, is reported again.
     Operation.REALNAME_REPORT: ((RealnameStatus.DRAFT, RealnameStatus.REJECTED), RealnameStatus.PENDING),
     Operation.REALNAME_CONFIRM: ((RealnameStatus.PENDING,), RealnameStatus.CONFIRMED),
