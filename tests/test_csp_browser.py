@@ -35,6 +35,9 @@ def _note(page, message) -> None:
     # The browser asks for /favicon.ico by itself; the app has none, and that 404 is no page's fault.
     if message.location.get("url", "").endswith("/favicon.ico"):
         return
+    # Policy refusals are already in page.js_errors (conftest); the rest of the console errors are added here.
+    if "Content Security Policy" in message.text:
+        return
     if message.type == "error" or "Refused to" in message.text:
         page.problems.append(f"{message.type}: {message.text} @ {page.url}")
 

@@ -6,6 +6,7 @@
  *   [data-mirror="ID"]                          show the field's value in the element ID while it moves
  *   button[data-print]                          print the page
  *   img[data-refresh]                           a click loads the image again (a new captcha)
+ * The change and input listeners listen in the capture phase, so they also see events that do not bubble.
  */
 (function () {
   "use strict";
@@ -22,14 +23,14 @@
     if (field.hasAttribute && field.hasAttribute("data-submit-on-change") && field.form) {
       field.form.submit();
     }
-  });
+  }, true);
 
   document.addEventListener("input", function (event) {
     var field = event.target;
     var id = field.getAttribute && field.getAttribute("data-mirror");
     var out = id && document.getElementById(id);
     if (out) { out.value = field.value; }
-  });
+  }, true);
 
   document.addEventListener("click", function (event) {
     var target = event.target;
