@@ -221,5 +221,8 @@ def test_pdf_rendering_reads_static_files_and_nothing_else(app, demo, caplog):
         except RuntimeError:
             pytest.skip("WeasyPrint system libraries missing")
     assert pdf.startswith(b"%PDF")
+    for sheet in ("print_sheet.css", "dossier.css"):
+        css = (APP_DIR / "static" / "css" / sheet).read_text(encoding="utf-8")
+        assert "@page" in css and "size: A4" in css
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "192.0.2.1" in messages and "print_sheet.css" not in messages

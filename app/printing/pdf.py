@@ -10,7 +10,7 @@ import mimetypes
 import os
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from werkzeug.security import safe_join
 
 # Font stack for Chinese text; fonts-noto-cjk registers "Noto Sans CJK SC" / "Noto Serif CJK SC" with fontconfig.
@@ -30,15 +30,18 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
         raise RuntimeError("PDF 生成组件不可用（需要 WeasyPrint 与 pango）") from exc
     if base_url is None and has_request_context():
         base_url = request.url_root
-    static_url = current_app.static_url_path + "/"
-    static_folder = current_app.static_folder
+    # Outside the application (a script, a test) there are no static files to read.
+    static_url = current_app.static_url_path + "/" if has_app_context() else None
+    static_folder = current_app.static_folder if has_app_context() else None
 
     class StaticFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             path = unquote(urlsplit(url).path)
-            file = safe_join(static_folder, path[len(static_url):]) if path.startswith(static_url) else None
+            file = None
+            if static_url and path.startswith(static_url):
+                file = safe_join(static_folder, path[len(static_url):])
             if file is None or not os.path.isfile(file):
                 raise ValueError(f"PDF 只读取本系统的静态文件：{url}")
             with open(file, "rb") as fh:
