@@ -41,6 +41,10 @@ CSP = "; ".join([
 # Files users uploaded: even if a browser rendered one as a document, it could run nothing and reach nothing.
 # Chromium's own viewer for a picture styles it inline; styles run no code, and the sandbox keeps scripts off.
 SANDBOX_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
+# PDFs the application renders itself (采集表, dossier): Chromium shows an inline PDF in a synthetic page that
+# takes the response's policy, and the page policy (object-src 'none', no inline style) leaves it blank
+# (crbug.com/271452). A PDF is no HTML page to inject into; it keeps frame-ancestors and may use its viewer.
+PDF_CSP = "object-src 'self'; frame-ancestors 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -50,8 +54,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        # A view may set a stricter policy (attachments); it is kept.
-        headers.setdefault("Content-Security-Policy", CSP)
+        # A view may set its own policy (attachments); it is kept.
+        headers.setdefault("Content-Security-Policy", PDF_CSP if response.mimetype == "application/pdf" else CSP)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"

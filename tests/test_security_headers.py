@@ -79,6 +79,17 @@ def test_api_json_static_files_and_errors_carry_the_headers(client, demo):
     assert_page_policy(wrong_method)
 
 
+def test_pdfs_the_app_renders_keep_the_viewer_working(client, demo):
+    pytest.importorskip("weasyprint")
+    login(client, demo.users["branch1:branch_admin"])
+    response = client.get("/printing/template.pdf?stage=1")
+    if response.status_code == 503:
+        pytest.skip("WeasyPrint system libraries missing")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert_secure_headers(response)
+    assert response.headers["Content-Security-Policy"] == security_headers.PDF_CSP
+
+
 def test_hsts_only_when_the_session_cookie_is_secure(tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
