@@ -1,5 +1,6 @@
 """Modes of what the application keeps on disk: the SQLite database and the uploads are readable by the
 service account only (files 0600, folders 0700), whatever the process umask is."""
+import logging
 import os
 
 from flask import Flask
@@ -10,13 +11,22 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 # SQLite's journals hold database pages too; it creates them with the database file's mode.
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+log = logging.getLogger(__name__)
+
+
+def _chmod(path: str, mode: int) -> None:
+    # Only the owner may change a mode; a file another account owns is reported, not fatal to the start.
+    try:
+        os.chmod(path, mode)
+    except PermissionError:
+        log.warning("cannot set mode %o on %s (owned by another account): set it by hand", mode, path)
 
 
 def private_dir(path: str) -> None:
     """Create a folder (and its parents) for the owner only; an existing one gets mode 0700."""
     os.makedirs(path, mode=DIR_MODE, exist_ok=True)
     # makedirs' mode passes through the umask and leaves an existing folder as it is.
-    os.chmod(path, DIR_MODE)
+    _chmod(path, DIR_MODE)
 
 
 def write_private_file(path: str, content: bytes) -> None:
@@ -49,7 +59,7 @@ def secure_storage(app: Flask) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
     for suffix in _SQLITE_COMPANIONS:
         if os.path.exists(path + suffix):
-            os.chmod(path + suffix, FILE_MODE)
+            _chmod(path + suffix, FILE_MODE)
 
 
 def secure_upload_tree(folder: str) -> int:
