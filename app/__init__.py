@@ -17,9 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(Config(app.instance_path).as_dict())
     if test_config:
         app.config.from_mapping(test_config)
-    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
 
     db.init_app(app)
+    from app.file_modes import secure_storage
+    secure_storage(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -33,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     from app import transaction
     transaction.init_app(app)
+    from app import security_headers
+    security_headers.init_app(app)
     from app.menu import menu_for
     from app.timeutil import local
     app.jinja_env.globals["menu_for"] = menu_for

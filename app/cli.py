@@ -5,6 +5,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.file_modes import secure_upload_tree
 
 DEMO_PASSWORD = "Demo12345"
 
@@ -17,7 +18,8 @@ def register(app: Flask) -> None:
         from app.workflow.versions import load_bundled_diagrams
         created = load_bundled_diagrams()
         db.session.commit()
-        click.echo(f"数据库已就绪；新部署流程 {len(created)} 个")
+        fixed = secure_upload_tree(app.config["UPLOAD_FOLDER"])
+        click.echo(f"数据库已就绪；新部署流程 {len(created)} 个；修正附件权限 {fixed} 个")
 
     @app.cli.command("seed-demo")
     def seed_demo():

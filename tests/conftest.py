@@ -262,12 +262,16 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium):
     """A page in a fresh browser context (own cookies), zh-CN, 1280x800, 10 s default timeout.
-    ``page.js_errors`` collects uncaught page errors (assert it is empty where it matters)."""
+    ``page.js_errors`` collects uncaught page errors and Content-Security-Policy refusals (assert it is empty
+    where it matters)."""
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    # What the Content-Security-Policy refused counts as an error too (the browser reports it on the console).
+    page.on("console", lambda message: page.js_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
 

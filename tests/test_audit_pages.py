@@ -185,7 +185,7 @@ def test_dossier_html_and_pdf(auditor, demo, actors):
     person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 3, name="档案人")
     simulate.advance(person, actors, until_step=None)
     html = _html(auditor.get(f"/audit/people/{person.id}/dossier"))
-    assert html.count('class="step"') == 25 and "@page" in html and "入党材料" in html
+    assert html.count('class="step"') == 25 and "css/dossier.css" in html and "入党材料" in html
     assert html.count("审核结果") == 7
     pdf = auditor.get(f"/audit/people/{person.id}/dossier.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"

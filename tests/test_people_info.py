@@ -144,7 +144,7 @@ def test_blank_template_and_person_sheet_html_and_pdf(app, world):
     branch1 = client_for(app, world.users["branch1:branch_admin"])
     html = branch1.get("/printing/template?stage=1").get_data(as_text=True)
     assert "入党申请人信息采集表" in html and "公民身份证号码" in html and "□男" in html
-    assert "@page" in html and "A4" in html
+    assert "css/print_sheet.css" in html  # the A4 print stylesheet
     html = branch1.get("/printing/template?stage=4").get_data(as_text=True)
     assert "预备党员信息采集表" in html and "党籍状态" in html
     assert 'data-testid="sheet-template"' in branch1.get("/people/?stage=1").get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask import current_app
 
 from app.attachments.models import Attachment
 from app.extensions import db
+from app.file_modes import private_dir, write_private_file
 from app.scope import select_in_scope
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -38,11 +39,8 @@ def store(actor, filename: str, content: bytes) -> Attachment:
     sha = hashlib.sha256(content).hexdigest()
     path = _path(sha)
     if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(content)
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        private_dir(os.path.dirname(path))
+        write_private_file(path, content)
     org_path = actor.org.path
     row = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha, Attachment.org_path == org_path))
     if row is None:

@@ -5,9 +5,12 @@ from flask import Blueprint, abort, send_file
 from flask_login import current_user, login_required
 
 from app.attachments import services
+from app.security_headers import SANDBOX_CSP
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+# Only pictures open in the browser; a PDF (scripts, forms, links) is saved, never rendered on our origin.
+_INLINE = {"image/jpeg", "image/png"}
 
 
 @bp.get("/<sha256>")
@@ -18,5 +21,7 @@ def download(sha256: str):
     row = services.find_visible(current_user, sha256)
     if row is None:
         abort(404)
-    return send_file(services.file_path(sha256), mimetype=row.mime, download_name=row.filename,
-                     as_attachment=row.mime == "application/pdf", max_age=0)
+    response = send_file(services.file_path(sha256), mimetype=row.mime, download_name=row.filename,
+                         as_attachment=row.mime not in _INLINE, max_age=0)
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    return response

@@ -1,12 +1,15 @@
 // Draws each .chart element of the statistics page with ECharts from its data-rows ([label, count] pairs).
 (function () {
   "use strict";
+  // Drawn on the canvas: ECharts builds its HTML tooltip with style attributes, which the
+  // Content-Security-Policy refuses.
+  var TOOLTIP_MODE = "richText";
   function option(kind, title, rows) {
     var labels = rows.map(function (r) { return r[0]; });
     var values = rows.map(function (r) { return r[1]; });
     if (kind === "pie") {
       return {
-        tooltip: { trigger: "item", formatter: "{b}: {c} 人 ({d}%)" },
+        tooltip: { trigger: "item", formatter: "{b}: {c} 人 ({d}%)", renderMode: TOOLTIP_MODE },
         legend: { bottom: 0, type: "scroll" },
         series: [{ name: title, type: "pie", radius: ["30%", "65%"],
                    data: rows.map(function (r) { return { name: r[0], value: r[1] }; }),
@@ -14,7 +17,7 @@
       };
     }
     return {
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: TOOLTIP_MODE },
       grid: { left: 48, right: 16, top: 24, bottom: 90 },
       // 工作岗位 values are "parent/leaf": one line each, and slanted when there are many groups.
       xAxis: { type: "category", data: labels,

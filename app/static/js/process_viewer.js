@@ -10,7 +10,8 @@
  *        data-marks='{"ElementId": "added|removed|changed"}'> (optional, used by the version comparison)
  *   </div>
  *
- * Markers: done elements get the CSS class "pv-done", current ones "pv-current", taken flows "pv-flow".
+ * Markers: done elements get the CSS class "pv-done", current ones "pv-current", taken flows "pv-flow"; their
+ * colours and the viewer's size (classes short / tall / taller) are in css/app.css, loaded with every page.
  * The view fits the diagram, or, when that is too small to read, centres the first current element (else
  * the first marked one) at 80 %.
  * With data-step-url, a click on a user task whose spiffworkflow property "step" is set opens that URL with
@@ -39,18 +40,6 @@
     ]
   };
 
-  var STYLE = [
-    ".bpmn-view { height: 420px; border: 1px solid #ddd; background: #fff; position: relative; }",
-    ".bpmn-view .pv-done:not(.djs-connection) .djs-visual > :nth-child(1) { fill: #e8f5e9 !important; stroke: #2e7d32 !important; }",
-    ".bpmn-view .pv-current:not(.djs-connection) .djs-visual > :nth-child(1) { fill: #ffebee !important; stroke: #b71c1c !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-flow .djs-visual > path { stroke: #2e7d32 !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-added:not(.djs-connection) .djs-visual > :nth-child(1) { fill: #e3f2fd !important; stroke: #1565c0 !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-added.djs-connection .djs-visual > path { stroke: #1565c0 !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-changed:not(.djs-connection) .djs-visual > :nth-child(1) { fill: #fff3e0 !important; stroke: #e65100 !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-changed.djs-connection .djs-visual > path { stroke: #e65100 !important; stroke-width: 3px !important; }",
-    ".bpmn-view .pv-link { cursor: pointer; }",
-    ".bpmn-view .pv-error { color: #b71c1c; padding: 12px; }"
-  ].join("\n");
 
   var loading = null;
 
@@ -67,9 +56,6 @@
     if (loading) { return loading; }
     addCss(base + "vendor/bpmn-js/assets/diagram-js.css");
     addCss(base + "vendor/bpmn-js/assets/bpmn-js.css");
-    var style = document.createElement("style");
-    style.textContent = STYLE;
-    document.head.appendChild(style);
     loading = new Promise(function (resolve, reject) {
       if (window.BpmnJS) { resolve(window.BpmnJS); return; }
       var tag = document.createElement("script");
