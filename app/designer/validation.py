@@ -69,11 +69,9 @@ def validate(xml: bytes, process_id: str) -> list[Problem]:
             engine.parse(xml, process_id)
         except engine.EngineError as exc:
             problems.append(Problem(process_id, process.get("name") or "", f"流程引擎拒绝该流程图：{exc}"))
-    problems += _check_user_tasks(process)
-    problems += _check_data_keys(process)
-    problems += _check_lanes(process)
-    problems += _check_reachable(process)
-    if process_id == DEVELOPMENT:
+    task_problems = _check_user_tasks(process) + _check_data_keys(process)
+    problems += task_problems + _check_lanes(process) + _check_reachable(process)
+    if process_id == DEVELOPMENT and not task_problems:  # a task's own problem already names what is missing
         problems += _check_required(process)
     return problems
 
