@@ -1,11 +1,12 @@
 """Validation of a diagram before it may be activated. Each problem names the element it concerns.
 
 Checks, in order: the XML parses (safely: no entities, DTDs or network), the process is there, SpiffWorkflow
-accepts it, every user task names an existing form and sits in a lane, every edit task has its own data key,
-every lane is a role, every condition and script compiles under the restricted evaluator and calls only
-allowed functions, every element can be reached from the start. For the development process, also: each
-of the 25 steps the 细则 requires keeps a user task with its form, and every value the person projection and
-the logic checks read is fed by some task's form (a designer may add steps, relabel them and change rules).
+accepts it, every user task names an existing form and sits in a lane, every lane is a role, every condition
+and script compiles under the restricted evaluator and calls only allowed functions, every element can be
+reached from the start. For the development process, also: every edit task has a data key of its own and
+every review names a user task; each of the 25 steps the 细则 requires keeps a user task with its form; and
+every value the person projection and the logic checks read is fed by some task's form (a designer may add
+steps, relabel them and change rules).
 """
 import ast
 import re
@@ -69,7 +70,9 @@ def validate(xml: bytes, process_id: str) -> list[Problem]:
             engine.parse(xml, process_id)
         except engine.EngineError as exc:
             problems.append(Problem(process_id, process.get("name") or "", f"流程引擎拒绝该流程图：{exc}"))
-    task_problems = _check_user_tasks(process) + _check_data_keys(process)
+    task_problems = _check_user_tasks(process)
+    if process_id == DEVELOPMENT:
+        task_problems += _check_data_keys(process)
     problems += task_problems + _check_lanes(process) + _check_reachable(process)
     if process_id == DEVELOPMENT and not task_problems:  # a task's own problem already names what is missing
         problems += _check_required(process)
@@ -106,7 +109,7 @@ def _check_data_keys(process) -> list[Problem]:
     for task in process.iterfind(".//bpmn:userTask", NS):
         review_of = properties(task).get("reviewOf")
         if review_of and review_of not in tasks:
-            problems.append(_problem(task, f"reviewOf 指向的用户任务“{review_of}”不存在"))
+            problems.append(_problem(task, f"reviewOf 指向的用户任务“{review_of}”不存在，审核的数据无从找到"))
     for task in _edit_tasks(process):
         props = properties(task)
         key = props.get("dataKey") or default_data_key(props.get("formKey", ""))
