@@ -35,7 +35,9 @@ from forms import (
 )
 from forms.base import StepForm
 
-_MODULES = (
+# The forms of the 25 steps of the 细则 (manual §2.3.5–§2.3.29), in the procedure's order. A form for a step a
+# designer adds goes in _MODULES only: these are the ones a diagram may not drop.
+_REQUIRED_MODULES = (
     step01_application,
     step02_talk,
     step03_activist,
@@ -61,8 +63,8 @@ _MODULES = (
     step23_full_membership_meeting,
     step24_full_membership_approval,
     step25_archive,
-    review,
 )
+_MODULES = (*_REQUIRED_MODULES, review)
 
 
 def _form_class(module) -> type[StepForm]:
@@ -94,8 +96,7 @@ APPLICATION_FORM = step01_application.FORM_KEY
 # The 25 steps of the 细则 (manual §2.3.5–§2.3.29), form key → the step's name. Activation refuses a
 # diagram without a user task for each of them; a designer may add steps, relabel them and change the rules
 # between them.
-REQUIRED_FORMS: dict[str, str] = {module.FORM_KEY: FORMS[module.FORM_KEY].title for module in _MODULES
-                                  if module is not review}
+REQUIRED_FORMS: dict[str, str] = {module.FORM_KEY: FORMS[module.FORM_KEY].title for module in _REQUIRED_MODULES}
 
 
 def feeds(key: str) -> dict[str, str]:

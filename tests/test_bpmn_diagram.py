@@ -15,6 +15,7 @@ from lxml import etree
 
 from app.workflow import engine, expressions
 from app.workflow.expressions import add_years, span_days
+from forms import REQUIRED_FORMS, default_data_key
 
 BPMN_FILE = Path(__file__).resolve().parent.parent / "bpmn" / "development.bpmn"
 
@@ -219,6 +220,10 @@ def test_edit_tasks_properties_and_lane(parsed):
         assert ts.extensions == {"properties": {
             "formKey": tid, "dataKey": "step%02d" % n, "step": str(n), "stage": str(stage_of(n)),
             "category": category_of(n)}}, tid
+        # a version deployed before tasks declared dataKey finds the same data through the form
+        assert default_data_key(tid) == "step%02d" % n
+    # the steps activation insists on are exactly the 25 steps of the 细则, by the manual's names
+    assert REQUIRED_FORMS == {tid: name for _, tid, name in STEPS}
 
 
 def test_review_tasks_properties_and_lane(parsed):
