@@ -15,8 +15,9 @@ alike (not in the engine state, which the query never reads): 性别 (48% 女, p
 学历 (11 values in turn) and 申请入党日期 (spread over 2015-2024). Cheap password hashes as in run.py.
 
 Measured with the Flask test client (real login), the whole GET /query/ page: three conditions
-(姓名 左匹配 "王", 性别 精准 "女", step01 申请入党日期 时间区间 2018-2020), plus variants: a step field
-(step03 籍贯 模糊), 多选 on a step field, sorted by name, page 50, and the .xlsx export of a narrow query.
+(姓名 左匹配 "王", 性别 精准 "女", the application's 申请入党日期 时间区间 2018-2020), plus variants: a step field
+(籍贯 模糊 of the step fixing the 入党积极分子), 多选 on a step field, sorted by name, page 50, and the .xlsx
+export of a narrow query. Field keys are looked up in the active diagram (the steps' data keys), not written here.
 Target of the brief: combined query with three conditions < 300 ms median on SQLite.
 """
 import argparse
@@ -36,24 +37,33 @@ import run  # noqa: E402  (bench/run.py: seeding, login, timing helpers)
 
 TARGET_MS = 300.0
 
-QUERIES = {
-    "three conditions: 姓名 左匹配 王 + 性别 精准 女 + 申请入党日期 2018-2020": [
-        ("person.name", "prefix", "王"), ("person.sex", "exact", "女"),
-        ("step01.apply_date", "range", ("2018-01-01", "2020-12-31"))],
-    "three conditions, sorted by 姓名": [
-        ("person.name", "prefix", "王"), ("person.sex", "exact", "女"),
-        ("step01.apply_date", "range", ("2018-01-01", "2020-12-31")), "sort=name"],
-    "three conditions, page 50": [
-        ("person.name", "prefix", "王"), ("person.sex", "exact", "女"),
-        ("step01.apply_date", "range", ("2018-01-01", "2020-12-31")), "page=50"],
-    "民族 多选 回族/满族 + 学历 多选 (step 1) + 籍贯 模糊 (step 3)": [
-        ("person.ethnicity", "multi", ["03", "11"]), ("step01.education", "multi", ["大学本科", "大学专科"]),
-        ("step03.native_place", "fuzzy", "示例")],
-    "姓名 模糊 明 + 身份证号 左匹配 3709 + step 3 完成日期 区间": [
-        ("person.name", "fuzzy", "明"), ("person.id_number", "prefix", "3709"),
-        ("step03._date", "range", ("2000-01-01", "2100-01-01"))],
-    "no condition (every person in the county), page 1": [],
-}
+def keys() -> tuple[str, str]:
+    """Data keys of the application step and of the step fixing the 入党积极分子, in the active diagram."""
+    from app.workflow.services import step_catalogue
+    from app.workflow.versions import DEVELOPMENT, active_version
+    from forms import APPLICATION_FORM, forms_feeding
+    by_form = {s.form_key: s.data_key for s in step_catalogue(active_version(DEVELOPMENT).id)}
+    return by_form[APPLICATION_FORM], by_form[forms_feeding("activist_date")[0]]
+
+
+def queries(app_key: str, activist_key: str) -> dict:
+    """label → query rows; ``app_key``/``activist_key`` prefix the step fields (see ``keys``)."""
+    applied = (f"{app_key}.apply_date", "range", ("2018-01-01", "2020-12-31"))
+    return {
+        "three conditions: 姓名 左匹配 王 + 性别 精准 女 + 申请入党日期 2018-2020": [
+            ("person.name", "prefix", "王"), ("person.sex", "exact", "女"), applied],
+        "three conditions, sorted by 姓名": [
+            ("person.name", "prefix", "王"), ("person.sex", "exact", "女"), applied, "sort=name"],
+        "three conditions, page 50": [
+            ("person.name", "prefix", "王"), ("person.sex", "exact", "女"), applied, "page=50"],
+        "民族 多选 回族/满族 + 学历 多选 (申请) + 籍贯 模糊 (积极分子)": [
+            ("person.ethnicity", "multi", ["03", "11"]), (f"{app_key}.education", "multi", ["大学本科", "大学专科"]),
+            (f"{activist_key}.native_place", "fuzzy", "示例")],
+        "姓名 模糊 明 + 身份证号 左匹配 3709 + 积极分子 完成日期 区间": [
+            ("person.name", "fuzzy", "明"), ("person.id_number", "prefix", "3709"),
+            (f"{activist_key}._date", "range", ("2000-01-01", "2100-01-01"))],
+        "no condition (every person in the county), page 1": [],
+    }
 
 
 def params(rows) -> str:
@@ -85,6 +95,7 @@ def capture_with_fields(original):
 def copy_fields(snaps, first_id: int) -> int:
     """person_field rows for every seeded copy, from its position's template rows, in SQL."""
     from app.extensions import db
+    app_key = keys()[0]
     conn = db.session.connection()
     conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB for this connection while loading
     conn.exec_driver_sql("CREATE TEMP TABLE tpl_field (position TEXT, field TEXT, value_text TEXT, value_date DATE)")
@@ -100,11 +111,11 @@ def copy_fields(snaps, first_id: int) -> int:
     conn.exec_driver_sql("""
         INSERT INTO person_field (person_id, field, value_text, value_date)
         SELECT p.id, t.field,
-               CASE t.field WHEN 'step01.name' THEN p.name WHEN 'step01.id_number' THEN p.id_number
-                            ELSE t.value_text END,
-               CASE t.field WHEN 'step01.birth_date' THEN p.birth_date ELSE t.value_date END
+               CASE t.field WHEN ? THEN p.name WHEN ? THEN p.id_number ELSE t.value_text END,
+               CASE t.field WHEN ? THEN p.birth_date ELSE t.value_date END
         FROM person p JOIN tpl_field t ON t.position = p.current_task
-        WHERE p.id >= ? ORDER BY p.id, t.field""", (first_id,))
+        WHERE p.id >= ? ORDER BY p.id, t.field""", (f"{app_key}.name", f"{app_key}.id_number",
+                                                     f"{app_key}.birth_date", first_id))
     for sql in indexes:
         conn.exec_driver_sql(sql)
     n = conn.exec_driver_sql("SELECT count(*) FROM person_field").scalar()
@@ -116,6 +127,7 @@ def spread_values(first_id: int) -> None:
     """Vary 性别, 民族, 学历 and 申请入党日期 over the copies, in person and person_field alike."""
     from app.extensions import db
     from forms.codes import EDUCATION
+    app_key = keys()[0]
     conn = db.session.connection()
     education = "CASE p.id % 11 " + " ".join(f"WHEN {i} THEN '{v}'" for i, (v, _) in enumerate(EDUCATION)) + " END"
     values = {
@@ -129,7 +141,7 @@ def spread_values(first_id: int) -> None:
         target = "value_date" if column == "apply_date" else "value_text"
         conn.exec_driver_sql(
             f"UPDATE person_field SET {target} = (SELECT p.{column} FROM person p WHERE p.id = person_field.person_id) "
-            f"WHERE field = 'step01.{column}' AND person_id >= ?", (first_id,))
+            "WHERE field = ? AND person_id >= ?", (f"{app_key}.{column}", first_id))
     conn.exec_driver_sql("ANALYZE")
     db.session.commit()
 
@@ -223,7 +235,9 @@ def measure(args, tmp) -> int:
     print()
     print(f"| {'GET /query/ as county admin (ms)':<72} | {'median':>8} | {'p90':>8} | {'matches':>8} | target |")
     print(f"|{'-' * 74}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
-    for label, rows in QUERIES.items():
+    with app.app_context():
+        app_key, activist_key = keys()
+    for label, rows in queries(app_key, activist_key).items():
         url = "/query/?" + params(rows)
         html = client.get(url).get_data(as_text=True)
         found = re.search(r"<p>共 (\d+\+?)", html)
@@ -235,7 +249,7 @@ def measure(args, tmp) -> int:
         print(f"| {label:<72} | {m:8.1f} | {run.percentile(times, 0.9):8.1f} | {matches:>8} | {verdict:<6} |",
               flush=True)
     narrow = [("person.name", "prefix", "王"), ("person.sex", "exact", "女"),
-              ("step01.apply_date", "range", ("2019-01-01", "2019-03-31"))]
+              (f"{app_key}.apply_date", "range", ("2019-01-01", "2019-03-31"))]
     url = "/query/export.xlsx?" + params(narrow)
     times = []
     for _ in range(max(3, args.repeat // 5)):

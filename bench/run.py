@@ -2,8 +2,7 @@
 """Benchmark: inbox and stage-list pages, and task completion against the bare SpiffWorkflow cycle.
 
     .venv/bin/python bench/run.py [--persons 10000] [--repeat 50] [--json out.json] [--profile]
-                                  [--keep] [--review-task step11_review]
-                                  [--edit-task step15_admission_meeting]
+                                  [--keep] [--review-task TASK] [--edit-task TASK]
 
 1. A fresh SQLite database in a temp dir (WAL, as the app sets it): tables, the bundled diagram, the
    demo tree plus 20 基层党委 x 10 党支部 under the county, the demo accounts.
@@ -225,12 +224,13 @@ def walk_template(users, branch):
     from app.people.models import Person
     from app.workflow import services, simulate
     from app.workflow.versions import DEVELOPMENT, active_version
+    from forms import APPLICATION_FORM
 
     branch_admin, committee_admin = users["branch1:branch_admin"], users["committee1:committee_admin"]
     actors = {"branch_admin": branch_admin, "committee_admin": committee_admin,
               "county_admin": users["county:county_admin"]}
     sha = simulate.stored_sample_file(branch_admin)
-    data = simulate.sample("step01_application", sha, org_id=branch.id, name=TEMPLATE_NAME,
+    data = simulate.sample(APPLICATION_FORM, sha, org_id=branch.id, name=TEMPLATE_NAME,
                            id_number=simulate.make_id_number(1, region=TEMPLATE_REGION))
     # 保存 keeps step 1 open as a draft: the step-1 position. Then step 1 is submitted and the
     # person is advanced one position at a time.
@@ -388,12 +388,13 @@ def verify_copies(person_ids) -> int:
         if sorted(t.id for t in ctx.ready) != sorted(r.task_id for r in rows) or \
                 person.current_task not in {t.name for t in ctx.ready}:
             raise SystemExit(f"copy {pid}: ready tasks do not match its inbox rows")
-        step01 = next((t.data for t in services.engine.completed_tasks(ctx.wf) if "step01" in t.data),
+        key = application_key(ctx.instance.process_version_id)
+        latest = next((t.data for t in services.engine.completed_tasks(ctx.wf) if key in t.data),
                       None) or services.engine.ready_tasks(ctx.wf, with_data=True)[0].data
-        s1 = step01["step01"]
-        if (s1["name"], s1["id_number"], s1["org_id"], s1["birth_date"]) != (
+        applied = latest[key]
+        if (applied["name"], applied["id_number"], applied["org_id"], applied["birth_date"]) != (
                 person.name, person.id_number, person.org_id, person.birth_date.isoformat()):
-            raise SystemExit(f"copy {pid}: step 1 data in the engine state does not name the copy")
+            raise SystemExit(f"copy {pid}: the application data in the engine state does not name the copy")
         prev = ""
         for ev in db.session.scalars(sa.select(Event).where(Event.instance_id == person.instance_id)
                                      .order_by(Event.seq)):
@@ -578,8 +579,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--review-task", default="step11_review", help="review task approved in (c)")
-    parser.add_argument("--edit-task", default="step15_admission_meeting", help="edit task submitted in (c)")
+    parser.add_argument("--review-task", help="review task approved in (c); default: the review of 集中培训")
+    parser.add_argument("--edit-task", help="edit task submitted in (c); default: the 支部大会 step")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--profile", action="store_true", help="print cProfile of the measured requests")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database) and print its path")
@@ -595,6 +596,23 @@ def main(argv=None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def application_key(version_id: int) -> str:
+    """Where the application form's data lives in a version's task data."""
+    from app.workflow.services import step_catalogue
+    from forms import APPLICATION_FORM
+    return next(s.data_key for s in step_catalogue(version_id) if s.form_key == APPLICATION_FORM)
+
+
+def default_task(fact: str, review: bool = False) -> str:
+    """The active diagram's task whose form feeds ``fact`` (or its review task): the measured positions are
+    found by what the forms declare, so the benchmark follows a renumbered diagram."""
+    from app.workflow.services import step_catalogue
+    from app.workflow.versions import DEVELOPMENT, active_version
+    from forms import feeds
+    step = next(s for s in step_catalogue(active_version(DEVELOPMENT).id) if fact in feeds(s.form_key).values())
+    return step.review_name if review else step.name
+
+
 def run(args, tmp) -> int:
     import sqlalchemy as sa
 
@@ -604,7 +622,7 @@ def run(args, tmp) -> int:
     from app.people.models import Person
     from app.seed import DEMO_PASSWORD
     from app.timeutil import utcnow
-    from app.workflow import simulate
+    from app.workflow import services, simulate
     from app.workflow.models import ProcessInstance
     from forms import get_form_class
     from forms.codec import to_formdata
@@ -622,6 +640,8 @@ def run(args, tmp) -> int:
         tpl = {"name": TEMPLATE_NAME, "id_number": tpl_person["id_number"], "birth_date": tpl_person["birth_date"],
                "org_id": tpl_person["org_id"], "person_id": tpl_person["id"]}
         templates = {name: PositionTemplate(snaps[name], tpl) for name in order}
+        args.review_task = args.review_task or default_task("training_sessions", review=True)
+        args.edit_task = args.edit_task or default_task("admission_meeting_date")
         for name in (args.review_task, args.edit_task):
             if name not in templates:
                 raise SystemExit(f"unknown task {name}; positions are {order}")
@@ -653,7 +673,8 @@ def run(args, tmp) -> int:
             Person.stage == 3, Person.status == "active"))
         review_t, edit_t = templates[args.review_task], templates[args.edit_task]
         edit_form = to_formdata(get_form_class(edit_t.task.form_key), simulate.sample(edit_t.task.form_key, sha))
-        edit_payload = {f"step{edit_t.task.step:02d}": simulate.sample(edit_t.task.form_key, sha), "rule_errors": {}}
+        edit_payload = {services.data_key(edit_t.task): simulate.sample(edit_t.task.form_key, sha),
+                        "rule_errors": {}}
         review_payload = {"decision": "approve", "review_opinion": "同意"}
         from app.workflow.services import step_catalogue
         reviewed = {s.name for s in step_catalogue(review_t.instance["process_version_id"]) if s.review_name}

@@ -1,7 +1,9 @@
 """The forms of the development process's user tasks, by the key the BPMN diagram names them with.
 
 A user task carries its form key (for example ``step07_candidate``); each key is a module of this package
-holding ``FORM_KEY`` and exactly one StepForm subclass.
+holding ``FORM_KEY`` and exactly one StepForm subclass. Everything the application needs to know about a
+step's meaning is declared here and on the form classes (``feeds``, ``data_key``), never as a step number
+in Python outside forms/ and bpmn/.
 """
 from forms import (
     review,
@@ -33,7 +35,9 @@ from forms import (
 )
 from forms.base import StepForm
 
-_MODULES = (
+# The forms of the 25 steps of the 细则 (manual §2.3.5–§2.3.29), in the procedure's order. A form for a step a
+# designer adds goes in _MODULES only: these are the ones a diagram may not drop.
+_REQUIRED_MODULES = (
     step01_application,
     step02_talk,
     step03_activist,
@@ -59,8 +63,8 @@ _MODULES = (
     step23_full_membership_meeting,
     step24_full_membership_approval,
     step25_archive,
-    review,
 )
+_MODULES = (*_REQUIRED_MODULES, review)
 
 
 def _form_class(module) -> type[StepForm]:
@@ -84,3 +88,29 @@ def get_form_class(key: str) -> type[StepForm]:
         return FORMS[key]
     except KeyError:
         raise KeyError(f"没有名为“{key}”的表单（forms/ 中没有该模块）") from None
+
+
+# The form whose submission creates a person's record (添加; 实名认证 carries its data).
+APPLICATION_FORM = step01_application.FORM_KEY
+
+# The 25 steps of the 细则 (manual §2.3.5–§2.3.29), form key → the step's name. Activation refuses a
+# diagram without a user task for each of them; a designer may add steps, relabel them and change the rules
+# between them.
+REQUIRED_FORMS: dict[str, str] = {module.FORM_KEY: FORMS[module.FORM_KEY].title for module in _REQUIRED_MODULES}
+
+
+def feeds(key: str) -> dict[str, str]:
+    """{form field: fact} the form ``key`` feeds (empty for an unknown key)."""
+    form_cls = FORMS.get(key)
+    return dict(form_cls.feeds) if form_cls else {}
+
+
+def forms_feeding(fact: str) -> list[str]:
+    """Keys of the forms that feed ``fact``, in registry order."""
+    return [key for key, form_cls in FORMS.items() if fact in form_cls.feeds.values()]
+
+
+def default_data_key(key: str) -> str:
+    """Where a task with form ``key`` keeps its data when its diagram declares no ``dataKey`` ('' if none)."""
+    form_cls = FORMS.get(key)
+    return form_cls.data_key if form_cls else ""

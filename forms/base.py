@@ -38,6 +38,13 @@ class StepForm(FlaskForm):
 
     title: str = ""
     sections: list[tuple[str, list[str]]] = []
+    # What the form's values feed outside the process, {form field: fact}, so that projections and checks
+    # find their values by form and never by step. A fact is a person column the person row mirrors
+    # (app.people.projection.PERSON_COLUMNS) or a logic-check fact (app.checks.projection.CHECK_FACTS).
+    feeds: dict[str, str] = {}
+    # Where a task with this form keeps its data when the diagram's task declares no ``dataKey``
+    # (versions deployed before tasks carried one; their instances store the data under this key).
+    data_key: str = ""
 
     class Meta:
         def get_translations(self, form):

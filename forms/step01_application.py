@@ -18,6 +18,10 @@ class ApplicationForm(StepForm):
     """
 
     title = "递交入党申请书"
+    data_key = "step01"
+    feeds = {"name": "name", "id_number": "id_number", "sex": "sex", "ethnicity": "ethnicity",
+             "birth_date": "birth_date", "education": "education", "phone": "phone", "apply_date": "apply_date",
+             "job": "job"}
     sections = [
         (
             "入党申请人基本信息",

@@ -9,6 +9,8 @@ class TalkForm(StepForm):
     """Who talked with the applicant and when (R02's one-month warning is computed from ``talk_date``)."""
 
     title = "党组织派人谈话"
+    data_key = "step02"
+    feeds = {"talk_date": "talk_date"}
     sections = [("党组织派人谈话情况", ["talker", "talk_date", "talk_notes"])]
 
     talker = text_field("谈话人", required=True, max_length=50)

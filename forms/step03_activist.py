@@ -14,6 +14,8 @@ class ActivistForm(StepForm):
     """
 
     title = "推荐和确定入党积极分子"
+    data_key = "step03"
+    feeds = {"activist_date": "activist_date", "job": "job", "education": "education"}
     sections = [
         ("入党积极分子基本信息", ["native_place", "birthplace", "work_unit", "job", "address"]),
         ("民主推荐情况（“双推”）", ["double_recommend_date", "double_recommend_notes", "double_recommend_records"]),

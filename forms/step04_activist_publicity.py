@@ -10,6 +10,7 @@ class ActivistPublicityForm(StepForm, publicity_block("入党积极分子公示�
     """Publicity of the new 入党积极分子 and the 基层党委's filing review."""
 
     title = "入党积极分子公示、备案"
+    data_key = "step04"
     sections = [
         ("入党积极分子公示情况", PUBLICITY_FIELDS),
         ("入党积极分子公示材料", ["publicity_materials"]),

@@ -22,6 +22,7 @@ class ContactsForm(StepForm):
     """R06: one or two 正式党员 as 培养联系人."""
 
     title = "指定培养联系人"
+    data_key = "step05"
     sections = [("培养联系人", ["contacts"])]
 
     contacts = RepeatingField(ContactRow, "培养联系人", min_rows=1, max_rows=2)

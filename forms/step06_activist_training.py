@@ -30,6 +30,7 @@ class ActivistTrainingForm(StepForm):
     """
 
     title = "入党积极分子培养教育考察"
+    data_key = "step06"
     sections = [
         ("入党积极分子培养教育情况", ["education_periods"]),
         ("入党积极分子培养考察意见", ["contact_opinions", "group_opinions", "branch_opinions"]),

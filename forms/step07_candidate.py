@@ -11,6 +11,8 @@ class CandidateForm(StepForm):
     """Verified personal data, the opinions heard, and the meeting fixing the 发展对象 (R08 is the diagram's)."""
 
     title = "确定发展对象人选"
+    data_key = "step07"
+    feeds = {"candidate_date": "candidate_date", "job": "job", "education": "education"}
     sections = [
         (
             "发展对象基本信息",

@@ -10,6 +10,7 @@ class CandidatePublicityForm(StepForm, publicity_block("发展对象公示现场
     """Filing of the 发展对象 with the 基层党委 and its publicity."""
 
     title = "发展对象备案、公示"
+    data_key = "step08"
     sections = [
         ("发展对象备案审查情况", ["filing_date", "filing_opinion"]),
         ("发展对象公示情况", PUBLICITY_FIELDS),

@@ -18,6 +18,7 @@ class IntroducersForm(StepForm):
     """R09: exactly two introducers (whether they may serve is checked by the app against member records)."""
 
     title = "确定入党介绍人"
+    data_key = "step09"
     sections = [("入党介绍人", ["introducers"])]
 
     introducers = RepeatingField(IntroducerRow, "入党介绍人", min_rows=2, max_rows=2)

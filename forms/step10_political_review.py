@@ -21,6 +21,7 @@ class PoliticalReviewForm(StepForm):
     """The reviews and the conclusion; R10: nobody is admitted without a conclusion."""
 
     title = "对发展对象进行政治审查"
+    data_key = "step10"
     sections = [
         ("政治审查情况", ["reviews"]),
         ("政治审查结论", ["review_date", "conclusion"]),

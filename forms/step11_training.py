@@ -19,6 +19,8 @@ class TrainingForm(StepForm):
     """The short, concentrated training of the 发展对象 and its certificates."""
 
     title = "对发展对象进行短期集中培训"
+    data_key = "step11"
+    feeds = {"sessions": "training_sessions"}
     sections = [
         ("集中培训情况", ["sessions"]),
         ("发展对象接收培训证明材料", ["proofs"]),

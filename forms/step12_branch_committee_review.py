@@ -9,6 +9,7 @@ class BranchCommitteeReviewForm(StepForm):
     """The branch committee's meeting reviewing the 发展对象's file."""
 
     title = "支部委员会审查"
+    data_key = "step12"
     sections = [
         (
             "支部委员会审查情况",

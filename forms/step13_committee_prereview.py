@@ -9,6 +9,8 @@ class CommitteePrereviewForm(StepForm):
     """The 基层党委's pre-review; its date is the 预审 link in the R16 chain of dates."""
 
     title = "基层党委预审"
+    data_key = "step13"
+    feeds = {"review_date": "prereview_date"}
     sections = [("基层党委预审情况", ["review_date", "review_opinion"])]
 
     review_date = date_field("预审时间", required=True)

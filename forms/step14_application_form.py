@@ -9,6 +9,7 @@ class ApplicationFormForm(StepForm):
     """When the 发展对象 filled in the 入党志愿书 issued after the pre-review; the scan is required at step 25."""
 
     title = "填写入党志愿书"
+    data_key = "step14"
     sections = [("填写入党志愿书情况", ["fill_date", "form_number", "form_scans"])]
 
     fill_date = date_field("填写入党志愿书日期", required=True)

@@ -15,6 +15,8 @@ class AdmissionMeetingForm(StepForm, publicity_block()):
     """
 
     title = "拟接收预备党员公示、支部大会讨论"
+    data_key = "step15"
+    feeds = {"meeting_date": "admission_meeting_date"}
     sections = [
         ("拟接收预备党员公示情况", PUBLICITY_FIELDS),
         ("公示材料", ["publicity_materials"]),

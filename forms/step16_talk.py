@@ -16,6 +16,7 @@ class CommitteeTalkForm(StepForm):
     """The talk the 基层党委 holds with the person before approving."""
 
     title = "指派专人与发展对象谈话"
+    data_key = "step16"
     sections = [("谈话情况", ["talkers", "talk_date", "talk_notes"])]
 
     talkers = RepeatingField(TalkerRow, "谈话人", min_rows=1, max_rows=2)

@@ -17,6 +17,8 @@ class CommitteeApprovalForm(StepForm, publicity_block("公示材料扫描件")):
     """
 
     title = "党委审批预备党员"
+    data_key = "step17"
+    feeds = {"approval_date": "probationary_date", "job": "job", "education": "education"}
     sections = [
         ("拟审批预备党员公示情况", PUBLICITY_FIELDS),
         ("上传公示材料", ["publicity_materials"]),

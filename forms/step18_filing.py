@@ -9,6 +9,7 @@ class FilingForm(StepForm):
     """Filing with the organisation department; the other data on the manual's screen is shown, not asked."""
 
     title = "上级党委组织部门备案"
+    data_key = "step18"
     sections = [("党委组织部门备案情况", ["filing_department", "filing_date"])]
 
     filing_department = text_field("备案组织部门", required=True)

@@ -9,6 +9,8 @@ class OathForm(StepForm):
     """The oath ceremony and its photos."""
 
     title = "入党宣誓"
+    data_key = "step20"
+    feeds = {"oath_date": "oath_date"}
     sections = [
         ("入党宣誓情况", ["oath_date", "oath_place", "oath_host"]),
         ("入党宣誓现场照片", ["oath_photos"]),

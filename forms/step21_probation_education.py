@@ -18,6 +18,7 @@ class ProbationEducationForm(StepForm):
     """Education during probation (just its dates) and the periodic assessments."""
 
     title = "继续教育考察"
+    data_key = "step21"
     sections = [
         ("教育情况", ["education_start", "education_end"]),
         ("考察情况", ["assessments"]),

@@ -9,6 +9,7 @@ class FullMembershipApplicationForm(StepForm):
     """The written request for full membership."""
 
     title = "预备党员提出转正申请"
+    data_key = "step22"
     sections = [
         ("提出转正申请情况", ["application_date"]),
         ("转正申请书扫描件", ["application_scans"]),

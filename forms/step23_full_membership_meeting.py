@@ -18,6 +18,9 @@ class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公
     """
 
     title = "支部大会讨论预备党员转正"
+    data_key = "step23"
+    feeds = {"meeting_date": "conversion_meeting_date", "conclusion": "conversion_conclusion",
+             "extension_months": "extension_months"}
     sections = [
         ("党小组对预备党员转正的意见", ["group_opinion"]),
         ("预备党员转正公示情况", PUBLICITY_FIELDS),

@@ -9,6 +9,8 @@ class FullMembershipApprovalForm(StepForm):
     """The higher committee's approval; ``approval_date`` is the date the person becomes a 正式党员."""
 
     title = "上级党委审批"
+    data_key = "step24"
+    feeds = {"approval_date": "full_member_date"}
     sections = [
         ("党委审批意见", ["approval_date", "approval_opinion"]),
         ("党委审批材料", ["approval_materials"]),

@@ -9,6 +9,7 @@ class ArchiveForm(StepForm):
     """Archiving of the file; once reviewed, the record is sealed."""
 
     title = "入党材料归档"
+    data_key = "step25"
     sections = [
         ("入党材料归档情况", ["archive_date", "archive_notes"]),
         ("入党志愿书扫描件", ["volunteer_form_scans"]),

@@ -18,6 +18,10 @@ from tests.rows import add_person
 TODAY = date(2025, 6, 30)
 D = date.fromisoformat
 DONE = dict(status="completed", category="正式党员", current_step=25)
+# Standing at a step: the checks find where a person waits by the task's form, so the task name counts.
+AT = {n: dict(current_step=n, current_task=name) for n, name in (
+    (2, "step02_talk"), (17, "step17_committee_approval"), (21, "step21_probation_education"),
+    (23, "step23_full_membership_meeting"), (24, "step24_full_membership_approval"))}
 
 # (case, check id, failing person, passing person); a person is Person fields plus ``fact`` (check_fact).
 CASES = [
@@ -28,8 +32,8 @@ CASES = [
      dict(fact={"talk_date": D("2020-02-10")}),
      dict(fact={"talk_date": D("2020-02-02")})),
     ("R02 no talk, a month has passed", "R02",
-     dict(current_step=2, apply_date=D("2025-04-01"), fact={}),
-     dict(current_step=2, apply_date=D("2025-06-01"), fact={})),
+     dict(**AT[2], apply_date=D("2025-04-01"), fact={}),
+     dict(**AT[2], apply_date=D("2025-06-01"), fact={})),
     ("R08 less than a year as activist", "R08",
      dict(activist_date=D("2020-02-25"), candidate_date=D("2021-02-24"), fact={}),
      dict(activist_date=D("2020-02-25"), candidate_date=D("2021-02-25"), fact={})),
@@ -43,21 +47,21 @@ CASES = [
      dict(probationary_date=D("2021-08-11"), fact={"admission_meeting_date": D("2021-05-10")}, **DONE),
      dict(probationary_date=D("2021-08-10"), fact={"admission_meeting_date": D("2021-05-10")}, **DONE)),
     ("R13 still not approved after 3 months", "R13",
-     dict(current_step=17, category="发展对象", fact={"admission_meeting_date": D("2025-01-10")}),
-     dict(current_step=17, category="发展对象", fact={"admission_meeting_date": D("2025-04-15")})),
+     dict(**AT[17], category="发展对象", fact={"admission_meeting_date": D("2025-01-10")}),
+     dict(**AT[17], category="发展对象", fact={"admission_meeting_date": D("2025-04-15")})),
     ("R13b approval after 6 months", "R13b",
      dict(probationary_date=D("2021-11-11"), fact={"admission_meeting_date": D("2021-05-10")}, **DONE),
      dict(probationary_date=D("2021-11-10"), fact={"admission_meeting_date": D("2021-05-10")}, **DONE)),
     ("R14 probation over, no meeting", "R14",
-     dict(category="预备党员", current_step=21, probationary_date=D("2023-06-10"),
+     dict(category="预备党员", **AT[21], probationary_date=D("2023-06-10"),
           fact={"admission_meeting_date": D("2023-05-10")}),
-     dict(category="预备党员", current_step=21, probationary_date=D("2024-10-01"),
+     dict(category="预备党员", **AT[21], probationary_date=D("2024-10-01"),
           fact={"admission_meeting_date": D("2024-09-01")})),
     ("R14 extended probation not over yet", "R14",
-     dict(category="预备党员", current_step=23, probationary_date=D("2023-10-01"),
+     dict(category="预备党员", **AT[23], probationary_date=D("2023-10-01"),
           fact={"admission_meeting_date": D("2023-09-01"), "conversion_meeting_date": D("2024-09-05"),
                 "conversion_conclusion": "延长预备期", "extension_months": 6}),
-     dict(category="预备党员", current_step=23, probationary_date=D("2024-04-01"),
+     dict(category="预备党员", **AT[23], probationary_date=D("2024-04-01"),
           fact={"admission_meeting_date": D("2024-03-01"), "conversion_meeting_date": D("2025-03-05"),
                 "conversion_conclusion": "延长预备期", "extension_months": 6})),
     ("R14b extension of 3 months", "R14b",
@@ -76,9 +80,9 @@ CASES = [
      dict(full_member_date=D("2022-08-12"),
           fact={"conversion_meeting_date": D("2022-05-12"), "conversion_conclusion": "按期转正"}, **DONE)),
     ("R15b still not approved", "R15b",
-     dict(category="预备党员", current_step=24,
+     dict(category="预备党员", **AT[24],
           fact={"conversion_meeting_date": D("2025-01-05"), "conversion_conclusion": "按期转正"}),
-     dict(category="预备党员", current_step=24,
+     dict(category="预备党员", **AT[24],
           fact={"conversion_meeting_date": D("2025-04-05"), "conversion_conclusion": "按期转正"})),
     ("R16 activist before application", "R16",
      dict(activist_date=D("2020-01-01"), fact={}),

@@ -79,6 +79,97 @@ def test_each_validation_failure_names_its_element(make, element_id, message):
     assert element_id in {p.element_id for p in matching}, [str(p) for p in problems]
 
 
+def _delete_task(task_id: str, xml: bytes | None = None) -> bytes:
+    """Delete a user task the way a designer does in the modeler: the task, its shape, its lane entry and its
+    outgoing flow go, and the flow that led into it now leads where the task led."""
+    from lxml import etree
+
+    from app.workflow.diagram import NS
+    root = etree.fromstring(_diagram() if xml is None else xml)
+    task = root.find(f".//bpmn:userTask[@id='{task_id}']", NS)
+    process = task.getparent()
+    incoming, outgoing = task.find("bpmn:incoming", NS).text, task.find("bpmn:outgoing", NS).text
+    out_flow = process.find(f"bpmn:sequenceFlow[@id='{outgoing}']", NS)
+    target = process.find(f"*[@id='{out_flow.get('targetRef')}']", NS)
+    process.find(f"bpmn:sequenceFlow[@id='{incoming}']", NS).set("targetRef", target.get("id"))
+    next(el for el in target.findall("bpmn:incoming", NS) if el.text == outgoing).text = incoming
+    for element in [task, out_flow, *root.iterfind(".//bpmn:flowNodeRef", NS)]:
+        if element is task or element is out_flow or element.text == task_id:
+            element.getparent().remove(element)
+    for shape in root.iterfind(".//bpmndi:BPMNShape", NS) if False else root.iter("{*}BPMNShape", "{*}BPMNEdge"):
+        if shape.get("bpmnElement") in (task_id, outgoing):
+            shape.getparent().remove(shape)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_deleting_a_required_step_is_refused_naming_it():
+    xml = _delete_task("step05_contacts")
+    engine.parse(xml, "development")             # a well-formed diagram: only the procedure's rule refuses it
+    problems = validation.validate(xml, "development")
+    assert [p.message for p in problems] == [
+        "缺少细则规定的步骤“指定培养联系人”（表单 step05_contacts）：可以增加步骤、修改名称和规则，但不能删除细则规定的25个步骤"]
+    assert problems[0].element_id == "development"
+
+
+def test_a_diagram_without_the_form_a_check_reads_is_refused():
+    # Step 2's form replaced by step 16's (also a talk): nothing records 谈话日期 for R02 any more.
+    xml = _replace(b'<spiffworkflow:property name="formKey" value="step02_talk"/>',
+                   b'<spiffworkflow:property name="formKey" value="step16_talk"/>')
+    messages = [p.message for p in validation.validate(xml, "development")]
+    assert any("“党组织派人谈话”" in m for m in messages), messages
+    assert any("没有用户任务的表单提供“talk_date”" in m and "step02_talk" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("new_value, message", [
+    (b"step03", "与用户任务 step03_activist 相同"),
+    (b"rule_errors", "不能是"),
+    (b"2bad", "须以字母开头"),
+])
+def test_each_edit_task_keeps_its_data_under_its_own_key(new_value, message):
+    xml = _replace(b'<spiffworkflow:property name="dataKey" value="step05"/>',
+                   b'<spiffworkflow:property name="dataKey" value="' + new_value + b'"/>')
+    problems = [p for p in validation.validate(xml, "development") if "数据键" in p.message]
+    assert [p.element_id for p in problems] == ["step05_contacts"] and message in problems[0].message
+
+
+def test_a_designer_may_add_a_step_and_relabel_one():
+    xml = _replace('name="指定培养联系人"', 'name="指定培养联系人（两名正式党员）"')
+    # A second 培养联系人 step after step 5, on the same form, keeping its data under a key of its own.
+    xml = _replace(b'<bpmn:sequenceFlow id="flow_step05_contacts_to_step06_merge" sourceRef="step05_contacts" '
+                   b'targetRef="step06_merge"/>',
+                   '<bpmn:sequenceFlow id="flow_step05_contacts_to_step06_merge" sourceRef="step05_contacts" '
+                   'targetRef="contacts_again"/>'
+                   '<bpmn:userTask id="contacts_again" name="增补培养联系人"><bpmn:extensionElements>'
+                   '<spiffworkflow:properties><spiffworkflow:property name="formKey" value="step05_contacts"/>'
+                   '<spiffworkflow:property name="dataKey" value="contacts_again"/>'
+                   '<spiffworkflow:property name="step" value="5"/></spiffworkflow:properties>'
+                   '</bpmn:extensionElements><bpmn:incoming>flow_step05_contacts_to_step06_merge</bpmn:incoming>'
+                   '<bpmn:outgoing>flow_contacts_again_to_step06_merge</bpmn:outgoing></bpmn:userTask>'
+                   '<bpmn:sequenceFlow id="flow_contacts_again_to_step06_merge" sourceRef="contacts_again" '
+                   'targetRef="step06_merge"/>', xml)
+    xml = _replace(b'<bpmn:exclusiveGateway id="step06_merge">\n      <bpmn:incoming>flow_step05_contacts_to_step06_merge',
+                   b'<bpmn:exclusiveGateway id="step06_merge">\n      <bpmn:incoming>flow_contacts_again_to_step06_merge',
+                   xml)
+    xml = _replace(b"<bpmn:flowNodeRef>step05_contacts</bpmn:flowNodeRef>",
+                   b"<bpmn:flowNodeRef>step05_contacts</bpmn:flowNodeRef><bpmn:flowNodeRef>contacts_again"
+                   b"</bpmn:flowNodeRef>", xml)
+    assert validation.validate(xml, "development") == []
+    assert "contacts_again" in {name for name, *_ in engine.user_task_specs(xml, "development")}
+
+
+def test_a_version_without_data_keys_keeps_the_forms_defaults(app, demo):
+    """Versions deployed before tasks declared dataKey still find their instances' data."""
+    xml = re.sub(rb'\s*<spiffworkflow:property name="dataKey" value="\w+"/>', b"", _diagram())
+    assert b"dataKey" not in xml.split(b"</bpmn:documentation>", 1)[1]
+    assert validation.validate(xml, "development") == []
+    version = ProcessVersion(process_id="development", version=99, bpmn_xml=xml, state="retired",
+                             checksum=engine.checksum(xml))
+    db.session.add(version)
+    db.session.flush()
+    keys = [s.data_key for s in services.step_catalogue(version.id)]
+    assert keys == ["step%02d" % n for n in range(1, 26)]
+
+
 def test_xxe_payload_reads_no_file(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-42")
@@ -364,3 +455,12 @@ def test_engine_refuses_a_task_the_instance_stands_on_being_removed():
     engine.parse(other, "other")
     with pytest.raises(engine.MigrationRefused, match="另一个流程"):
         engine.migrate(wf, engine.spec_ref(other, "other"))
+
+
+def test_activating_a_diagram_without_a_required_step_is_refused(designer):
+    assert _upload(designer, _delete_task("step05_contacts"), comment="删去第5步").status_code == 303
+    response = _activate(designer, _version(2).id)
+    assert response.status_code == 422
+    assert "缺少细则规定的步骤“指定培养联系人”" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (_version(1).state, _version(2).state) == ("active", "draft")

@@ -5,7 +5,7 @@ The same services and forms as the pages do the work, so every rule and message 
 """
 from flask import jsonify, request
 
-from forms import get_form_class
+from forms import APPLICATION_FORM, get_form_class
 from forms.codec import flat_errors, schema, to_data
 
 from app.api import bp
@@ -55,7 +55,7 @@ def create_applicant():
     action = body.get("action", "submit")
     if action not in ("submit", "save"):
         api_error(422, fields={"action": "action 须为 submit 或 save"})
-    form = binding.form_for("step01_application", user, payload=body.get("data") or {})
+    form = binding.form_for(APPLICATION_FORM, user, payload=body.get("data") or {})
     if not form.validate():
         api_error(422, fields=flat_errors(form))
     try:
@@ -176,10 +176,10 @@ register_schema("ActionResult", {"type": "object", "properties": {
     "version": {"type": "integer"}}})
 _TAGS = ["发展流程"]
 register_path("/applicants", "post", {
-    "summary": "添加入党申请人（第1步）", "tags": _TAGS,
+    "summary": "添加入党申请人（递交入党申请书）", "tags": _TAGS,
     "requestBody": json_request({"type": "object", "properties": {
         "action": {"type": "string", "enum": ["submit", "save"]},
-        "data": {"type": "object", "description": "第1步表单数据，字段见 GET /tasks/{task_id} 的 schema"}}}),
+        "data": {"type": "object", "description": "递交入党申请书的表单数据，字段见 GET /tasks/{task_id} 的 schema"}}}),
     "responses": responses(201, ref("ActionResult"), errors=(400, 403, 422))})
 register_path("/tasks", "get", {
     "summary": "我的待办事项", "tags": _TAGS,

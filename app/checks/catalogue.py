@@ -19,12 +19,13 @@ import sqlalchemy as sa
 
 from app.checks.models import CheckFact as F
 from app.checks.sqldates import add_months, add_years
+from app.checks.waiting import waiting_tasks
 from app.people.models import Person as P
 
 WARNING, ERROR = "提醒", "错误"
 SEVERITIES = (ERROR, WARNING)
 RULES_2014 = "细则2014"          # 《中国共产党发展党员工作细则》 issued 2014-05-28
-NO_TALK_BEFORE = date(2014, 5, 28)   # R03: applications before this date skip the talk (step 2)
+NO_TALK_BEFORE = date(2014, 5, 28)   # R03: applications before this date skip the talk
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,19 @@ def _late_or_overdue(done, start, months: int, waiting, today: date):
                           start < months_before(today, months)))
 
 
+def _waits_for(fact: str, *, or_before: bool = False):
+    """The person stands at the step recording ``fact`` (or, ``or_before``, not yet past it)."""
+    names = waiting_tasks(fact, or_before=or_before)
+    return P.current_task.in_(names) if names else sa.false()
+
+
 def _r01(today):
     born = sa.func.coalesce(F.id_birth_date, P.birth_date)
     return sa.and_(*_recorded(P.apply_date, born), P.apply_date < add_years(born, 18))
 
 
 def _r02(today):
-    waiting = sa.and_(P.current_step == 2, P.apply_date >= NO_TALK_BEFORE)
+    waiting = sa.and_(_waits_for("talk_date"), P.apply_date >= NO_TALK_BEFORE)
     return _late_or_overdue(F.talk_date, P.apply_date, 1, waiting, today)
 
 
@@ -82,7 +89,7 @@ def _r11(today):
 def _r13(months):
     def condition(today):
         return _late_or_overdue(P.probationary_date, F.admission_meeting_date, months,
-                                P.current_step <= 17, today)
+                                _waits_for("probationary_date", or_before=True), today)
     return condition
 
 
@@ -109,7 +116,7 @@ def _r15(today):
 
 
 def _r15_approval(today):
-    waiting = sa.and_(F.conversion_conclusion == "按期转正", P.current_step <= 24)
+    waiting = sa.and_(F.conversion_conclusion == "按期转正", _waits_for("full_member_date", or_before=True))
     return _late_or_overdue(P.full_member_date, F.conversion_meeting_date, 3, waiting, today)
 
 

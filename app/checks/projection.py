@@ -1,24 +1,25 @@
 """Keep ``check_fact`` in step with the step data, inside the transaction of each action.
 
 ``record_step`` is called by the person projection (``app.people.projection.apply_step_data``) with the
-same step key and data, so every writer of step data (an action, a draft 保存, an edit of person data)
-updates the facts just as it updates the person row.
+same form key and data, so every writer of step data (an action, a draft 保存, an edit of person data)
+updates the facts just as it updates the person row. Which form field gives which fact is declared by the
+forms (``feeds``); this module declares the facts it reads (``CHECK_FACTS``).
 """
 from datetime import date, timedelta
 
+from forms import feeds
 from forms.validators import birth_date_from_id, id_number_error, sex_from_id
 
 from app.checks.models import CheckFact
 from app.extensions import db
 
-# step data key → {form field: fact column} for plain date fields
-_DATES = {
-    "step02": {"talk_date": "talk_date"},
-    "step13": {"review_date": "prereview_date"},
-    "step15": {"meeting_date": "admission_meeting_date"},
-    "step20": {"oath_date": "oath_date"},
-    "step23": {"meeting_date": "conversion_meeting_date"},
-}
+# Facts that are dates, copied into the check_fact column of the same name.
+_DATE_FACTS = ("talk_date", "prereview_date", "admission_meeting_date", "oath_date", "conversion_meeting_date")
+# Every fact the checks read from step data: the dates, the 转正 conclusion and extension, and the training
+# sessions (summed into days and 学时).
+CHECK_FACTS = (*_DATE_FACTS, "conversion_conclusion", "extension_months", "training_sessions")
+# Person columns R17 compares with the ID number: a step feeding one of them recomputes the finding.
+IDENTITY_COLUMNS = ("id_number", "birth_date", "sex")
 _LONGEST_SESSION_DAYS = 366   # a typo in a year must not make a loop of millions of days
 
 
@@ -53,7 +54,7 @@ def id_issue(id_number: str, birth_date: date | None, sex: str) -> str:
 
 
 def training_totals(sessions) -> tuple[int | None, int | None]:
-    """(distinct days, total 学时) of step 11's training sessions; (None, None) without sessions."""
+    """(distinct days, total 学时) of 集中培训 sessions; (None, None) without sessions."""
     days: set[date] = set()
     hours = 0
     rows = [s for s in sessions or [] if isinstance(s, dict)]
@@ -71,18 +72,25 @@ def training_totals(sessions) -> tuple[int | None, int | None]:
     return len(days), hours
 
 
-def record_step(person, key: str, data: dict) -> None:
-    """Copy what the logic checks need from one step's data into the person's fact row."""
+def _months(value) -> int | None:
+    return int(value) if isinstance(value, int) or str(value or "").isdigit() else None
+
+
+def record_step(person, form_key: str, data: dict) -> None:
+    """Copy what the logic checks need from one step's data (a task with form ``form_key``) into the
+    person's fact row."""
     fact = fact_for(person)
-    if key == "step01":
+    fed = feeds(form_key)
+    if set(fed.values()) & set(IDENTITY_COLUMNS):
         fact.id_birth_date = birth_date_from_id(person.id_number)
         fact.id_issue = id_issue(person.id_number, person.birth_date, person.sex)
-    for field, column in _DATES.get(key, {}).items():
-        if field in data:
-            setattr(fact, column, _date(data.get(field)))
-    if key == "step11":
-        fact.training_days, fact.training_hours = training_totals(data.get("sessions"))
-    if key == "step23":
-        fact.conversion_conclusion = data.get("conclusion") or ""
-        months = data.get("extension_months")
-        fact.extension_months = int(months) if isinstance(months, int) or str(months or "").isdigit() else None
+    for field, name in fed.items():
+        if name in _DATE_FACTS:
+            if field in data:
+                setattr(fact, name, _date(data.get(field)))
+        elif name == "training_sessions":
+            fact.training_days, fact.training_hours = training_totals(data.get(field))
+        elif name == "conversion_conclusion":
+            fact.conversion_conclusion = data.get(field) or ""
+        elif name == "extension_months":
+            fact.extension_months = _months(data.get(field))

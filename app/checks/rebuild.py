@@ -4,31 +4,30 @@ The workflow service keeps ``check_fact`` current on every action; this is for a
 persons before this table was added (``flask checks rebuild-facts``), and it reads the same source of
 truth: the step data in each person's process instance.
 """
-import re
-
 import sqlalchemy as sa
 
 from app.checks.projection import record_step
 from app.extensions import db
 from app.people.models import Person
 
-_STEP_KEY = re.compile(r"^step\d{2}$")
 
-
-def latest_step_data(wf) -> dict:
-    """{stepNN: data} as the latest task sees it (task data carries every earlier step's data forward)."""
+def latest_step_data(ctx) -> list[tuple[object, dict]]:
+    """(step, its data) for each step of the instance's diagram holding data, in the diagram's order, as
+    the latest task sees it (task data carries every earlier step's data forward)."""
     from app.workflow import engine
-    ready = engine.ready_tasks(wf, with_data=True)
-    done = engine.completed_tasks(wf)
+    from app.workflow.services import step_catalogue
+    ready = engine.ready_tasks(ctx.wf, with_data=True)
+    done = engine.completed_tasks(ctx.wf)
     data = ready[0].data if ready else (done[-1].data if done else {})
-    return {key: value for key, value in data.items() if _STEP_KEY.match(key) and isinstance(value, dict)}
+    return [(step, data[step.data_key]) for step in step_catalogue(ctx.instance.process_version_id)
+            if isinstance(data.get(step.data_key), dict)]
 
 
 def rebuild_facts(person: Person) -> None:
     """Write the person's fact row from their instance's step data."""
     from app.workflow.services import load
-    for key, data in sorted(latest_step_data(load(person).wf).items()):
-        record_step(person, key, data)
+    for step, data in latest_step_data(load(person)):
+        record_step(person, step.form_key, data)
 
 
 def rebuild_all(batch: int = 500) -> int:

@@ -9,7 +9,7 @@ _KINDS = {"userTask": "用户任务", "scriptTask": "脚本任务", "exclusiveGa
           "parallelGateway": "并行网关", "inclusiveGateway": "包容网关", "sequenceFlow": "连线",
           "startEvent": "开始事件", "endEvent": "结束事件", "lane": "泳道"}
 # What is compared for each element, with the label shown to the designer.
-_FIELDS = (("name", "名称"), ("formKey", "表单"), ("lane", "泳道"), ("step", "步骤号"), ("stage", "阶段"),
+_FIELDS = (("name", "名称"), ("formKey", "表单"), ("dataKey", "数据键"), ("lane", "泳道"), ("step", "步骤号"), ("stage", "阶段"),
            ("reviewOf", "审核对象"), ("default", "默认出口"), ("source", "起点"), ("target", "终点"),
            ("condition", "条件"), ("script", "脚本"))
 
@@ -44,7 +44,7 @@ def describe(xml: bytes) -> dict[str, dict]:
         item = {"kind": _KINDS[local], "name": element.get("name") or ""}
         if local == "userTask":
             item.update({k: v for k, v in properties(element).items()
-                         if k in ("formKey", "step", "stage", "reviewOf")})
+                         if k in ("formKey", "dataKey", "step", "stage", "reviewOf")})
             item["lane"] = lanes.get(element.get("id"), "")
         elif local == "scriptTask":
             item["script"] = _text(element, "bpmn:script")

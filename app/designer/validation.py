@@ -3,15 +3,26 @@
 Checks, in order: the XML parses (safely: no entities, DTDs or network), the process is there, SpiffWorkflow
 accepts it, every user task names an existing form and sits in a lane, every lane is a role, every condition
 and script compiles under the restricted evaluator and calls only allowed functions, every element can be
-reached from the start.
+reached from the start. For the development process, also: every edit task has a data key of its own and
+every review names a user task; each of the 25 steps the 细则 requires keeps a user task with its form; and
+every value the person projection and the logic checks read is fed by some task's form (a designer may add
+steps, relabel them and change rules).
 """
 import ast
+import re
 from dataclasses import dataclass
 
 from app.auth.roles import LANE_ROLES
+from app.checks.projection import CHECK_FACTS
+from app.people.projection import PERSON_COLUMNS
 from app.workflow import diagram, engine, expressions
 from app.workflow.diagram import BPMN_NS, NS
-from forms import FORMS
+from app.workflow.versions import DEVELOPMENT
+from forms import FORMS, REQUIRED_FORMS, default_data_key, feeds, forms_feeding
+
+_DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+# Task-data names the application or the diagram's rules use themselves, and SpiffWorkflow's reserved key.
+_RESERVED_KEYS = {"rule_errors", "decision", "review_opinion", "typename"}
 
 # Flow nodes: what sequence flows connect. Lanes, flows, data objects and text annotations are not.
 _NODE_TAGS = {f"{{{BPMN_NS}}}{name}" for name in (
@@ -59,9 +70,12 @@ def validate(xml: bytes, process_id: str) -> list[Problem]:
             engine.parse(xml, process_id)
         except engine.EngineError as exc:
             problems.append(Problem(process_id, process.get("name") or "", f"流程引擎拒绝该流程图：{exc}"))
-    problems += _check_user_tasks(process)
-    problems += _check_lanes(process)
-    problems += _check_reachable(process)
+    task_problems = _check_user_tasks(process)
+    if process_id == DEVELOPMENT:
+        task_problems += _check_data_keys(process)
+    problems += task_problems + _check_lanes(process) + _check_reachable(process)
+    if process_id == DEVELOPMENT and not task_problems:  # a task's own problem already names what is missing
+        problems += _check_required(process)
     return problems
 
 
@@ -80,6 +94,48 @@ def _check_user_tasks(process) -> list[Problem]:
                 problems.append(_problem(task, f"属性 {name} 须为正整数，现为“{props[name]}”"))
         if task.get("id") not in laned:
             problems.append(_problem(task, "用户任务不在任何泳道中，无法确定由哪个角色办理"))
+    return problems
+
+
+def _edit_tasks(process) -> list:
+    return [task for task in process.iterfind(".//bpmn:userTask", NS) if not properties(task).get("reviewOf")]
+
+
+def _check_data_keys(process) -> list[Problem]:
+    # Each edit task keeps its form data under its own key: two tasks sharing one would overwrite each
+    # other's data, and a key the rules or the engine use would corrupt the instance.
+    problems, seen = [], {}
+    tasks = {task.get("id") for task in process.iterfind(".//bpmn:userTask", NS)}
+    for task in process.iterfind(".//bpmn:userTask", NS):
+        review_of = properties(task).get("reviewOf")
+        if review_of and review_of not in tasks:
+            problems.append(_problem(task, f"reviewOf 指向的用户任务“{review_of}”不存在，审核的数据无从找到"))
+    for task in _edit_tasks(process):
+        props = properties(task)
+        key = props.get("dataKey") or default_data_key(props.get("formKey", ""))
+        if not key:
+            problems.append(_problem(task, "用户任务没有指定数据键（dataKey），表单数据无处保存"))
+        elif not _DATA_KEY.match(key) or key in _RESERVED_KEYS:
+            problems.append(_problem(task, f"数据键（dataKey）“{key}”须以字母开头、只含字母数字和下划线，"
+                                           f"且不能是 {'、'.join(sorted(_RESERVED_KEYS))}"))
+        elif key in seen:
+            problems.append(_problem(task, f"数据键（dataKey）“{key}”与用户任务 {seen[key]} 相同，两步的数据会互相覆盖"))
+        else:
+            seen[key] = task.get("id")
+    return problems
+
+
+def _check_required(process) -> list[Problem]:
+    present = {properties(task).get("formKey", "") for task in _edit_tasks(process)}
+    where = (process.get("id") or "", process.get("name") or "")
+    problems = [Problem(*where, f"缺少细则规定的步骤“{name}”（表单 {key}）：可以增加步骤、修改名称和规则，"
+                                f"但不能删除细则规定的25个步骤")
+                for key, name in REQUIRED_FORMS.items() if key not in present]
+    fed = {fact for key in present for fact in feeds(key).values()}
+    for fact in (*PERSON_COLUMNS, *CHECK_FACTS):
+        if fact not in fed:
+            problems.append(Problem(*where, f"没有用户任务的表单提供“{fact}”，人员信息和逻辑校验需要它"
+                                            f"（提供它的表单：{'、'.join(forms_feeding(fact)) or '无'}）"))
     return problems
 
 

@@ -1,21 +1,21 @@
 """The person-field projection: every scalar value of a person's step data as a row of ``person_field``.
 
-The engine state (task data ``step01`` … ``step25``) is the record. So that 综合查询 can filter on any field
-of any step, and statistics can group by any of them, each action also writes the values of the step it
-touched into ``person_field`` (in the same transaction, from app/workflow/services.py):
+The engine state is the record: each edit task keeps its form data in the task data under the key its
+diagram declares (its ``dataKey`` property). So that 综合查询 can filter on
+any field of any step, and statistics can group by any of them, each action also writes the values of the
+step it touched into ``person_field`` (in the same transaction, from app/workflow/services.py), named
+``<data key>.<field>``:
 
     field                          value_text            value_date
-    step01.ethnicity               '01' (the stored code) —
-    step03.native_place            '山东泰安'              —
-    step07.candidate_date          —                     2021-05-06
-    step09.introducers.name        '张三、李四'            —      (a repeating group's column, rows joined)
-    step03._date                   —                     2021-05-08   (the day step 3 was completed)
+    <key>.ethnicity                '01' (the stored code) —
+    <key>.native_place             '山东泰安'              —
+    <key>.candidate_date           —                     2021-05-06
+    <key>.introducers.name         '张三、李四'            —      (a repeating group's column, rows joined)
+    <key>._date                    —                     2021-05-08   (the day the step was completed)
 
 Select fields keep their stored value (民族 as its GB/T 3304 code, everything else the Chinese term).
-Attachments are not projected. Reading it for statistics, e.g. persons by 工作岗位 at step 17::
-
-    select(PersonField.value_text, func.count()).join(Person, Person.id == PersonField.person_id)
-        .where(PersonField.field == "step17.job", <scope condition on Person>).group_by(PersonField.value_text)
+Attachments are not projected. Field keys are never written in code: they come from the diagram's steps
+(``step_field_defs``) and the forms' declarations.
 
 Indexes: primary key (person_id, field); (field, value_text, person_id); (field, value_date, person_id) --
 the last two answer "who has this value" from the index alone.
@@ -48,11 +48,6 @@ class FieldDef:
     kind: str
     choices: tuple = ()
     step: int = 0
-
-
-def step_key(step_no: int) -> str:
-    """The task-data key of a step: step01 … step25."""
-    return f"step{step_no:02d}"
 
 
 @functools.lru_cache(maxsize=None)
@@ -117,12 +112,12 @@ def form_values(form_key: str, key: str, data: dict) -> dict[str, tuple[str | No
 
 
 def _range(key: str):
-    # Every field of a step sorts between "stepNN." and "stepNN/" ("/" follows "." in ASCII).
+    # Every field of a step sorts between "<key>." and "<key>/" ("/" follows "." in ASCII).
     return sa.and_(PersonField.field >= key + ".", PersonField.field < key + "/")
 
 
 def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
-    """Rewrite the projected values of one step (``key`` = step07) from its data; its done date stays."""
+    """Rewrite the projected values of one step (``key``: its data key) from its data; its done date stays."""
     db.session.execute(sa.delete(PersonField).where(
         PersonField.person_id == person_id, _range(key), PersonField.field != f"{key}.{STEP_DATE}"))
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
@@ -131,27 +126,27 @@ def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
         db.session.execute(sa.insert(PersonField), rows)
 
 
-def mark_step_done(person_id: int, step_no: int, day: date) -> None:
-    """Record the day step ``step_no`` was completed (submitted, or approved where it is reviewed)."""
-    field = f"{step_key(step_no)}.{STEP_DATE}"
+def mark_step_done(person_id: int, key: str, day: date) -> None:
+    """Record the day the step with data key ``key`` was completed (submitted, or approved where reviewed)."""
+    field = f"{key}.{STEP_DATE}"
     db.session.execute(sa.delete(PersonField).where(PersonField.person_id == person_id,
                                                     PersonField.field == field))
     db.session.execute(sa.insert(PersonField), [{"person_id": person_id, "field": field, "value_text": None,
                                                  "value_date": day}])
 
 
-def reopen_step(person_id: int, step_no: int) -> None:
-    """The procedure was moved back to ``step_no``: later steps' data left the engine, and the step is not
-    done any more (its own data stays, the reopened task still holds it)."""
+def reopen_step(person_id: int, key: str, later_keys: list[str]) -> None:
+    """The procedure was moved back to the step ``key``: the data of the steps after it (``later_keys``, in
+    the diagram's order) left the engine, and the step is not done any more (its own data stays, the
+    reopened task still holds it)."""
     db.session.execute(sa.delete(PersonField).where(
         PersonField.person_id == person_id,
-        sa.or_(PersonField.field >= step_key(step_no + 1),
-               PersonField.field == f"{step_key(step_no)}.{STEP_DATE}")))
+        sa.or_(PersonField.field == f"{key}.{STEP_DATE}", *(_range(later) for later in later_keys))))
 
 
-def step_field_defs(step_no: int, title: str, form_key: str, *, reviewed: bool = False) -> list[FieldDef]:
-    """The queryable fields of one step (its form's scalar fields and group columns, then its done date)."""
-    key = step_key(step_no)
+def step_field_defs(step_no: int, title: str, form_key: str, key: str, *, reviewed: bool = False) -> list[FieldDef]:
+    """The queryable fields of one step (its form's scalar fields and group columns, then its done date);
+    ``key`` is where the step keeps its data, the prefix of its fields."""
     group = f"{step_no}. {title}"
     out = []
     for entry in _schema(form_key):

@@ -1,7 +1,8 @@
 """人员信息: a person's basic information in four tabs, each the basic-information section of one step.
 
 The values are read from the process (the step's task data) and edits go back into it through
-``app.workflow.services.amend_step``; nothing here keeps a copy of its own.
+``app.workflow.services.amend_step``; nothing here keeps a copy of its own. A tab names a section of a
+form; its step is whichever step of the person's diagram has a form with that section.
 """
 from dataclasses import dataclass
 
@@ -14,28 +15,27 @@ from app.people.models import Person
 from app.scope import select_in_scope
 from app.workflow import binding, services as workflow
 from app.workflow.versions import DEVELOPMENT, active_version
-from forms import get_form_class
+from forms import APPLICATION_FORM, get_form_class
 from forms.codec import blank_form, to_data, to_formdata
 from forms.fields import AttachmentField
 
 
 @dataclass(frozen=True)
 class ProfileTab:
-    """One tab: the step whose form holds it, and the title of that form's section it shows."""
+    """One tab: the title of the form section it shows (its step is the one whose form has it)."""
     no: int
     label: str
-    step: int
     section: str
     sheet_title: str
 
 
 TABS = (
-    ProfileTab(1, "入党申请人基本信息", 1, "入党申请人基本信息", "入党申请人信息采集表"),
-    ProfileTab(2, "入党积极分子基本信息", 3, "入党积极分子基本信息", "入党积极分子信息采集表"),
-    ProfileTab(3, "发展对象基本信息", 7, "发展对象基本信息", "发展对象信息采集表"),
-    ProfileTab(4, "预备党员基本信息", 17, "预备党员基本信息", "预备党员信息采集表"),
+    ProfileTab(1, "入党申请人基本信息", "入党申请人基本信息", "入党申请人信息采集表"),
+    ProfileTab(2, "入党积极分子基本信息", "入党积极分子基本信息", "入党积极分子信息采集表"),
+    ProfileTab(3, "发展对象基本信息", "发展对象基本信息", "发展对象信息采集表"),
+    ProfileTab(4, "预备党员基本信息", "预备党员基本信息", "预备党员信息采集表"),
 )
-# Shown at the top of every stage's sheet and tab, from step 1.
+# Shown at the top of every stage's sheet and tab, from the application form.
 IDENTITY_FIELDS = ("name", "id_number", "sex", "ethnicity", "birth_date")
 NOT_EDITABLE = {"org_id"}  # the branch changes through 接续培养, not here
 
@@ -45,13 +45,26 @@ def tab(no) -> ProfileTab:
     return next((t for t in TABS if str(t.no) == str(no)), TABS[0])
 
 
-def form_key_of(step_no: int, version_id: int | None = None) -> str:
-    """The form of a step in a diagram version (the active one by default)."""
+def _step_with(version_id: int | None, has) -> workflow.StepDef | None:
     version_id = version_id or active_version(DEVELOPMENT).id
-    step = next((s for s in workflow.step_catalogue(version_id) if s.step == step_no), None)
+    return next((s for s in workflow.step_catalogue(version_id) if has(s)), None)
+
+
+def tab_step(which: ProfileTab, version_id: int | None = None) -> workflow.StepDef:
+    """The step of a diagram version (the active one by default) whose form holds the tab's section."""
+    step = _step_with(version_id, lambda s: any(title == which.section
+                                                for title, _ in get_form_class(s.form_key).sections))
     if step is None:
-        raise LookupError(f"流程中没有第{step_no}步")
-    return step.form_key
+        raise LookupError(f"流程中没有含“{which.section}”的步骤")
+    return step
+
+
+def application_step(version_id: int | None = None) -> workflow.StepDef:
+    """The step whose form creates the record (姓名、身份证号… are read from it)."""
+    step = _step_with(version_id, lambda s: s.form_key == APPLICATION_FORM)
+    if step is None:
+        raise LookupError("流程中没有递交入党申请书的步骤")
+    return step
 
 
 def section_fields(form_key: str, section: str) -> list[str]:
@@ -107,22 +120,29 @@ def _display(form_key: str, data: dict, names, actor, person) -> list:
 
 def tab_view(actor, ctx: workflow.Context, which: ProfileTab) -> TabView:
     """One tab of a person: the step's values if reached, and whether ``actor`` may edit them."""
-    task = workflow.step_task(ctx, which.step)
-    form_key = task.form_key if task else form_key_of(which.step, ctx.instance.process_version_id)
+    step = tab_step(which, ctx.instance.process_version_id)
+    task = workflow.step_task(ctx, step.step)
+    form_key = task.form_key if task else step.form_key
     if task is None:
         return TabView(which, False, form_key, {}, [], False)
-    view = workflow.step_view(actor, ctx, which.step)
+    view = workflow.step_view(actor, ctx, step.step)
     data = view.data if view else {}
     names = section_fields(form_key, which.section)
     return TabView(which, True, form_key, data, _display(form_key, data, names, actor, ctx.person),
-                   workflow.can_amend(actor, ctx, which.step))
+                   workflow.can_amend(actor, ctx, step.step))
+
+
+def can_edit(actor, ctx: workflow.Context, which: ProfileTab) -> bool:
+    """May ``actor`` edit this tab of the person (the rights of its step)?"""
+    return workflow.can_amend(actor, ctx, tab_step(which, ctx.instance.process_version_id).step)
 
 
 def identity_rows(actor, ctx: workflow.Context) -> list:
-    """姓名、身份证号… from step 1, shown above every tab and sheet."""
-    view = workflow.step_view(actor, ctx, 1)
+    """姓名、身份证号… from the application, shown above every tab and sheet."""
+    step = application_step(ctx.instance.process_version_id)
+    view = workflow.step_view(actor, ctx, step.step)
     data = view.data if view else {}
-    return _display(form_key_of(1, ctx.instance.process_version_id), data, IDENTITY_FIELDS, actor, ctx.person)
+    return _display(step.form_key, data, IDENTITY_FIELDS, actor, ctx.person)
 
 
 def edit_form(actor, ctx: workflow.Context, which: ProfileTab, formdata=None):
@@ -145,4 +165,5 @@ def save_edit(actor, ctx: workflow.Context, which: ProfileTab, form_key: str, fo
     """Write a validated edit form's editable fields into the process; returns the step's new data."""
     data = to_data(form)
     changes = {name: data.get(name) for name in editable_fields(form_key, which.section)}
-    return workflow.amend_step(actor, ctx, which.step, changes, expected_version=expected_version)
+    return workflow.amend_step(actor, ctx, tab_step(which, ctx.instance.process_version_id).step, changes,
+                               expected_version=expected_version)

@@ -53,7 +53,7 @@ def info_edit(person_id: int, tab_no: int):
     person = get_in_scope(Person, person_id, current_user)
     ctx = workflow.load(person)
     current = profile.tab(tab_no)
-    if not workflow.can_amend(current_user, ctx, current.step):
+    if not profile.can_edit(current_user, ctx, current):
         abort(403)
     posted = request.method == "POST"
     form, view = profile.edit_form(current_user, ctx, current, request.form if posted else None)
@@ -73,4 +73,5 @@ def info_edit(person_id: int, tab_no: int):
             flash("该步骤的其他信息不完整（" + "、".join(others) + "），请到发展流程中补充", "error")
     return render_template("people/info_edit.html", person=person, current=current, form=form,
                            names=profile.editable_fields(view.form_key, current.section), ctx=ctx,
+                           step=profile.tab_step(current, ctx.instance.process_version_id),
                            active_menu="people"), 422 if posted else 200

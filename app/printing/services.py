@@ -10,7 +10,7 @@ from wtforms import SelectField
 
 from app.people import profile
 from app.timeutil import local_today
-from forms import get_form_class
+from forms import APPLICATION_FORM, get_form_class
 from forms.codec import blank_form
 from forms.fields import AttachmentField
 
@@ -36,8 +36,8 @@ class Sheet:
 
 
 def _names(tab: profile.ProfileTab, form_key: str) -> list[tuple[str, str]]:
-    """(form key, field) for a sheet: identity from step 1, then the stage's section without repeats."""
-    first = profile.form_key_of(1)
+    """(form key, field) for a sheet: identity from the application, then the stage's section without repeats."""
+    first = APPLICATION_FORM
     out = [(first, name) for name in profile.IDENTITY_FIELDS]
     out += [(form_key, name) for name in profile.section_fields(form_key, tab.section)
             if form_key != first or name not in profile.IDENTITY_FIELDS]
@@ -56,7 +56,7 @@ def _hint(field_obj) -> str:
 
 def blank_sheet(tab: profile.ProfileTab) -> Sheet:
     """The stage's empty collection form, for collecting data on paper."""
-    form_key = profile.form_key_of(tab.step)
+    form_key = profile.tab_step(tab).form_key
     rows = []
     for key, name in _names(tab, form_key):
         f = blank_form(get_form_class(key))[name]

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from app.people.fields import FieldDef, step_field_defs
 from app.people.models import CATEGORIES
+from forms import feeds
 from forms.codes import ETHNICITY, SEX
 
 MODES = {"fuzzy": "模糊", "exact": "精准", "prefix": "左匹配", "suffix": "右匹配", "multi": "多选",
@@ -40,25 +41,48 @@ def _catalogue(version_id: int) -> tuple[FieldDef, ...]:
     from app.workflow.services import step_catalogue
     fields = list(BASE_FIELDS)
     for step in step_catalogue(version_id):
-        fields += step_field_defs(step.step, step.title, step.form_key, reviewed=bool(step.review_name))
+        fields += step_field_defs(step.step, step.title, step.form_key, step.data_key,
+                                  reviewed=bool(step.review_name))
     return tuple(fields)
 
 
-def catalogue() -> tuple[FieldDef, ...]:
-    """Every queryable field, in procedure order, for the active diagram version (looked up once a request)."""
+@functools.lru_cache(maxsize=8)
+def _copies(version_id: int) -> dict[str, str]:
+    from app.workflow.services import step_catalogue
+    feeders: dict[str, list[str]] = {}
+    for step in step_catalogue(version_id):
+        for field, column in feeds(step.form_key).items():
+            feeders.setdefault(column, []).append(f"{step.data_key}.{field}")
+    return {f.key: feeders[column][0] for f in BASE_FIELDS
+            if len(feeders.get(column := f.key.removeprefix("person."), ())) == 1}
+
+
+def _active_version_id() -> int:
     import sqlalchemy as sa
-    from flask import g, has_app_context
 
     from app.extensions import db
     from app.workflow.models import ProcessVersion
     from app.workflow.versions import DEVELOPMENT
-    if has_app_context() and "query_catalogue" in g:
-        return g.query_catalogue
     version_id = db.session.scalar(sa.select(ProcessVersion.id).where(
         ProcessVersion.process_id == DEVELOPMENT, ProcessVersion.state == "active"))
     if version_id is None:
         raise LookupError("发展党员流程没有已启用的版本，请先运行 flask init-db")
-    fields = _catalogue(version_id)
+    return version_id
+
+
+def copies() -> dict[str, str]:
+    """Base field key → the person_field key holding the same value. A person column fed by exactly one
+    step of the active diagram (forms' ``feeds``) mirrors that step's field, so a condition on it can be an
+    index-only scan of person_field like any step field."""
+    return _copies(_active_version_id())
+
+
+def catalogue() -> tuple[FieldDef, ...]:
+    """Every queryable field, in procedure order, for the active diagram version (looked up once a request)."""
+    from flask import g, has_app_context
+    if has_app_context() and "query_catalogue" in g:
+        return g.query_catalogue
+    fields = _catalogue(_active_version_id())
     if has_app_context():
         g.query_catalogue = fields
     return fields

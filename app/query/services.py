@@ -152,15 +152,10 @@ def _match(column, cond: Condition):
     return column == cond.text
 
 
-# Base fields that come from step 1 only: their values are also person_field rows, which lets every
-# such condition be an index-only scan (see statement()).
-STEP1_COPIES = {"person.name": "step01.name", "person.sex": "step01.sex", "person.ethnicity": "step01.ethnicity",
-                "person.id_number": "step01.id_number"}
-
-
 def field_ids(cond: Condition) -> sa.Select | None:
     """SELECT person_id FROM person_field for one active row, or None for a person-only column."""
-    key = STEP1_COPIES.get(cond.definition.key, cond.definition.key)
+    # Base fields that one step alone feeds are also person_field rows: an index-only scan (see statement()).
+    key = catalogue.copies().get(cond.definition.key, cond.definition.key)
     if key.startswith("person."):
         return None
     column = PersonField.value_date if cond.definition.kind == "date" else PersonField.value_text

@@ -1,6 +1,8 @@
-"""The 实名认证申请 form: the step-1 form (same fields and validators) plus the proof scans."""
+"""The 实名认证申请 form: the application form (same fields and validators) plus the proof scans."""
+from forms import APPLICATION_FORM, get_form_class
 from forms.fields import attachment_field
-from forms.step01_application import ApplicationForm
+
+ApplicationForm = get_form_class(APPLICATION_FORM)
 
 
 class RealnameForm(ApplicationForm):

@@ -74,13 +74,13 @@ def save(actor, data: dict, request: RealnameRequest | None = None, *, report: b
         raise Conflict("该申请已上报，不能修改")
     org = _check_new(actor, data, request.id if request else None)
     workflow.claim_attachments_for(actor, org.path, workflow.attachment_hashes(data))
-    step1 = {k: v for k, v in data.items() if k != _PROOF}
+    application = {k: v for k, v in data.items() if k != _PROOF}
     if request is None:
         request = RealnameRequest(created_by=actor.id, created_at=utcnow())
         db.session.add(request)
-    request.name, request.id_number = step1.get("name", ""), (step1.get("id_number") or "").upper()
-    request.phone, request.org_id, request.org_path = step1.get("phone", "") or "", org.id, org.path
-    request.data, request.proof_scans = step1, list(data.get(_PROOF) or [])
+    request.name, request.id_number = application.get("name", ""), (application.get("id_number") or "").upper()
+    request.phone, request.org_id, request.org_path = application.get("phone", "") or "", org.id, org.path
+    request.data, request.proof_scans = application, list(data.get(_PROOF) or [])
     db.session.flush()
     log_operation(actor, "realname.save", f"realname_request:{request.id}", {"name": request.name})
     if report:

@@ -112,7 +112,7 @@ def confirm():
         except WorkflowError as exc:
             flash(f"{row.name}：{exc.message}；" + "；".join(m for ms in exc.fields.values() for m in ms), "error")
     if done:
-        flash("已备案认证：" + "、".join(done) + "，已转入发展流程第2步骤")
+        flash("已备案认证：" + "、".join(done) + "，已转入发展流程")
     return redirect(url_for(".index"))
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from forms import APPLICATION_FORM, REQUIRED_FORMS, default_data_key
+
 from app.auth.roles import LANE_ROLES
 from app.events.services import append_event
 from app.extensions import db
@@ -81,8 +83,9 @@ class Context:
 
 
 def data_key(task: engine.TaskInfo) -> str:
-    """Where an edit task's form data lives in the task data: step01 … step25."""
-    return f"step{task.step:02d}"
+    """Where an edit task's form data lives in the task data: the diagram's dataKey (or, for a version
+    deployed before tasks declared one, the key its form names)."""
+    return task.data_key or default_data_key(task.form_key)
 
 
 def task_role(task: engine.TaskInfo) -> str:
@@ -99,6 +102,7 @@ class StepDef:
     title: str
     form_key: str
     review_name: str = ""
+    data_key: str = ""
 
 
 _CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
@@ -112,10 +116,22 @@ def step_catalogue(version_id: int) -> list[StepDef]:
         specs = engine.user_task_specs(version.bpmn_xml, version.process_id)
         reviews = {props["reviewOf"]: name for name, _, _, props in specs if props.get("reviewOf")}
         steps = [StepDef(step=int(props.get("step") or 0), stage=int(props.get("stage") or 0), name=name,
-                         title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""))
+                         title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""),
+                         data_key=props.get("dataKey") or default_data_key(props.get("formKey", name)))
                  for name, title, _, props in specs if not props.get("reviewOf")]
         _CATALOGUE_CACHE[version_id] = sorted(steps, key=lambda s: s.step)
     return _CATALOGUE_CACHE[version_id]
+
+
+def step_def(version_id: int, step_no: int) -> StepDef | None:
+    """The step numbered ``step_no`` in a version's diagram, or None."""
+    return next((s for s in step_catalogue(version_id) if s.step == step_no), None)
+
+
+def step_of(ctx: Context, task: engine.TaskInfo) -> StepDef | None:
+    """The step a task belongs to (for a review task, the step it reviews)."""
+    name = task.review_of or task.name
+    return next((s for s in step_catalogue(ctx.instance.process_version_id) if s.name == name), None)
 
 
 def reviewed_steps(ctx: Context) -> set[str]:
@@ -184,9 +200,9 @@ def start_application(actor, data: dict, action: str = "submit") -> Person:
                                                                                  version.process_id),
                                                      "person_id": person.id, "org_id": org.id})
     ctx = Context(person=person, instance=instance, wf=wf)
-    task = next(t for t in ctx.ready if t.name == "step01_application") if ctx.ready else None
+    task = next((t for t in ctx.ready if t.form_key == APPLICATION_FORM), None)
     if task is None:
-        raise WorkflowError("流程定义中缺少第1步（递交入党申请书）")
+        raise WorkflowError(f"流程定义中缺少“{REQUIRED_FORMS[APPLICATION_FORM]}”")
     _perform(actor, ctx, task, action, data, expected_version=None, is_new=True)
     return person
 
@@ -216,7 +232,7 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
         ctx.changed()
         event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
         if action == "approve":
-            mark_step_done(ctx.person.id, task.step, local_today())
+            mark_step_done(ctx.person.id, step_of(ctx, task).data_key, local_today())
     else:
         key = data_key(task)
         _claim_attachments(actor, ctx.person, hashes)
@@ -226,10 +242,10 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
             engine.complete(ctx.wf, task.id, {key: data, "rule_errors": {}})
             ctx.changed()
             _raise_rule_errors(ctx, task)
-        apply_step_data(ctx.person, key, data)
+        apply_step_data(ctx.person, task.form_key, data)
         project_step(ctx.person.id, key, task.form_key, data)
         if action == "submit":
-            mark_step_done(ctx.person.id, task.step, local_today())
+            mark_step_done(ctx.person.id, key, local_today())
         event_data = {key: data}
     _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
     append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
@@ -289,7 +305,7 @@ def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
 
 def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
     """The edit task of a step as it stands: ready (in progress) or else its last completed pass."""
-    step = next((s for s in step_catalogue(ctx.instance.process_version_id) if s.step == step_no), None)
+    step = step_def(ctx.instance.process_version_id, step_no)
     if step is None:
         return None
     ready = next((t for t in ctx.ready if t.name == step.name), None)
@@ -321,7 +337,7 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
         raise WorkflowError("尚未进行到此步骤")
     if not can_amend(actor, ctx, step_no):
         raise NotAllowed("没有权限修改该人员信息")
-    key = f"step{step_no:02d}"
+    key = step_def(ctx.instance.process_version_id, step_no).data_key
     old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
     changed = {name: value for name, value in changes.items() if old.get(name) != value}
     if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
@@ -333,12 +349,14 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
     # The person row mirrors the latest stage naming a value (学历, 工作岗位…): replay every step in order.
     latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
     current = latest[0].data if latest else {key: new}
-    for step_data_key in sorted(k for k in current if k.startswith("step") and isinstance(current[k], dict)):
-        apply_step_data(ctx.person, step_data_key, current[step_data_key])
+    for step in step_catalogue(ctx.instance.process_version_id):
+        if isinstance(current.get(step.data_key), dict):
+            apply_step_data(ctx.person, step.form_key, current[step.data_key])
     project_step(ctx.person.id, key, task.form_key, new)
     _save(ctx, refresh_inbox=False)
-    if ctx.person.name and step_no == 1:
-        db.session.execute(sa.update(HumanTask).where(HumanTask.instance_id == ctx.instance.id)
+    if ctx.person.name:  # the inbox copies the name; only an edit of the step that feeds it changes it
+        db.session.execute(sa.update(HumanTask).where(HumanTask.instance_id == ctx.instance.id,
+                                                      HumanTask.person_name != ctx.person.name)
                            .values(person_name=ctx.person.name))
     append_event(ctx.instance.id, actor, "amend", task_name=task.name, task_pass=task.pass_no,
                  data={key: changed, "before": {name: old.get(name) for name in changed}})
@@ -353,7 +371,7 @@ def reproject_fields(ctx: Context) -> int:
     from app.people.models import PersonField
     db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
     catalogue = step_catalogue(ctx.instance.process_version_id)
-    form_keys = {f"step{s.step:02d}": s.form_key for s in catalogue}
+    form_keys = {s.data_key: s.form_key for s in catalogue}
     latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
     data = latest[0].data if latest else {}
     projected = 0
@@ -372,7 +390,7 @@ def reproject_fields(ctx: Context) -> int:
             .order_by(Event.seq)):
         step = finisher.get(task_name)
         if step is not None and task_name in completed:
-            mark_step_done(ctx.person.id, step.step, local_date(at))
+            mark_step_done(ctx.person.id, step.data_key, local_date(at))
     return projected
 
 
@@ -400,7 +418,9 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
     target_task = candidates[-1]
     reopened = engine.reset_to(ctx.wf, target_task.name)
     ctx.changed()
-    reopen_step(ctx.person.id, target_task.step)
+    catalogue = step_catalogue(ctx.instance.process_version_id)
+    reopen_step(ctx.person.id, data_key(target_task),
+                [s.data_key for s in catalogue if s.step > target_task.step and s.data_key != data_key(target_task)])
     _save(ctx, refresh_inbox=True)
     append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
                  task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})
@@ -538,10 +558,10 @@ class StepView:
 
 def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
     """The state of one step for the step page, or None if the diagram has no such step."""
-    step = next((s for s in step_catalogue(ctx.instance.process_version_id) if s.step == step_no), None)
+    step = step_def(ctx.instance.process_version_id, step_no)
     if step is None:
         return None
-    key = f"step{step_no:02d}"
+    key = step.data_key
     ready = ctx.ready
     edit = next((t for t in ready if t.name == step.name), None)
     review = next((t for t in ready if step.review_name and t.name == step.review_name), None)

@@ -5,6 +5,7 @@ it produces is what real use would produce.
 """
 import copy
 
+from forms import APPLICATION_FORM
 from forms.samples import FAKE_HASH, sample_data
 
 from app.attachments import services as attachments
@@ -46,9 +47,9 @@ def stored_sample_file(actor) -> str:
 
 
 def add_applicant(actor, branch, seq: int, name: str = "张三", **overrides):
-    """添加 one applicant in ``branch`` with a unique valid ID number; step 1 submitted."""
+    """添加 one applicant in ``branch`` with a unique valid ID number; the application submitted."""
     sha = stored_sample_file(actor)
-    data = sample("step01_application", sha, org_id=branch.id, name=name, id_number=make_id_number(seq),
+    data = sample(APPLICATION_FORM, sha, org_id=branch.id, name=name, id_number=make_id_number(seq),
                   **overrides)
     person = services.start_application(actor, data, "submit")
     db.session.commit()

@@ -9,6 +9,7 @@ from app.scope import get_in_scope
 from app.transaction import attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
+from forms import APPLICATION_FORM
 from forms.codec import to_data
 from forms.fields import store_uploads
 
@@ -25,7 +26,7 @@ def _save_upload(upload) -> str:
 def new_applicant():
     if not services.can_add_applicant(current_user):
         abort(403)
-    form = binding.form_for("step01_application", current_user,
+    form = binding.form_for(APPLICATION_FORM, current_user,
                             formdata=request.form | request.files if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         action = "save" if request.form.get("action") == "save" else "submit"

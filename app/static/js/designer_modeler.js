@@ -1,6 +1,6 @@
 /*
  * The designer's modeler page: bpmn-js Modeler with the bpmn-js properties panel (name, id, documentation)
- * and, below it, the application's own properties: a user task's form (formKey), step, stage and lane, a
+ * and, below it, the application's own properties: a user task's form (formKey), data key, step, stage and lane, a
  * sequence flow's condition, a script task's script. 校验 asks the server to validate the XML being edited;
  * 保存草稿 stores it as a draft and opens the draft's page (where it can be activated).
  * window.designerModeler is the Modeler instance (for tests and the browser console).
@@ -133,6 +133,7 @@
       panel.appendChild(field("表单（formKey）", select("app-formkey",
         [["", "（未指定）"]].concat(keys.map(function (k) { return [k, k]; })), prop("formKey"),
         function (v) { setProperty(element, "formKey", v); })));
+      panel.appendChild(field("数据键（dataKey，表单数据保存的位置，各步不同）", textInput("app-datakey", prop("dataKey"), function (v) { setProperty(element, "dataKey", v.trim()); })));
       panel.appendChild(field("步骤号（step）", textInput("app-step", prop("step"), function (v) { setProperty(element, "step", v.trim()); })));
       panel.appendChild(field("阶段（stage）", textInput("app-stage", prop("stage"), function (v) { setProperty(element, "stage", v.trim()); })));
       panel.appendChild(field("人员类别（category）", textInput("app-category", prop("category"), function (v) { setProperty(element, "category", v.trim()); })));
