@@ -3,6 +3,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.access import duties
 from app.access.policy import allows
 from app.attachments import services as attachments
 from app.extensions import db
@@ -72,6 +73,8 @@ def step(person_id: int, step: int):
         abort(404)
     form = review_form = None
     status = 200
+    own_report = duties.OWN_REPORT if view.review_task and duties.reported_by(
+        current_user, ctx.instance.id, view.review_task) else ""
     if view.edit_task and view.actions:
         posted = request.method == "POST" and request.form.get("task_id") == view.edit_task.id
         form = binding.form_for(view.edit_task.form_key, current_user, person,
@@ -91,12 +94,12 @@ def step(person_id: int, step: int):
                 return result
             status = 422
     elif request.method == "POST":
-        flash("该步骤已被他人处理或当前不可操作", "error")
+        flash(own_report or "该步骤已被他人处理或当前不可操作", "error")
         return redirect(url_for("workflow.step", person_id=person.id, step=step)), 303
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
     files = attachments.describe(current_user, services.attachment_hashes(view.data))
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
-                           review_form=review_form, reviews=reviews, files=files,
+                           review_form=review_form, reviews=reviews, files=files, own_report=own_report,
                            display=binding.readonly_sections(view.step.form_key, view.data, current_user, person),
                            active_menu="process"), status
 
