@@ -68,7 +68,7 @@ POLICY: tuple[Right, ...] = (
     Right("orgs", "read", "查看组织", UPPER + ("security_officer",)),
     Right("orgs", "manage", "新建、重命名、移动组织", UPPER, writes=True),
     Right("accounts", "administer", "账号管理（开通、授权码、停用、启用）", ("security_officer",), writes=True),
-    Right("sms", "read", "短信发件箱（不含验证码）", ("security_officer",)),
+    Right("sms", "read", "短信发件箱", ("security_officer",)),
     Right("design", "manage", "流程设计（上传、编辑、校验、启用、迁移）", ("designer",), writes=True),
     Right("audit", "read", "审计：时间线、回放、校验、导出、案卷", ("auditor",) + UPPER, personal=True),
     Right("oplog", "read", "操作日志", ("security_officer", "auditor")),
@@ -108,3 +108,20 @@ def _check_promises() -> None:
 
 
 _check_promises()
+
+
+def as_markdown() -> str:
+    """The policy as a Markdown table (README's Security section is this text; a test keeps them equal)."""
+    roles = list(ROLES)
+    head = ["right", "what it covers", *(ROLES[r] for r in roles), "personal data", "writes"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in POLICY:
+        marks = ["✓" if row.public or r in row.roles else "" for r in roles]
+        who = f"{row.label}（含未登录）" if row.public else row.label
+        lines.append("| " + " | ".join([f"`{row.area}.{row.action}`", who, *marks,
+                                          "✓" if row.personal else "", "✓" if row.writes else ""]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(as_markdown(), end="")
