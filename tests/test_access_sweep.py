@@ -230,3 +230,12 @@ def test_designer_and_security_officer_see_no_personal_data(app, demo):
             assert name not in response.get_data(as_text=True)
         # The API answers JSON.
         assert requester.open(f"/api/v1/people/{person_id}", "GET").get_json() == {"error": "没有权限执行此操作"}
+
+
+def test_operations_log_hides_applicants_from_the_security_officer(app, demo):
+    World(demo)  # its 实名校验 requests log realname.save rows naming the applicant
+    security, auditor = Requester(app, demo.users["security_officer"]), Requester(app, demo.users["auditor"])
+    shown = security.open("/audit/operations?action=realname.save", "GET").get_data(as_text=True)
+    escaped = "\\u5b9e\\u540d200"  # the details are shown as JSON (tojson escapes non-ASCII)
+    assert 'data-action="realname.save"' in shown and "实名200" not in shown and escaped not in shown
+    assert escaped in auditor.open("/audit/operations?action=realname.save", "GET").get_data(as_text=True)

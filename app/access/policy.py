@@ -94,6 +94,16 @@ def allows(user, area: str, action: str) -> bool:
     return role_may(role, area, action)
 
 
+# Operations-log rows whose details name applicants or what was searched about them (names, ID numbers):
+# their details are shown only to roles that may read personal data; the row itself stays visible.
+PERSONAL_OPERATIONS = ("realname.", "transfer.", "query_export", "evidence_download")
+
+
+def may_read_detail(user, operation: str) -> bool:
+    """True if ``user`` may read the details of an operations-log row of ``operation``."""
+    return allows(user, "people", "read") or not operation.startswith(PERSONAL_OPERATIONS)
+
+
 def _check_promises() -> None:
     for row in POLICY:
         unknown = set(row.roles) - set(ROLES)

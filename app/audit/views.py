@@ -9,7 +9,7 @@ from app.audit import bundle, cli, services
 from app.audit.verify import KIND_LABELS
 from app.auth.roles import role_label
 from app.extensions import db
-from app.access.policy import allows
+from app.access.policy import allows, may_read_detail
 from app.people.models import Person
 from app.scope import get_in_scope
 
@@ -123,4 +123,5 @@ def operations():
     return render_template("audit/operations.html", page=page, filters=filters,
                            actions=services.operation_actions(), role_label=role_label,
                            labels=services.OPERATION_LABELS, active_menu="oplog",
+                           detail_visible=lambda action: may_read_detail(current_user, action),
                            page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))
