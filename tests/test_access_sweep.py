@@ -239,3 +239,9 @@ def test_operations_log_hides_applicants_from_the_security_officer(app, demo):
     escaped = "\\u5b9e\\u540d200"  # the details are shown as JSON (tojson escapes non-ASCII)
     assert 'data-action="realname.save"' in shown and "实名200" not in shown and escaped not in shown
     assert escaped in auditor.open("/audit/operations?action=realname.save", "GET").get_data(as_text=True)
+
+
+def test_readme_shows_the_policy_as_it_is():
+    import pathlib
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert policy.as_markdown() in readme, "README's Security table is stale: paste `python -m app.access.policy`"
