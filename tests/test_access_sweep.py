@@ -10,13 +10,14 @@ import sqlalchemy as sa
 
 from app.access import policy
 from app.access.routes import ROUTES, needed
+from app.attachments import services as attachments
 from app.auth.roles import ROLES
 from app.auth.services import create_user
 from app.extensions import db
 from app.orgs.services import create_org
 from app.realname import services as realname
-from app.reports.catalogue import CHART_BY_KEY
 from app.checks.catalogue import CATALOGUE
+from app.reports.catalogue import CHART_BY_KEY
 from app.seed import DEMO_PASSWORD
 from app.transfers import services as transfers
 from app.workflow import services, simulate
@@ -28,11 +29,6 @@ SWEEP_ACCOUNTS = {"branch_admin": "branch1:branch_admin", "committee_admin": "co
 ANONYMOUS = "anonymous"
 # Arguments naming an object that belongs to an organisation (scope applies); the others name shared things.
 SCOPED = {"person_id", "org_id", "user_id", "transfer_id", "request_id", "task_id", "sha256"}
-# Answers of allowed roles on objects in scope that are refusals of the object, not of the role:
-# (endpoint, role) → the status the object rule gives and why.
-OBJECT_RULES = {
-    # The county is its county admin's own organisation: 本级组织由上级组织部门维护.
-}
 
 
 def _methods(rule) -> list[str]:
@@ -106,7 +102,7 @@ class World:
         simulate.advance(person_in, {"branch_admin": branch, "committee_admin": committee}, until_step=3)
         person_out = simulate.add_applicant(far, branch5, 2, name="范围外")
         sha_in = simulate.stored_sample_file(branch)
-        sha_out = simulate.attachments.store(far, "外.png", simulate.TINY_PNG + b"elsewhere").sha256
+        sha_out = attachments.store(far, "外.png", simulate.TINY_PNG + b"elsewhere").sha256
         transfer_in = transfers.request_transfer(demo.users["branch2:branch_admin"], person_in.name,
                                                  person_in.id_number, demo.orgs["branch2"].id)
         transfer_out = transfers.request_transfer(far2, person_out.name, person_out.id_number, branch6.id)
@@ -158,16 +154,29 @@ class Requester:
             response = self.client.open(url, method=method, json={}, headers=headers)
         else:
             response = self.client.open(url, method=method, data={})
-        if self.user is not None and response.status_code < 400 and url in ("/auth/logout", "/api/v1/auth/token") \
-                and method in ("POST", "DELETE"):
-            self.sign_in()  # the sweep ended its own session or token: start a new one for the next routes
+        if self.user is not None and (method, url) in SESSION_ENDING:
+            self.sign_in()
         return response
 
 
-def _expected_denial(url: str, anonymous: bool) -> tuple[int, ...]:
-    if not anonymous:
-        return (403,)
-    return (401,) if url.startswith("/api/") else (302,)
+def _answer_fits(response, url: str, endpoint: str, *, allowed: bool, anonymous: bool, where: str,
+                 scoped: bool) -> bool:
+    """Does the status of ``response`` say what the policy (and scope) says it should?"""
+    status = response.status_code
+    login_page = status == 302 and "/auth/login" in response.headers.get("Location", "")
+    if not allowed:
+        if anonymous:
+            return status == 401 if url.startswith("/api/") else login_page
+        return status == 403
+    if where == "out":
+        return status == 404
+    if login_page:
+        return endpoint == "auth.logout"  # its answer is the login page
+    return status not in (401, 403) and not (scoped and status == 404)
+
+
+# The sweep's own sign-out and token revocation: the requester signs in again after them.
+SESSION_ENDING = {("POST", "/auth/logout"), ("DELETE", "/api/v1/auth/token")}
 
 
 @pytest.mark.parametrize("role", [*ROLES, ANONYMOUS])
@@ -176,38 +185,22 @@ def test_sweep(app, demo, role):
     user = None if role == ANONYMOUS else demo.users[SWEEP_ACCOUNTS.get(role, role)]
     app.config["WTF_CSRF_ENABLED"] = False  # the sweep posts empty forms: let them reach the views
     requester = Requester(app, user)
-    wrong = []
-    # Session-ending routes last, so the rest of the sweep runs signed in.
-    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in ("auth.logout", "api.revoke_token"),
-                                                             r.endpoint))
-    checked = 0
-    for rule in rules:
+    wrong, checked = [], 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
         scoped = bool(SCOPED & set(rule.arguments))
         for method in _methods(rule):
             right = policy.right(*needed(rule.endpoint, method))
             allowed = right.public or (user is not None and role in right.roles)
             for where in ("in", "out") if scoped else ("in",):
+                if where == "out" and user is not None and world.far_path.startswith(user.org.path):
+                    continue  # a province-level account reaches everything: no object lies outside its scope
                 url = world.url(rule, where)
-                out_of_reach = where == "out" and user is not None and world.far_path.startswith(user.org.path)
-                if out_of_reach:
-                    continue  # a province-level account reaches everything: there is no object outside its scope
                 response = requester.open(url, method)
-                status = response.status_code
                 checked += 1
-                login_page = status == 302 and "/auth/login" in response.headers.get("Location", "")
-                if not allowed:
-                    ok = status in _expected_denial(url, user is None) and (user is not None or status != 302
-                                                                             or login_page)
-                elif where == "out":
-                    ok = status == 404
-                else:
-                    ok = status not in (401, 403) and not (login_page and rule.endpoint != "auth.logout") and not (
-                        scoped and status == 404)
-                    if (rule.endpoint, role) in OBJECT_RULES:
-                        ok = status == OBJECT_RULES[(rule.endpoint, role)]
-                if not ok:
-                    wrong.append(f"{method} {url} [{where}] → {status} (policy: {'allowed' if allowed else 'denied'}"
-                                 f" {right.area}/{right.action})")
+                if not _answer_fits(response, url, rule.endpoint, allowed=allowed, anonymous=user is None,
+                                    where=where, scoped=scoped):
+                    wrong.append(f"{method} {url} [{where}] → {response.status_code} (policy: "
+                                 f"{'allowed' if allowed else 'denied'} {right.area}.{right.action})")
     assert checked > 100
     assert not wrong, f"{role}: {len(wrong)} answers differ from the policy:\n" + "\n".join(wrong)
 

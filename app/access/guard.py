@@ -11,13 +11,13 @@ from flask_login import current_user
 
 from app.access import policy
 from app.access.routes import needed
+from app.api.auth import bearer_token, is_api_path
+from app.api.services import TokenError, user_for_token
 from app.extensions import login_manager
 
 
 def requester():
     """The account making this request: the API bearer token's owner under /api/v1, else the session's user."""
-    from app.api.auth import bearer_token, is_api_path
-    from app.api.services import TokenError, user_for_token
     if is_api_path(request.path):
         token = bearer_token()
         if token is None:
@@ -40,7 +40,6 @@ def check_request():
         return None
     user = requester()
     if user is None:
-        from app.api.auth import is_api_path
         if is_api_path(request.path):
             return None  # the API blueprint's token check answers 401 with its message
         return login_manager.unauthorized()
