@@ -28,6 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录"
 
     _import_models()
+    from app.access import guard
+    guard.init_app(app)  # before the blueprints, so the policy runs ahead of their own hooks
     _register_blueprints(app)
     _register_cli(app)
     from app.errors import register_error_handlers

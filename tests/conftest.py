@@ -95,7 +95,6 @@ def app(tmp_path, database_url):
     }
     app = create_app(config)
 
-    @app.before_request
     def _fresh_g():
         # Tests keep one app context open, which Flask reuses for every test-client request, so
         # ``g`` would carry one request's user (Flask-Login) and CSRF token (Flask-WTF) into the
@@ -103,6 +102,9 @@ def app(tmp_path, database_url):
         from flask import g
         for key in list(g):
             g.pop(key)
+
+    # First of all hooks: the access policy's hook reads current_user, which Flask-Login caches in ``g``.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     with app.app_context():
         if database_url:

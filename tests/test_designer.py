@@ -381,7 +381,8 @@ def test_migration_preview_migrate_and_back(designer, demo, actors):
     v2 = _deploy_and_activate(designer, _replace(SEVEN, FIVE))
 
     page = designer.get(f"/designer/versions/{v2.id}/migrate?from={v1.id}").get_data(as_text=True)
-    assert "待迁移" in page and "可以迁移" in page
+    assert f'data-person="{old.id}"' in page and "可以迁移" in page
+    assert "待迁移" not in page  # the designer sees the record number, never the applicant's name
     response = designer.post(f"/designer/versions/{v2.id}/migrate", data={
         "csrf_token": csrf_token(designer, "/designer/"), "from": v1.id, "person_id": [str(old.id)],
         "scope": "selected"})

@@ -11,10 +11,9 @@ written), which is what makes the blueprint's CSRF exemption safe.
 
 For other engineers:
 - routes need a token by default; mark an open route with ``@public``;
-- restrict a route to roles with ``@require_roles("county_admin", ...)`` (403 otherwise);
+- which roles may call a route is the access policy's business (``app/access/routes.py``);
 - ``api_user()`` returns the authenticated account (same object as ``current_user``).
 """
-from functools import wraps
 
 from flask import current_app, g, request
 from flask.sessions import SecureCookieSession, SessionInterface
@@ -32,18 +31,6 @@ def public(view):
     """Mark a view as reachable without a token (token issue, the OpenAPI document)."""
     view.api_public = True
     return view
-
-
-def require_roles(*roles: str):
-    """Decorator: only accounts holding one of ``roles`` may call the view; others get 403."""
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if api_user().role not in roles:
-                api_error(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def api_user():

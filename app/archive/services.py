@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from app.auth.roles import admin_rank
+from app.access.policy import allows
 from app.events.models import Event
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -39,7 +39,7 @@ class ArchiveRow:
 
 def may_act(actor) -> bool:
     """恢复发展 and 重新发展 are for county admins and above (manual §2.11.1, §2.11.2)."""
-    return admin_rank(getattr(actor, "role", "")) >= admin_rank("county_admin")
+    return allows(actor, "archive", "restore")
 
 
 def archive_page(actor, kind: str, page: int, name: str = "", org_id: int | None = None):

@@ -3,23 +3,20 @@ and the operations log. Every page only reads; the CLI group ``flask audit`` is 
 import json
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.audit import bundle, cli, guard, services
+from app.audit import bundle, cli, services
 from app.audit.verify import KIND_LABELS
 from app.auth.roles import role_label
-from app.menu import may_use
+from app.access.policy import allows, may_read_detail
 from app.people.models import Person
 from app.scope import get_in_scope
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates", cli_group="audit")
-bp.before_app_request(guard.refuse_auditor_writes)
 cli.register(bp)
 
 
 def _person(person_id: int) -> Person:
-    if not may_use(current_user, "audit"):
-        abort(403)
     person = get_in_scope(Person, person_id, current_user)
     if person.instance_id is None:
         abort(404)
@@ -27,18 +24,14 @@ def _person(person_id: int) -> Person:
 
 
 @bp.get("/")
-@login_required
 def index():
-    if not may_use(current_user, "audit"):
-        abort(403)
     query = request.args.get("q", "")
     page = services.people_page(current_user, query, request.args.get("page", 1, type=int))
-    return render_template("audit/index.html", page=page, q=query, show_oplog=may_use(current_user, "oplog"),
+    return render_template("audit/index.html", page=page, q=query, show_oplog=allows(current_user, "oplog", "read"),
                            active_menu="audit")
 
 
 @bp.get("/people/<int:person_id>")
-@login_required
 def timeline(person_id: int):
     person = _person(person_id)
     filters = services.TimelineFilter.from_args(request.args)
@@ -48,7 +41,6 @@ def timeline(person_id: int):
 
 
 @bp.get("/people/<int:person_id>/replay")
-@login_required
 def replay(person_id: int):
     person = _person(person_id)
     view = services.state_at(person, request.args.get("n", type=int))
@@ -59,10 +51,7 @@ def replay(person_id: int):
 
 
 @bp.get("/versions/<int:version_id>.bpmn")
-@login_required
 def diagram(version_id: int):
-    if not may_use(current_user, "audit"):
-        abort(403)
     try:
         xml = services.diagram_xml(version_id)
     except LookupError:
@@ -71,7 +60,6 @@ def diagram(version_id: int):
 
 
 @bp.get("/people/<int:person_id>/verify")
-@login_required
 def verify_person(person_id: int):
     person = _person(person_id)
     report = services.verify_person(current_user, person)
@@ -80,17 +68,13 @@ def verify_person(person_id: int):
 
 
 @bp.get("/verify")
-@login_required
 def verify_scope():
-    if not may_use(current_user, "audit"):
-        abort(403)
     report = services.verify_scope(current_user)
     return render_template("audit/verify.html", report=report, person=None, kinds=KIND_LABELS,
                            active_menu="audit")
 
 
 @bp.get("/people/<int:person_id>/export.json")
-@login_required
 def export(person_id: int):
     person = _person(person_id)
     data = bundle.build(person, current_user)
@@ -105,7 +89,6 @@ def _dossier_html(person: Person, printable_pdf: bool) -> str:
 
 
 @bp.get("/people/<int:person_id>/dossier")
-@login_required
 def dossier(person_id: int):
     person = _person(person_id)
     html = _dossier_html(person, False)
@@ -114,7 +97,6 @@ def dossier(person_id: int):
 
 
 @bp.get("/people/<int:person_id>/dossier.pdf")
-@login_required
 def dossier_pdf(person_id: int):
     from app.printing.pdf import render_pdf
     person = _person(person_id)
@@ -128,13 +110,11 @@ def dossier_pdf(person_id: int):
 
 
 @bp.get("/operations")
-@login_required
 def operations():
-    if not may_use(current_user, "oplog"):
-        abort(403)
     filters = services.TimelineFilter.from_args(request.args)
     page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int))
     return render_template("audit/operations.html", page=page, filters=filters,
                            actions=services.operation_actions(), role_label=role_label,
                            active_menu="oplog",
+                           detail_visible=lambda action: may_read_detail(current_user, action),
                            page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))

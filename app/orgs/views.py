@@ -3,10 +3,9 @@
 安全员 may look at the tree (they bind accounts to organisations) but not change it.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.auth.roles import UPPER_ADMIN_ROLES
-from app.menu import may_use
+from app.access.policy import allows
 from app.orgs import services
 from app.orgs.forms import CreateOrgForm, MoveOrgForm, RenameOrgForm, target_choices
 from app.orgs.models import LEVELS, Organisation
@@ -14,17 +13,6 @@ from app.orgs.services import OrgError
 from app.scope import get_in_scope
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs", template_folder="templates")
-
-
-def _require_read() -> None:
-    # Role before scope: a role without the page gets 403 whatever id it asks for.
-    if not may_use(current_user, "orgs"):
-        abort(403)
-
-
-def _require_manage() -> None:
-    if current_user.role not in UPPER_ADMIN_ROLES:
-        abort(403)
 
 
 def _changeable(org_id: int) -> Organisation:
@@ -46,22 +34,18 @@ def _render_form(org: Organisation, form, **context):
 
 
 @bp.get("/")
-@login_required
 def index():
-    _require_read()
     return _show(current_user.org_id)
 
 
 @bp.get("/<int:org_id>")
-@login_required
 def show(org_id: int):
-    _require_read()
     return _show(org_id)
 
 
 def _show(org_id: int):
     org = get_in_scope(Organisation, org_id, current_user)
-    manage = current_user.role in UPPER_ADMIN_ROLES
+    manage = allows(current_user, "orgs", "manage")
     return render_template(
         "orgs/show.html", org=org, rows=services.subtree_rows(org, current_user),
         ancestors=services.ancestors_in_scope(org, current_user), tree_depth=services.TREE_DEPTH,
@@ -70,9 +54,7 @@ def _show(org_id: int):
 
 
 @bp.route("/<int:org_id>/new", methods=["GET", "POST"])
-@login_required
 def create(org_id: int):
-    _require_manage()
     parent = get_in_scope(Organisation, org_id, current_user)
     form = CreateOrgForm()
     form.level.choices = [(level, LEVELS[level]) for level in services.child_levels(parent)]
@@ -90,9 +72,7 @@ def create(org_id: int):
 
 
 @bp.route("/<int:org_id>/rename", methods=["GET", "POST"])
-@login_required
 def rename(org_id: int):
-    _require_manage()
     org = _changeable(org_id)
     form = RenameOrgForm(data={"name": org.name} if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -107,9 +87,7 @@ def rename(org_id: int):
 
 
 @bp.route("/<int:org_id>/move", methods=["GET", "POST"])
-@login_required
 def move(org_id: int):
-    _require_manage()
     org = _changeable(org_id)
     form = MoveOrgForm()
     form.parent_id.choices = target_choices(services.move_targets(org, current_user),

@@ -9,7 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.auth.roles import UPPER_ADMIN_ROLES
+from app.access.policy import allows
 from app.events.services import log_operation
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -54,7 +54,7 @@ class PlanView:
 
 def may_plan(actor) -> bool:
     """County admins and above distribute plans (manual §2.5)."""
-    return getattr(actor, "role", None) in UPPER_ADMIN_ROLES
+    return allows(actor, "plans", "manage")
 
 
 def _children(actor) -> list[Organisation]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forms import APPLICATION_FORM, REQUIRED_FORMS, default_data_key
 
+from app.access import duties
 from app.auth.roles import LANE_ROLES
 from app.events.services import append_event
 from app.extensions import db
@@ -144,7 +145,7 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
     if ctx.instance.status != "running" or not can_act_as(actor, task_role(task), ctx.person.org_path):
         return []
     if task.is_review:
-        return list(REVIEW_ACTIONS)
+        return [] if duties.review_refusal(actor, ctx.instance.id, task) else list(REVIEW_ACTIONS)
     return ["save", "report" if task.name in reviewed_steps(ctx) else "submit"]
 
 
@@ -211,6 +212,8 @@ def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None
         opinion: str = "", expected_version: int | None = None) -> list[engine.TaskInfo]:
     """保存 / 提交 / 上报 / 审核通过 / 审核不通过 on one ready task; returns the tasks now ready."""
     task = find_task(ctx, task_id)
+    if refusal := duties.review_refusal(actor, ctx.instance.id, task):
+        raise NotAllowed(refusal)
     if action not in allowed_actions(actor, ctx, task):
         if not can_act_as(actor, task_role(task), ctx.person.org_path):
             raise NotAllowed("没有权限处理该任务")
