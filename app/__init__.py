@@ -25,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 
+    from app import request_input
+    request_input.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _import_models()
     _register_blueprints(app)
     _register_cli(app)

@@ -1,8 +1,11 @@
 """Error pages for browsers and JSON errors for the API, both in Chinese."""
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from app.extensions import db
+from app.transaction import conflict_response
 
 MESSAGES = {
     400: "请求有误", 401: "请先登录", 403: "没有权限执行此操作", 404: "页面或数据不存在",
@@ -32,6 +35,14 @@ def register_error_handlers(app: Flask) -> None:
                 return jsonify(error="请求体须为JSON"), 400
             return jsonify(error=message), exc.code
         return render_template("error.html", code=exc.code, message=message), exc.code
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def lost_race(exc: Exception):
+        # A unique key (R18's index) or the version lock refusing a flush inside the request: someone else
+        # wrote first, exactly as when the commit itself loses (app.transaction).
+        db.session.rollback()
+        return conflict_response()
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
