@@ -111,3 +111,14 @@ def test_a_huge_condition_deployed_anyway_refuses_the_action_cleanly(app, demo, 
     login(designer_page, demo.users["designer"])
     page = designer_page.get(f"/designer/versions/{version.id}").get_data(as_text=True)
     assert "运行时被拒绝" in page and told[0].detail["element"] in page
+
+
+@pytest.mark.parametrize("expression, context", [
+    ("add_years(d, 1) > '2000-01-01'", {"d": "9999-12-31"}),   # a far date stored before dates were bounded
+    ("add_days(d, 10) > ''", {"d": "9999-12-31"}),
+    ("missing < 3", {}),
+    ("step01['apply_date'] < '2014-05-28'", {"step01": {}}),
+])
+def test_any_failure_inside_an_expression_is_an_expression_error(expression, context):
+    with pytest.raises(expressions.ExpressionError):
+        expressions.evaluate(expression, context)

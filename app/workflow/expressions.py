@@ -167,6 +167,12 @@ def _run(run, code, namespace):
     sys.settrace(budget.trace)
     try:
         return run(code, namespace)
+    except ExpressionError:
+        raise
+    except Exception as exc:
+        # Whatever else goes wrong (a missing key, a date out of range, a type mismatch) is a fault of the
+        # diagram or its data, reported as such rather than as a crash.
+        raise ExpressionError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         sys.settrace(previous)
         _budget.reset(token)
