@@ -46,12 +46,23 @@ def test_ordinary_arithmetic_stays_allowed():
     ("10 ** n > 0", {"n": 10**10}),
     ("1 << n > 0", {"n": 10**9}),
     ("len([[0] * 100000 for i in range(1000)]) > 0", {}),
+    ("len(s.ljust(n)) > 0", {"s": "a", "n": 10**9}),
+    ("len(s.replace('a', s)) > 0", {"s": "a" * 100000}),
+    ("len(s.join([s] * 100000)) > 0", {"s": "a" * 1000}),
+    ("len('%*d' % (n, 1)) > 0", {"n": 10**9}),
+    ("len('%1000000000d' % 1) > 0", {}),
 ])
 def test_run_time_bounds_stop_expressions_quickly(expression, context):
     started = time.monotonic()
     with pytest.raises(expressions.ExpressionLimitError):
         expressions.evaluate(expression, context)
     assert time.monotonic() - started < 2
+
+
+def test_ordinary_string_and_number_operations_still_work():
+    assert expressions.evaluate("'%s-%d' % ('a', 3) + ', '.join(['b', 'c']) + 'ab'.replace('a', 'c')", {}) \
+        == "a-3b, ccb"
+    assert expressions.evaluate("d.get('x', 10) % 7 + len('7'.zfill(5)) + 3 * 4 + 2 ** 3", {"d": {}}) == 28
 
 
 def test_a_script_loop_is_stopped_by_the_step_budget():

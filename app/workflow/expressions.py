@@ -7,8 +7,9 @@ allow-list of builtins plus the procedure's date helpers. Nothing here reads the
 outside the task data, so replaying an instance takes the same path every time.
 
 What one expression may compute is bounded, so a condition like ``sum(range(10**11)) < 0`` cannot hold a
-worker: ``range`` refuses more than MAX_SIZE elements, ``*``, ``**`` and ``<<`` (rewritten at compile time
-into guard calls) refuse results beyond MAX_SIZE items or MAX_INT_BITS bits, the ranges and repetitions of
+worker: ``range`` refuses more than MAX_SIZE elements, ``*``, ``**``, ``<<`` and ``%`` (rewritten at compile
+time into guard calls) refuse results beyond MAX_SIZE items or MAX_INT_BITS bits, so do the string methods
+that pad, replace or join, the ranges and repetitions of
 one evaluation together stay under MAX_TOTAL items, and a line budget (MAX_STEPS lines or MAX_SECONDS,
 counted by a trace function only while the expression runs) stops loops. Breaking a bound raises
 ExpressionLimitError. Activation refuses the literal cases beforehand
@@ -17,6 +18,7 @@ ExpressionLimitError. Activation refuses the literal cases beforehand
 import ast
 import contextvars
 import operator
+import re
 import sys
 import time
 from datetime import date, timedelta
@@ -143,10 +145,6 @@ def _lshift(a, b):
     return a << b
 
 
-# The binary operators whose result can outgrow their operands by far, and the guard each is compiled into.
-_GUARDS = {ast.Mult: ("_mult_", _mult), ast.Pow: ("_pow_", _pow), ast.LShift: ("_lshift_", _lshift)}
-
-
 class _BoundedTransformer(RestrictingNodeTransformer):
     """RestrictedPython's checks, plus ``a * b``, ``a ** b`` and ``a << b`` compiled as guard calls."""
 
@@ -177,6 +175,62 @@ def _run(run, code, namespace):
         sys.settrace(previous)
         _budget.reset(token)
 
+
+def _padded(method):
+    def call(width, *args):
+        _allot(width if isinstance(width, int) else 0)
+        return method(width, *args)
+    return call
+
+
+def _replace(text):
+    def call(old, new, count=-1):
+        hits = text.count(old) if old else len(text) + 1
+        hits = hits if count is None or count < 0 else min(hits, count)
+        _allot(len(text) + hits * max(len(new) - len(old), 0))
+        return text.replace(old, new, count)
+    return call
+
+
+def _join(text):
+    def call(items):
+        items = list(items)
+        _allot(len(text) * max(len(items) - 1, 0) + sum(map(len, items)))  # map: not a traced Python loop
+        return text.join(items)
+    return call
+
+
+# String methods whose result can be far longer than their inputs, each checked before it runs.
+_SIZING_METHODS = {"ljust": _padded, "rjust": _padded, "center": _padded, "zfill": _padded,
+                   "replace": _replace, "join": _join}
+_FORMAT_WIDTH = re.compile(r"%[^%a-zA-Z]*")
+
+
+def _getattr(obj, name, default=None):
+    value = safer_getattr(obj, name, default)
+    if isinstance(obj, str):
+        if name == "expandtabs":
+            raise ExpressionError("不允许使用 expandtabs")
+        wrap = _SIZING_METHODS.get(name)
+        if wrap is not None:
+            return wrap(value) if wrap is _padded else wrap(obj)
+    return value
+
+
+def _mod(a, b):
+    # "%*d" and "%1000000000d" make a string of any length from a short format.
+    if isinstance(a, str):
+        for spec in _FORMAT_WIDTH.findall(a):
+            if "*" in spec or any(int(n) > MAX_SIZE for n in re.findall(r"\d+", spec)):
+                raise ExpressionLimitError(f"格式宽度超过上限 {MAX_SIZE}")
+    return a % b
+
+
+# The binary operators whose result can outgrow their operands by far, and the guard each is compiled into.
+_GUARDS = {ast.Mult: ("_mult_", _mult), ast.Pow: ("_pow_", _pow), ast.LShift: ("_lshift_", _lshift),
+           ast.Mod: ("_mod_", _mod)}
+_SIZING_OPS = (ast.Mult, ast.Pow, ast.LShift)
+
 _BUILTINS = {name: obj for name, obj in {
     "len": len, "bool": bool, "str": str, "int": int, "float": float, "min": min, "max": max,
     "abs": abs, "round": round, "sorted": sorted, "any": any, "all": all, "sum": sum,
@@ -198,7 +252,7 @@ def _guarded_write(obj):
 def _globals() -> dict:
     return {
         "__builtins__": _BUILTINS,
-        "_getattr_": safer_getattr,
+        "_getattr_": _getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -290,7 +344,7 @@ def size_problems(code: str, mode: str) -> list[str]:
         if isinstance(node, ast.BinOp):
             if _fold(node) is _HUGE:
                 messages.append(f"常量表达式 {ast.unparse(node)[:60]} 的结果过大")
-            if type(node.op) in _GUARDS:
+            if isinstance(node.op, _SIZING_OPS):
                 sizing = [node.left, node.right]
         elif isinstance(node, ast.Call):
             sizing = [*node.args, *(k.value for k in node.keywords)]
