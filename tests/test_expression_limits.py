@@ -51,6 +51,8 @@ def test_ordinary_arithmetic_stays_allowed():
     ("len(s.join([s] * 100000)) > 0", {"s": "a" * 1000}),
     ("len('%*d' % (n, 1)) > 0", {"n": 10**9}),
     ("len('%1000000000d' % 1) > 0", {}),
+    ("len('%(a)1000000000s' % {'a': 1}) > 0", {}),
+    ("len('%.1000000000f' % 1.5) > 0", {}),
 ])
 def test_run_time_bounds_stop_expressions_quickly(expression, context):
     started = time.monotonic()

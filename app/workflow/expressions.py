@@ -203,7 +203,7 @@ def _join(text):
 # String methods whose result can be far longer than their inputs, each checked before it runs.
 _SIZING_METHODS = {"ljust": _padded, "rjust": _padded, "center": _padded, "zfill": _padded,
                    "replace": _replace, "join": _join}
-_FORMAT_WIDTH = re.compile(r"%[^%a-zA-Z]*")
+_FORMAT_WIDTH = re.compile(r"%(?:\([^)]*\))?([^%a-zA-Z]*)")  # a conversion's flags, width and precision
 
 
 def _getattr(obj, name, default=None):
