@@ -27,6 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 
+    from app import request_input
+    request_input.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _import_models()
     from app.access import guard
     guard.init_app(app)  # before the blueprints, so the policy runs ahead of their own hooks

@@ -12,6 +12,7 @@ from flask import abort
 
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.request_input import bounded_int
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ def select_in_scope(model, user) -> sa.Select:
 def get_in_scope(model: type[T], object_id, user) -> T:
     """Fetch one object by primary key, or 404 if it does not exist or lies outside scope."""
     try:
-        object_id = int(object_id)
+        object_id = bounded_int(object_id)
     except (TypeError, ValueError):
         abort(404)
     obj = db.session.scalar(select_in_scope(model, user).where(model.id == object_id))

@@ -10,7 +10,8 @@ from wtforms import DateField, Field, FieldList, FormField, IntegerField, Select
 from wtforms.validators import Length, NumberRange, StopValidation
 from wtforms.widgets import html_params
 
-from forms.validators import ACCEPTED_TYPES, MAX_UPLOAD_BYTES, MaxRows, MinRows, Optional, Required, upload_error
+from forms.validators import (ACCEPTED_TYPES, MAX_UPLOAD_BYTES, DateBounds, MaxRows, MinRows, Optional, Required,
+                              upload_error)
 
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -156,9 +157,10 @@ def textarea_field(label: str, required: bool = False, max_length: int = 2000, v
     )
 
 
-def date_field(label: str, required: bool = False, validators=()):
-    """A date, entered and stored as YYYY-MM-DD."""
-    return DateField(label, [_presence(label, required), *validators], format="%Y-%m-%d")
+def date_field(label: str, required: bool = False, validators=(), past_only: bool = True):
+    """A date, entered and stored as YYYY-MM-DD, in 1900–2100; by default the day something happened, so
+    not after today (``past_only=False`` for a range to search in)."""
+    return DateField(label, [_presence(label, required), DateBounds(past_only), *validators], format="%Y-%m-%d")
 
 
 def integer_field(label: str, required: bool = False, min_value: int | None = 0, validators=()):

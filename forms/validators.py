@@ -7,9 +7,12 @@ Required/Optional judge ``field.data`` rather than the raw request input (unlike
 rebuilt from stored data by ``forms.codec.from_data`` validates exactly like one posted from a browser.
 """
 import re
+import unicodedata
 from datetime import date
 
 from wtforms.validators import StopValidation, ValidationError
+
+from app.timeutil import local_today
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 ACCEPTED_TYPES = ("image/jpeg", "image/png", "application/pdf")
@@ -22,8 +25,12 @@ _SIGNATURES = (
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# The years a record of this system can speak of; outside them a date is a typing error (or an attack:
+# 9999-12-31 plus a probation year overflows in the diagram's date arithmetic).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
 
 
 def _is_blank(value) -> bool:
@@ -75,9 +82,47 @@ class Optional:
         raise StopValidation()
 
 
+def ascii_digits(value):
+    """NFKC-normalise ``value`` and write every decimal digit (fullwidth, Arabic-Indic, …) as ASCII.
+
+    ``１１０…`` and ``١١٠…`` are the same number as ``110…`` to a reader, so they must be the same number to
+    the format checks and to uniqueness (R18) too.
+    """
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text)
+
+
 def normalize_id_number(value):
-    """Filter: strip blanks and upper-case a trailing x, as GB 11643 writes the check character."""
-    return value.strip().upper() if isinstance(value, str) else value
+    """Filter: ASCII digits, no blanks, the check character X upper-case, as GB 11643 writes it."""
+    return ascii_digits(value).strip().upper() if isinstance(value, str) else value
+
+
+def normalize_phone(value):
+    """Filter: ASCII digits and no surrounding blanks."""
+    return ascii_digits(value).strip() if isinstance(value, str) else value
+
+
+def date_in_bounds(value: date) -> bool:
+    """True for a day between EARLIEST_DATE and LATEST_DATE (1900–2100)."""
+    return EARLIEST_DATE <= value <= LATEST_DATE
+
+
+class DateBounds:
+    """A date lies in 1900–2100 and, for the day something happened (``past_only``), not after today in China
+    (Beijing time, whatever the server's zone)."""
+
+    def __init__(self, past_only: bool = True):
+        self.past_only = past_only
+
+    def __call__(self, form, field):
+        if not isinstance(field.data, date):
+            return
+        if not date_in_bounds(field.data):
+            raise ValidationError(f"{field.label.text}应在{EARLIEST_DATE.year}年至{LATEST_DATE.year}年之间")
+        if self.past_only and field.data > local_today():
+            raise ValidationError(f"{field.label.text}不能晚于今天")
 
 
 def _id_birth_date(number: str) -> date | None:
@@ -217,7 +262,7 @@ class Phone:
     def __call__(self, form, field):
         if _is_blank(field.data):
             return
-        field.data = field.data.strip()
+        field.data = normalize_phone(field.data)
         if not _MOBILE.fullmatch(field.data):
             raise ValidationError(self.message or "请填写11位手机号码")
 

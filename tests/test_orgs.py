@@ -1,5 +1,7 @@
 """Organisation pages (/orgs): who may use them, creating, renaming and moving within scope, and
 that a move carries every copied path along."""
+import itertools
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +12,7 @@ from app.orgs.models import Organisation
 from app.orgs.services import OrgError, create_org, move_org
 from app.people.models import Person
 from app.workflow.models import ProcessInstance, ProcessVersion
+from app.workflow.simulate import make_id_number
 from tests.conftest import count
 
 
@@ -18,8 +21,12 @@ def reload(org):
     return db.session.get(Organisation, org.id)
 
 
+_SEQ = itertools.count(1)
+
+
 def add_person(org, name):
-    person = Person(name=name, id_number="110101200001010000", org_id=org.id, org_path=org.path)
+    # Each open person has an ID number of their own (R18, a unique index).
+    person = Person(name=name, id_number=make_id_number(next(_SEQ)), org_id=org.id, org_path=org.path)
     db.session.add(person)
     db.session.flush()
     return person

@@ -1,5 +1,7 @@
 """The scope helper (app/scope.py): lists and lookups stay inside the user's subtree, and who may
 act in whose place."""
+import itertools
+
 import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
@@ -8,11 +10,16 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.orgs.services import create_org
 from app.people.models import Person
+from app.workflow.simulate import make_id_number
 from app.scope import can_act_as, get_in_scope, org_in_scope, scoped, select_in_scope
 
 
+_SEQ = itertools.count(1)
+
+
 def add_person(org, name):
-    person = Person(name=name, id_number="110101200001010000", org_id=org.id, org_path=org.path)
+    # Each open person has an ID number of their own (R18, a unique index).
+    person = Person(name=name, id_number=make_id_number(next(_SEQ)), org_id=org.id, org_path=org.path)
     db.session.add(person)
     db.session.flush()
     return person

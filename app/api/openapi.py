@@ -17,7 +17,8 @@ Rules (a test enforces them against ``app.url_map``):
 - paths are relative to the server URL ``/api/v1`` and use ``{name}`` where Flask has ``<int:name>``;
 - every route of the blueprint has exactly one entry per method, and every entry has a route;
 - operations need a bearer token unless registered with ``public=True`` (the view then carries
-  ``@public``); a 401 response is added to protected operations automatically;
+  ``@public``); a 401 response is added to protected operations automatically, and a 400 to every
+  operation (any request may be refused before its view: a NUL character, a malformed JSON body);
 - ``errors=(...)`` adds the shared error responses (400, 403, 404, 405, 409, 413, 422, 500),
   all with the ``Error`` schema ``{"error": "...", "fields": {...}}``.
 """
@@ -112,6 +113,7 @@ def register_path(path: str, method: str, operation: dict, *, public: bool = Fal
         raise ValueError(f"{method.upper()} {path} already documented")
     operation = copy.deepcopy(operation)
     operation.setdefault("responses", responses())
+    operation["responses"].setdefault("400", error_ref(400))
     if public:
         operation["security"] = []
     else:

@@ -114,6 +114,8 @@ def act_on_task(task_id: str):
     user, ctx, task = _task_in_scope(task_id)
     body = json_body()
     action = body.get("action", "")
+    if not isinstance(action, str):
+        api_error(422, fields={"action": "action 须为字符串"})
     version = body.get("version")
     if version is not None and not isinstance(version, int):
         api_error(422, fields={"version": "version 须为整数"})

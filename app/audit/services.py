@@ -21,6 +21,7 @@ from app.people.models import Person
 from app.scope import scope_condition, scope_path, scoped, select_in_scope
 from app.workflow import engine
 from app.workflow.services import StepDef, step_catalogue
+from forms.validators import date_in_bounds
 
 
 # ---- choosing a person --------------------------------------------------------------------------
@@ -47,7 +48,7 @@ class TimelineFilter:
 
     @classmethod
     def from_args(cls, args) -> "TimelineFilter":
-        """Read the filter from query-string arguments; unreadable dates are ignored."""
+        """Read the filter from query-string arguments; unreadable dates (or outside 1900–2100) are ignored."""
         return cls(action=args.get("action", "").strip(), actor=args.get("actor", "").strip(),
                    date_from=_parse_date(args.get("from")), date_to=_parse_date(args.get("to")))
 
@@ -73,9 +74,11 @@ class TimelineFilter:
 
 def _parse_date(text) -> date | None:
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
+    # A day outside the years any record can hold filters nothing (and 9999-12-31 + 1 day overflows).
+    return day if date_in_bounds(day) else None
 
 
 @dataclass

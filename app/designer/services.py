@@ -8,13 +8,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.designer.validation import Problem, validate
+from app.events.models import OperationLog
 from app.events.services import log_operation
 from app.extensions import db
 from app.timeutil import utcnow
-from app.workflow import diagram, engine
+from app.workflow import diagram, engine, expressions
 from app.workflow.models import ProcessInstance, ProcessVersion
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+EXPRESSION_REFUSED = "process.expression_refused"
 STATE_LABELS = {"draft": "草稿", "active": "已启用", "retired": "已停用"}
 
 
@@ -147,3 +149,42 @@ def activate(actor, version: ProcessVersion) -> ProcessVersion:
                   detail={"version_id": version.id, "checksum": version.checksum,
                           "previous_version_ids": [v.id for v in previous]})
     return version
+
+
+def _causes(error: BaseException):
+    # The engine wraps the evaluator's error (SpiffWorkflow's task exception keeps it as ``exception``).
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = getattr(error, "exception", None) or error.__cause__ or error.__context__
+
+
+def refused_expression(error: BaseException) -> expressions.ExpressionError | None:
+    """The diagram expression's error behind an engine failure, or None if the failure is not one."""
+    return next((e for e in _causes(error) if isinstance(e, expressions.ExpressionError)), None)
+
+
+def report_refused_expression(actor, error: BaseException) -> OperationLog:
+    """Tell the designers that a diagram expression failed at run time (an operations-log row naming the
+    version, the element and the reason; the version page lists them)."""
+    cause = refused_expression(error)
+    task = next((e.task for e in _causes(error) if getattr(e, "task", None) is not None), None)
+    workflow = getattr(task, "workflow", None)
+    ref = getattr(getattr(workflow, "top_workflow", workflow), "spec_ref", "") or ""
+    checksum, _, process_id = ref.partition(":")
+    version = db.session.scalar(sa.select(ProcessVersion).where(ProcessVersion.checksum == checksum,
+                                                                ProcessVersion.process_id == process_id))
+    element = getattr(getattr(task, "task_spec", None), "name", "") or ""
+    return log_operation(actor, EXPRESSION_REFUSED,
+                         target=f"{process_id} v{version.version}" if version else process_id,
+                         detail={"version_id": version.id if version else None, "element": element,
+                                 "error": str(cause or error)[:500]})
+
+
+def refused_expressions(version: ProcessVersion, limit: int = 20) -> list[OperationLog]:
+    """The latest run-time refusals of this version's expressions, newest first."""
+    return db.session.scalars(sa.select(OperationLog).where(
+        OperationLog.action == EXPRESSION_REFUSED,
+        OperationLog.target == f"{version.process_id} v{version.version}")
+        .order_by(OperationLog.id.desc()).limit(limit)).all()

@@ -2,11 +2,11 @@
 
 Checks, in order: the XML parses (safely: no entities, DTDs or network), the process is there, SpiffWorkflow
 accepts it, every user task names an existing form and sits in a lane, every lane is a role, every condition
-and script compiles under the restricted evaluator and calls only allowed functions, every element can be
-reached from the start. For the development process, also: every edit task has a data key of its own and
-every review names a user task; each of the 25 steps the 细则 requires keeps a user task with its form; and
-every value the person projection and the logic checks read is fed by some task's form (a designer may add
-steps, relabel them and change rules).
+and script compiles under the restricted evaluator, calls only allowed functions and has no literal that makes
+it compute something huge, every element can be reached from the start. For the development process, also:
+every edit task has a data key of its own and every review names a user task; each of the 25 steps the 细则
+requires keeps a user task with its form; and every value the person projection and the logic checks read is
+fed by some task's form (a designer may add steps, relabel them and change rules).
 """
 import ast
 import re
@@ -146,9 +146,10 @@ def _check_lanes(process) -> list[Problem]:
 
 
 def _refusals(code: str, mode: str) -> list[str]:
-    """What the restricted evaluator would refuse only at run time: imports and calls of unknown functions."""
+    """What the restricted evaluator would refuse only at run time: imports, calls of unknown functions, and
+    literals that make a range, a repetition or a power huge (``sum(range(10**11))``)."""
     tree = ast.parse(code, mode=mode)
-    messages = []
+    messages = [f"计算量过大：{message}" for message in expressions.size_problems(code, mode)]
     if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
         messages.append("不允许 import")
     called = sorted({node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)

@@ -53,7 +53,7 @@ def _version_page(version, status: int = 200, problems=None):
     return _render("version.html", status, version=version, others=others, problems=problems,
                    problem_marks={p.element_id: "changed" for p in problems if p.element_id},
                    running=services.running_counts().get(version.id, 0),
-                   sources=migration.sources_for(version))
+                   sources=migration.sources_for(version), refusals=services.refused_expressions(version))
 
 
 @bp.get("/versions/<int:version_id>/download")

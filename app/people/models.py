@@ -29,6 +29,10 @@ class Person(db.Model):
         sa.Index("ix_person_path_category", "org_path", "category"),
         # Stage lists: without planner statistics SQLite would read every active person otherwise.
         sa.Index("ix_person_stage_status_path", "stage", "status", "org_path"),
+        # R18 held by the database too: two requests racing with the same ID number cannot both insert.
+        # A record closed by 重新发展 gives its number free, hence partial (both SQLite and PostgreSQL).
+        sa.Index("uq_person_id_number_open", "id_number", unique=True,
+                 sqlite_where=sa.text("status != 'closed'"), postgresql_where=sa.text("status != 'closed'")),
     )
     __scope_path__ = "org_path"
 

@@ -13,6 +13,7 @@ from app.events.services import log_operation
 from app.extensions import db
 from app.people.models import Person
 from app.query import catalogue, services
+from app.spreadsheet import append_row
 
 EXPORT_CAP = 20000
 ANCESTOR_COLUMNS = 3
@@ -32,7 +33,7 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes
         *services.order_by(sort, descending)).limit(EXPORT_CAP)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("综合查询")
-    ws.append(HEADERS + [f"{d.group} · {d.label}" for d in extra])
+    append_row(ws, HEADERS + [f"{d.group} · {d.label}" for d in extra])
     written = 0
     batch: list[Person] = []
 
@@ -45,7 +46,7 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes
             chain = chains.get(p.org_id, [])
             ancestors = (chain[1:] + [""] * ANCESTOR_COLUMNS)[:ANCESTOR_COLUMNS]
             step = "纪实完成" if p.status == "completed" else f"{p.current_step}. {p.current_title}"
-            ws.append([written, p.name, p.sex, services.display(ethnicity, p.ethnicity), p.id_number, p.category,
+            append_row(ws, [written, p.name, p.sex, services.display(ethnicity, p.ethnicity), p.id_number, p.category,
                        step, chain[0] if chain else ""] + ancestors + [values.get((p.id, d.key), "") for d in extra])
         batch.clear()
 

@@ -20,8 +20,8 @@ class StatsFilterForm(FlaskForm):
 
     view = SelectField("统计类别", validate_choice=False, default="all")
     org = SelectField("党组织", validate_choice=False, coerce=str, default="")
-    start = date_field("开始日期")
-    end = date_field("结束日期")
+    start = date_field("开始日期", past_only=False)
+    end = date_field("结束日期", past_only=False)
 
     def validate_end(self, field):
         """The range must not end before it starts."""
