@@ -2,13 +2,14 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from app.auth import services
 from app.auth.captcha import check_captcha, new_captcha, test_answer
 from app.auth.forms import AccountForm, ActivationForm, ForgotPasswordForm, LoginForm
+from app.auth.limits import captcha_limit, code_limits, login_limits
 from app.auth.models import User
 from app.auth.roles import ROLE_LEVEL, ROLES
 from app.extensions import db, login_manager
@@ -16,18 +17,26 @@ from app.menu import may_use
 from app.scope import get_in_scope
 from app.sms.services import CODE_MINUTES, SmsCodeError, resend_wait
 from app.timeutil import utcnow
+from app.transaction import keep_on_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_session_user(session_id: str):
+    """The account of a login session, checked on every request: it must still be active and the session's
+    epoch must be the account's (logout, a new password, disabling or a new role raise it)."""
+    user_id, _, epoch = (session_id or "").partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
     user = db.session.get(User, int(user_id))
-    # Checked on every request, so disabling an account also ends the sessions it already holds.
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or int(epoch) != (user.session_epoch or 0):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -35,24 +44,34 @@ def login():
             form.captcha.errors.append("验证码错误")
         else:
             user, message = services.authenticate(form.username.data, form.password.data)
-            db.session.commit()
             if user:
+                _renew_session()
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
+            keep_on_error()  # the failure count and the log row outlive the refusal
             form.password.errors.append(message)
     form.captcha.data = ""
     return render_template("auth/login.html", form=form)
 
 
+def _renew_session() -> None:
+    # A session (and its CSRF token) from before the login is never the logged-in one: no fixation.
+    session.clear()
+    g.pop("csrf_token", None)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
+    services.end_sessions(current_user._get_current_object())
     logout_user()
+    _renew_session()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
 
 
 @bp.get("/captcha.png")
+@captcha_limit
 def captcha_image():
     response = make_response(new_captcha())
     response.headers["Content-Type"] = "image/png"
@@ -72,6 +91,7 @@ def captcha_test_answer():
 # --- activation and password reset -------------------------------------------------------------
 
 @bp.route("/activate", methods=["GET", "POST"])
+@code_limits
 def activate():
     form = ActivationForm()
     if form.check_code_request():
@@ -83,16 +103,16 @@ def activate():
                                       auth_code=form.auth_code.data, password=form.password.data,
                                       name=form.name.data, id_number=form.id_number.data)
         except services.AccountError as exc:
-            db.session.commit()  # failure counts must survive the refusal
+            keep_on_error()  # failure counts must survive the refusal
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash("账号激活成功，请使用身份证号和新设置的密码登录")
             return redirect(url_for("auth.login"))
     return _code_page("auth/activate.html", form, "activate")
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@code_limits
 def forgot():
     form = ForgotPasswordForm()
     if form.check_code_request():
@@ -103,10 +123,9 @@ def forgot():
             services.reset_password(username=form.username.data, phone=form.phone.data,
                                     sms_code=form.sms_code.data, password=form.password.data)
         except services.AccountError as exc:
-            db.session.commit()  # wrong-code counts must survive the refusal
+            keep_on_error()  # wrong-code counts must survive the refusal
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash("密码已重置，请使用新密码登录")
             return redirect(url_for("auth.login"))
     return _code_page("auth/forgot.html", form, "reset")
@@ -119,7 +138,6 @@ def _request_code(form, request_code, sent_message: str) -> None:
     except SmsCodeError as exc:
         _add_error(form.sms_code, str(exc))
     else:
-        db.session.commit()
         flash(f"{sent_message}，{CODE_MINUTES}分钟内有效")
 
 
@@ -166,7 +184,6 @@ def account_new():
             db.session.rollback()
             _show_error(form, exc)
         else:
-            db.session.commit()
             flash(f"已开通账号：{user.name}（{user.role_label}），授权码已通过短信发送至 {user.phone}")
             return redirect(url_for("auth.accounts"))
     status = 422 if request.method == "POST" else 200
@@ -182,7 +199,6 @@ def account_code(user_id: int):
     except services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"已向 {user.name} 的手机 {user.phone} 重新发送授权码，原授权码作废")
     return redirect(url_for("auth.accounts", **_list_args()))
 
@@ -206,7 +222,6 @@ def _set_disabled(user_id: int, disabled: bool, done: str):
     except services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"{done}：{user.name}")
     return redirect(url_for("auth.accounts", **_list_args()))
 
