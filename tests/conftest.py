@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from app import create_app
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
-from app.sms.services import register_sender
+from app.sms.services import get_sender, register_sender
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # "gw0", "gw1", ... under pytest-xdist; "main" without it.
@@ -91,17 +91,22 @@ class CaptureSender:
     sent: list[tuple[str, str]] = []
 
     def send(self, phone: str, text: str) -> None:
-        CaptureSender.sent.append((phone, text))
+        self.sent.append((phone, text))
+
+
+def _capture_sender():
+    # This module may be imported twice (as ``conftest`` and ``tests.conftest``): use the registered class.
+    return get_sender("test-capture")
 
 
 @pytest.fixture(autouse=True)
 def _empty_sms_capture():
-    CaptureSender.sent.clear()
+    _capture_sender().sent.clear()
 
 
 def sent_sms(phone: str, containing: str = "") -> str | None:
     """The latest text delivered to ``phone`` (containing ``containing``), or None."""
-    return next((text for to, text in reversed(CaptureSender.sent) if to == phone and containing in text), None)
+    return next((text for to, text in reversed(_capture_sender().sent) if to == phone and containing in text), None)
 
 
 # --- App, client and demo data --------------------------------------------------------------------------------------

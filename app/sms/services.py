@@ -146,7 +146,7 @@ def check_code(phone: str, purpose: str, code: str) -> SmsCode:
 
     Only the latest code counts (asking again voids the previous one). Every entry is counted before it
     is compared (one conditional UPDATE), so of any number of parallel guesses at most five are compared;
-    then the code is void. The count is written, so the caller keeps the request's writes when it refuses.
+    five wrong ones void the code. The count is written, so the caller keeps the request's writes when it refuses.
     """
     row = _latest_code(phone, purpose)
     if row is None or row.used_at is not None:
@@ -159,6 +159,9 @@ def check_code(phone: str, purpose: str, code: str) -> SmsCode:
     if not hmac.compare_digest(row.code_hash, _code_hash(phone, purpose, (code or "").strip())):
         left = MAX_CODE_ATTEMPTS - attempt
         raise SmsCodeError(f"短信验证码错误（还可尝试{left}次）" if left else "短信验证码错误次数过多，请重新获取")
+    # The right code gives its slot back (this transaction holds the row), so only wrong entries use it up.
+    db.session.execute(sa.update(SmsCode).where(SmsCode.id == row.id).values(attempts=SmsCode.attempts - 1),
+                       execution_options={"synchronize_session": "fetch"})
     return row
 
 
