@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.auth.attempts import claim_attempt
+from app.auth.attempts import claim_attempt, update_row
 from app.auth.models import User
 from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.roles import ROLE_LEVEL, role_label
@@ -83,9 +83,7 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
         return None, LOGIN_FAILED
     now = utcnow()
     # An expired lock is lifted first; both statements are single conditional UPDATEs.
-    db.session.execute(sa.update(User).where(User.id == user.id, User.locked_until <= now)
-                       .values(failed_logins=0, locked_until=None),
-                       execution_options={"synchronize_session": "fetch"})
+    update_row(User, user.id, User.locked_until <= now, failed_logins=0, locked_until=None)
     attempt = claim_attempt(User.failed_logins, user.id, MAX_FAILED_LOGINS, User.locked_until.is_(None), values={
         User.locked_until: sa.case((User.failed_logins + 1 >= MAX_FAILED_LOGINS,
                                     now + timedelta(minutes=LOCK_MINUTES)), else_=None)})

@@ -18,7 +18,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from flask import current_app
 
-from app.auth.attempts import claim_attempt
+from app.auth.attempts import claim_attempt, update_row
 from app.extensions import db
 from app.scope import select_in_scope
 from app.sms.models import SmsCode, SmsMessage
@@ -160,16 +160,13 @@ def check_code(phone: str, purpose: str, code: str) -> SmsCode:
         left = MAX_CODE_ATTEMPTS - attempt
         raise SmsCodeError(f"短信验证码错误（还可尝试{left}次）" if left else "短信验证码错误次数过多，请重新获取")
     # The right code gives its slot back (this transaction holds the row), so only wrong entries use it up.
-    db.session.execute(sa.update(SmsCode).where(SmsCode.id == row.id).values(attempts=SmsCode.attempts - 1),
-                       execution_options={"synchronize_session": "fetch"})
+    update_row(SmsCode, row.id, attempts=SmsCode.attempts - 1)
     return row
 
 
 def use_code(row: SmsCode) -> None:
     """Mark a checked code as used, so it cannot serve a second time (a concurrent use loses: SmsCodeError)."""
-    used = db.session.execute(sa.update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
-                              .values(used_at=utcnow()), execution_options={"synchronize_session": "fetch"})
-    if used.rowcount != 1:
+    if update_row(SmsCode, row.id, SmsCode.used_at.is_(None), used_at=utcnow()) != 1:
         raise SmsCodeError("短信验证码已使用，请重新获取")
 
 
