@@ -1,12 +1,10 @@
 """Sign-in under concurrency, with real threads on SQLite and PostgreSQL: parallel guesses of a password, an SMS
 code or an authorisation code get at most five evaluations and then the account or code is locked; concurrent
 failed logins leave the operations-log hash chain linear (``flask audit verify`` exits 0)."""
-import re
 import threading
 
 import sqlalchemy as sa
 
-from app.auth import services
 from app.auth.models import User
 from app.auth.services import LOGIN_FAILED, MAX_FAILED_LOGINS
 from app.events.models import OperationLog
@@ -15,7 +13,7 @@ from app.seed import DEMO_PASSWORD
 from app.sms.models import SmsCode
 from conftest import csrf_token
 from test_auth import attempt_login
-from test_auth_activation import NEW_PASSWORD, activation, ask_code, error_beside, reset
+from test_auth_activation import NEW_PASSWORD, activation, ask_code, error_beside, pending, reset  # noqa: F401
 
 GUESSES = 20
 
@@ -106,14 +104,10 @@ def test_parallel_wrong_sms_codes_get_five_evaluations_then_the_code_is_void(app
     assert attempt_login(app.test_client(), user.username, NEW_PASSWORD).status_code == 200
 
 
-def test_parallel_wrong_authorisation_codes_get_five_evaluations_then_the_code_is_void(app, client, auth, demo):
-    pending = services.create_account(demo.users["security_officer"], name="刘新", id_number="110101198501010076",
-                                      phone="13912345678", org=demo.orgs["branch1"], role="branch_admin")
-    db.session.commit()
-    holder = _pending(pending)
-    ask_code(client, auth, "/auth/activate", phone=holder.phone)
+def test_parallel_wrong_authorisation_codes_get_five_evaluations_then_the_code_is_void(app, client, auth, pending):
+    ask_code(client, auth, "/auth/activate", phone=pending.phone)
     # The right SMS code each time: only the authorisation-code counter stands in the way.
-    form = activation(holder, auth_code="ABCDEFGH")
+    form = activation(pending, auth_code="ABCDEFGH")
 
     def fire(c, i, token):
         return c.post("/auth/activate", data={**form, "csrf_token": token})
@@ -122,18 +116,11 @@ def test_parallel_wrong_authorisation_codes_get_five_evaluations_then_the_code_i
     messages = [error_beside(r.get_data(as_text=True), "auth_code") for r in responses]
     assert sum("授权码错误（还可尝试" in m for m in messages) == 4
     assert all("授权码" in m for m in messages), messages
-    user = db.session.get(User, pending.id)
+    user = db.session.get(User, pending.user.id)
     db.session.refresh(user)
     assert user.auth_code_failures == 5 and user.auth_code_hash is None and not user.activated
-    html = auth.post("/auth/activate", activation(holder)).get_data(as_text=True)
+    html = auth.post("/auth/activate", activation(pending)).get_data(as_text=True)
     assert "作废" in error_beside(html, "auth_code")
-
-
-def _pending(user):
-    from types import SimpleNamespace
-    from conftest import sent_sms
-    code = re.search(r"授权码为([A-Z0-9]{8})", sent_sms(user.phone)).group(1)
-    return SimpleNamespace(user=user, auth_code=code, phone=user.phone, name=user.name, id_number=user.username)
 
 
 def test_concurrent_failed_logins_keep_the_operations_log_chain_linear(app, demo):
