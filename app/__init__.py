@@ -2,9 +2,11 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import db_setup  # noqa: F401  (registers connection settings)
 from app import vocab
+from app.auth.limits import limiter
 from app.config import Config
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -23,6 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     secure_storage(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

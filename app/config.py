@@ -22,6 +22,20 @@ class Config:
         # Only the test suite may switch this on: it lets a test read the captcha answer.
         self.CAPTCHA_TEST_HOOK = False
         self.PAGE_SIZE = int(env("PAGE_SIZE", "20"))
+        # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default;
+        # with several servers point them at a shared Redis: RATELIMIT_STORAGE_URI=redis://host:6379/0.
+        self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "1") == "1"
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_LIMIT_PER_IP = env("LOGIN_LIMIT_PER_IP", "20 per minute;200 per hour")
+        self.LOGIN_LIMIT_PER_ACCOUNT = env("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute;30 per hour")
+        self.CODE_LIMIT_PER_IP = env("CODE_LIMIT_PER_IP", "10 per minute;60 per hour")
+        self.CODE_LIMIT_PER_ACCOUNT = env("CODE_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
+        self.CAPTCHA_LIMIT_PER_IP = env("CAPTCHA_LIMIT_PER_IP", "30 per minute")
+        # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none), so that
+        # per-address limits and logs see the client's address rather than the proxy's.
+        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from app import create_app
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
+from app.sms.services import get_sender, register_sender
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # "gw0", "gw1", ... under pytest-xdist; "main" without it.
@@ -80,6 +81,34 @@ def empty_database_url(tmp_path):
     drop_database(TEST_DATABASE_URL, name)
 
 
+# --- SMS ------------------------------------------------------------------------------------------------------------
+
+@register_sender("test-capture")
+class CaptureSender:
+    """The tests' SMS gateway: keeps what it was asked to deliver in memory (``SMS_SENDER = "test-capture"``),
+    so tests read codes where the phone's owner would, never from a page or the database."""
+    delivers = True
+    sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        self.sent.append((phone, text))
+
+
+def _capture_sender():
+    # This module may be imported twice (as ``conftest`` and ``tests.conftest``): use the registered class.
+    return get_sender("test-capture")
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_capture():
+    _capture_sender().sent.clear()
+
+
+def sent_sms(phone: str, containing: str = "") -> str | None:
+    """The latest text delivered to ``phone`` (containing ``containing``), or None."""
+    return next((text for to, text in reversed(_capture_sender().sent) if to == phone and containing in text), None)
+
+
 # --- App, client and demo data --------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -92,6 +121,9 @@ def app(tmp_path, database_url):
         # Tests need the captcha answer and cheap password hashes; CSRF stays ON by default.
         "CAPTCHA_TEST_HOOK": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Tests log in many times from one address; tests of the limits switch them on (tests/test_limits.py).
+        "RATELIMIT_ENABLED": False,
+        "SMS_SENDER": "test-capture",
     }
     app = create_app(config)
 
@@ -224,6 +256,8 @@ def live_server(tmp_path):
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "CAPTCHA_TEST_HOOK": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,
+        "SMS_SENDER": "test-capture",
     })
     with app.app_context():
         db.create_all()

@@ -1,10 +1,12 @@
 """Login: password policy, the login page, lockout after five failures and its expiry, CSRF."""
+import re
 from datetime import timedelta
 
 import pytest
 
 from app.auth.models import User
 from app.auth.passwords import POLICY_MESSAGE, password_problem
+from app.auth.services import LOGIN_FAILED
 from app.events.models import OperationLog
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
@@ -72,15 +74,16 @@ def test_wrong_captcha_is_refused(client, demo):
 
 def test_five_failures_lock_the_account_until_the_lock_expires(client, demo):
     user = demo.users["branch_admin"]
-    for left in (4, 3, 2, 1):
+    for attempt in range(1, 6):
         html = attempt_login(client, user.username, "Wrong12345").get_data(as_text=True)
-        assert f"还可尝试{left}次" in html
-    html = attempt_login(client, user.username, "Wrong12345").get_data(as_text=True)
-    assert "密码连续错误5次，账号已锁定15分钟" in html
+        assert LOGIN_FAILED in html
+        db.session.refresh(user)
+        assert user.failed_logins == attempt
+    assert user.locked_until is not None and user.locked_until > utcnow()
 
-    # Locked: even the right password is refused.
+    # Locked: even the right password is refused, with the same words.
     html = attempt_login(client, user.username, DEMO_PASSWORD).get_data(as_text=True)
-    assert "账号已锁定" in html
+    assert LOGIN_FAILED in html
     assert count(OperationLog, OperationLog.action == "login.locked", OperationLog.target == user.username) == 1
 
     # Fifteen minutes later (moved into the past) the right password works again.
@@ -89,6 +92,16 @@ def test_five_failures_lock_the_account_until_the_lock_expires(client, demo):
     assert attempt_login(client, user.username, DEMO_PASSWORD).status_code == 302
     db.session.refresh(user)
     assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_unknown_account_and_wrong_password_get_the_same_answer(client, demo):
+    unknown = attempt_login(client, "110101199001011237", "Wrong12345")
+    wrong = attempt_login(client, demo.users["branch_admin"].username, "Wrong12345")
+    assert unknown.status_code == wrong.status_code == 200
+
+    def errors(response):
+        return re.findall(r'<div class="error"[^>]*>([^<]*)</div>', response.get_data(as_text=True))
+    assert errors(unknown) == errors(wrong) == [LOGIN_FAILED]
 
 
 @pytest.mark.parametrize("url", ["/auth/login", "/auth/activate", "/auth/forgot"])

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.seed import DEMO_PASSWORD
 from app.sms.models import SmsMessage
 from app.timeutil import utcnow
-from conftest import count
+from conftest import count, sent_sms
 from test_auth import attempt_login, valid_id
 
 NEW = {"name": "刘新", "id_number": valid_id(1), "phone": "13912345678", "role": "branch_admin"}
@@ -29,9 +29,11 @@ def last_message(phone: str) -> SmsMessage | None:
                              .order_by(SmsMessage.id.desc()).limit(1))
 
 
-def auth_code_in(message: SmsMessage) -> str:
-    match = re.fullmatch(r"您的授权码为([A-Z0-9]{8})，7天内有效，.*", message.text)
-    assert match, message.text
+def delivered_auth_code(phone: str) -> str:
+    """The authorisation code in the latest SMS delivered to ``phone`` (the holder's phone, not a page)."""
+    text = sent_sms(phone)
+    match = re.fullmatch(r"您的授权码为([A-Z0-9]{8})，7天内有效，.*", text or "")
+    assert match, text
     return match.group(1)
 
 
@@ -84,12 +86,15 @@ def test_open_account_sends_the_authorisation_code_by_sms(client, auth, officer,
     assert (user.name, user.role, user.org_id, user.phone) == ("刘新", "branch_admin", demo.orgs["branch1"].id,
                                                                "13912345678")
     assert not user.activated and user.password_hash is None
-    code = auth_code_in(last_message("13912345678"))
+    code = delivered_auth_code("13912345678")
     # Only a hash is stored, valid for seven days.
     assert code not in user.auth_code_hash and verify_password(user.auth_code_hash, code)
     assert timedelta(days=6, hours=23) < user.auth_code_expires - utcnow() <= timedelta(days=7)
     message = last_message("13912345678")
-    assert (message.purpose, message.sender, message.org_path) == ("auth_code", "outbox", demo.orgs["branch1"].path)
+    assert (message.purpose, message.sender, message.org_path, message.status) == (
+        "auth_code", "test-capture", demo.orgs["branch1"].path, "sent")
+    # The stored copy has the code masked.
+    assert code not in message.text and "********" in message.text
     for action in ("account.create", "account.code_issued"):
         assert count(OperationLog, OperationLog.action == action, OperationLog.target == user.username,
                      OperationLog.actor_id == officer.id) == 1
@@ -161,11 +166,11 @@ def test_new_account_form_offers_only_the_subtree(client, officer, demo):
 def test_reissue_sends_a_new_code_and_voids_the_old_one(auth, officer, demo):
     open_account(auth, demo)
     user = services.find_user(NEW["id_number"])
-    old = auth_code_in(last_message(user.phone))
+    old = delivered_auth_code(user.phone)
     response = auth.post(f"/auth/accounts/{user.id}/code")
     assert response.status_code == 302
     db.session.refresh(user)
-    new = auth_code_in(last_message(user.phone))
+    new = delivered_auth_code(user.phone)
     assert verify_password(user.auth_code_hash, new) and not verify_password(user.auth_code_hash, old)
     assert count(SmsMessage, SmsMessage.phone == user.phone, SmsMessage.purpose == "auth_code") == 2
     assert count(OperationLog, OperationLog.action == "account.code_issued", OperationLog.target == user.username) == 2

@@ -13,7 +13,7 @@ from app.events.models import OperationLog
 from app.extensions import db
 from app.sms.models import SmsCode, SmsMessage
 from app.timeutil import utcnow
-from conftest import count
+from conftest import count, sent_sms
 from test_auth import attempt_login, valid_id
 
 NEW_PASSWORD = "Newpass123"
@@ -27,22 +27,24 @@ def pending(demo):
     user = services.create_account(demo.users["security_officer"], name="刘新", id_number=valid_id(7),
                                    phone="13912345678", org=demo.orgs["branch1"], role="branch_admin")
     db.session.commit()
-    code = re.search(r"授权码为([A-Z0-9]{8})", last_message(user.phone).text).group(1)
+    code = re.search(r"授权码为([A-Z0-9]{8})", last_text(user.phone)).group(1)
     return SimpleNamespace(user=user, auth_code=code, phone=user.phone, name=user.name, id_number=user.username)
 
 
-def last_message(phone: str, purpose: str | None = None) -> SmsMessage | None:
-    stmt = sa.select(SmsMessage).where(SmsMessage.phone == phone)
-    if purpose:
-        stmt = stmt.where(SmsMessage.purpose == purpose)
-    return db.session.scalar(stmt.order_by(SmsMessage.id.desc()).limit(1))
+# Words that tell the texts of each purpose apart.
+_PURPOSE_WORDS = {None: "", "activate": "激活验证码", "reset": "找回登录密码", "auth_code": "授权码为"}
+
+
+def last_text(phone: str, purpose: str | None = None) -> str | None:
+    """The latest SMS text of ``purpose`` delivered to ``phone`` (read where the phone's owner reads it)."""
+    return sent_sms(phone, _PURPOSE_WORDS[purpose])
 
 
 def sms_code(phone: str, purpose: str) -> str:
     """The 6-digit code of the latest message of ``purpose`` sent to ``phone``."""
-    message = last_message(phone, purpose)
-    assert message is not None, f"no {purpose} SMS to {phone}"
-    return re.search(r"验证码为(\d{6})，5分钟内有效", message.text).group(1)
+    text = last_text(phone, purpose)
+    assert text is not None, f"no {purpose} SMS to {phone}"
+    return re.search(r"验证码为(\d{6})，5分钟内有效", text).group(1)
 
 
 def ask_code(client, auth, url: str, captcha: str | None = None, **fields):
@@ -87,7 +89,7 @@ def test_activation_succeeds(client, auth, pending):
     response = ask_code(client, auth, "/auth/activate", phone=pending.phone)
     html = response.get_data(as_text=True)
     assert ACTIVATION_SENT in html and f'value="{pending.phone}"' in html
-    assert "激活验证码为" in last_message(pending.phone, "activate").text
+    assert "激活验证码为" in last_text(pending.phone, "activate")
 
     response = auth.post("/auth/activate", activation(pending, auth_code=pending.auth_code.lower()))
     assert response.status_code == 302 and response.headers["Location"].endswith("/auth/login")
@@ -106,7 +108,7 @@ def test_code_request_answers_alike_whether_or_not_an_account_waits(client, auth
     for phone in ("13700000000", demo.users["branch_admin"].phone):  # no account; an activated account
         html = ask_code(client, auth, "/auth/activate", phone=phone).get_data(as_text=True)
         assert ACTIVATION_SENT in html
-        assert last_message(phone) is None
+        assert last_text(phone) is None
         # The throttle row exists all the same, so a second request is refused alike too.
         assert count(SmsCode, SmsCode.phone == phone) == 1
 
@@ -268,7 +270,7 @@ def test_forgot_password_resets_and_lifts_the_lock(client, auth, demo):
     db.session.commit()
     html = ask_code(client, auth, "/auth/forgot", username=user.username, phone=user.phone).get_data(as_text=True)
     assert RESET_SENT in html
-    assert "找回登录密码" in last_message(user.phone, "reset").text
+    assert "找回登录密码" in last_text(user.phone, "reset")
 
     response = auth.post("/auth/forgot", reset(user))
     assert response.status_code == 302 and response.headers["Location"].endswith("/auth/login")
@@ -288,7 +290,7 @@ def test_forgot_password_answers_alike_and_sends_nothing(client, auth, demo, pen
     }[case]
     html = ask_code(client, auth, "/auth/forgot", username=username, phone=phone).get_data(as_text=True)
     assert RESET_SENT in html
-    assert last_message(phone, "reset") is None
+    assert last_text(phone, "reset") is None
 
 
 def test_forgot_password_wrong_sms_code(client, auth, demo):

@@ -4,11 +4,8 @@ import re
 import shutil
 
 import pytest
-import sqlalchemy as sa
 
-from app.extensions import db
-from app.sms.models import SmsMessage
-from conftest import browser_login
+from conftest import browser_login, sent_sms
 from test_auth import valid_id
 
 pytestmark = pytest.mark.browser
@@ -16,13 +13,13 @@ pytestmark = pytest.mark.browser
 PHONE = "13912345678"
 
 
+_PURPOSE_WORDS = {"auth_code": "授权码为", "activate": "激活验证码", "reset": "找回登录密码"}
+
+
 def last_text(server, purpose: str) -> str:
-    """The latest outbox message of ``purpose`` to PHONE, read from the live server's database."""
-    with server.app.app_context():
-        text = db.session.scalar(sa.select(SmsMessage.text).where(SmsMessage.phone == PHONE,
-                                                                  SmsMessage.purpose == purpose)
-                                 .order_by(SmsMessage.id.desc()).limit(1))
-        db.session.remove()
+    """The latest SMS of ``purpose`` delivered to PHONE (the live server runs in this process, with the tests'
+    capturing sender)."""
+    text = sent_sms(PHONE, _PURPOSE_WORDS[purpose])
     assert text, f"no {purpose} message"
     return text
 

@@ -38,6 +38,7 @@ ERROR_RESPONSES = {
     409: ("Conflict", "数据已被他人处理，请刷新后重试"),
     413: ("PayloadTooLarge", "请求体过大"),
     422: ("UnprocessableEntity", "提交的数据有误，见 fields"),
+    429: ("TooManyRequests", "请求过于频繁（按IP和按账号限流），请稍后再试"),
     500: ("ServerError", "服务器内部错误"),
 }
 

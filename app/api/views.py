@@ -12,6 +12,7 @@ from app.api.auth import api_user, public
 from app.api.errors import api_error, json_body
 from app.api.openapi import build_spec, json_request, ref, register_path, register_schema, responses
 from app.auth import services as auth_services
+from app.auth.limits import login_limits
 from app.transaction import keep_on_error
 
 __all__ = ["bp"]
@@ -36,6 +37,7 @@ def user_json(user) -> dict:
 
 @bp.post("/auth/token")
 @public
+@login_limits
 def issue_token():
     """Exchange username and password for a bearer token (lockout rules as for the login page)."""
     data = json_body()
@@ -47,7 +49,7 @@ def issue_token():
         api_error(422, "请填写用户名和密码", fields)
     user, message = auth_services.authenticate(data["username"], data["password"])
     if user is None:
-        keep_on_error()  # failed attempts (the lockout counter) and the operations log must persist
+        keep_on_error()  # the lockout counter and the operations log outlive the refusal
         api_error(401, message)
     issued = services.issue_token(user)
     response = jsonify(token=issued.token, token_type="Bearer", expires_at=iso_utc(issued.expires_at))
@@ -103,9 +105,10 @@ register_schema("Me", {
 })
 register_path("/auth/token", "post", {
     "summary": "获取访问令牌", "tags": ["认证"], "operationId": "issueToken",
-    "description": "连续5次密码错误锁定15分钟（与登录页共用计数）。",
+    "description": "连续5次密码错误锁定15分钟（与登录页共用计数）；未知账号、密码错误与锁定的回答相同。"
+                   "按IP和按账号限制请求频率（超过时429）。",
     "requestBody": json_request(ref("TokenRequest")),
-    "responses": {**responses(200, ref("Token"), errors=(400, 413, 422)),
+    "responses": {**responses(200, ref("Token"), errors=(400, 413, 422, 429)),
                   "401": {"description": "用户名或密码错误、账号锁定或未激活",
                           "content": {"application/json": {"schema": ref("Error")}}}},
 }, public=True)

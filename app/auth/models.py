@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Part of the id kept in every login session (``get_id``); raising it ends all of the account's sessions.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organisation] = relationship(lazy="joined")
@@ -45,9 +47,33 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot hold a session
         return self.activated and not self.disabled
 
+    def get_id(self) -> str:
+        """The session's user id for Flask-Login: account id and session epoch (see ``load_session_user``)."""
+        return f"{self.id}:{self.session_epoch or 0}"
+
     @property
     def role_label(self) -> str:
         return role_label(self.role)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+@sa.event.listens_for(User.role, "set")
+@sa.event.listens_for(User.org_id, "set")
+def _rights_changed(user: User, value, old, initiator) -> None:
+    # A new role or organisation changes what the account may see: sessions opened before must end.
+    if old not in (value, sa.orm.attributes.NO_VALUE, None) and user.id is not None:
+        user.session_epoch = (user.session_epoch or 0) + 1
+
+
+class CaptchaChallenge(db.Model):
+    """One captcha image shown: the session carries only this row's random id, the answer stays here.
+
+    It is spent by the first answer (right or wrong) and expires after a few minutes.
+    """
+    __tablename__ = "captcha_challenge"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    answer: Mapped[str] = mapped_column(sa.String(8))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

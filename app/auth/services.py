@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.auth.attempts import claim_attempt, update_row
 from app.auth.models import User
 from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.roles import ROLE_LEVEL, role_label
@@ -17,6 +18,9 @@ from app.timeutil import utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+LOGIN_FAILED = (f"用户名或密码错误。连续错误{MAX_FAILED_LOGINS}次账号将锁定{LOCK_MINUTES}分钟，"
+                "锁定期间可通过“忘记密码”重置密码解锁")
+_DUMMY_HASHES: dict[str, str] = {}
 AUTH_CODE_DAYS = 7
 AUTH_CODE_LENGTH = 8
 MAX_ACTIVATION_FAILURES = 5
@@ -64,25 +68,32 @@ def create_user(*, username: str, name: str, role: str, org, phone: str = "", pa
 
 
 def authenticate(username: str, password: str) -> tuple[User | None, str | None]:
-    """Check a login; returns (user, None) or (None, message). Five failures lock for 15 minutes."""
+    """Check a login; returns (user, None) or (None, LOGIN_FAILED).
+
+    Five failures lock the account for 15 minutes. Each attempt is counted before the password is
+    evaluated (``claim_attempt``), so parallel guesses cannot get more than five evaluations; a locked
+    account refuses even the right password. An unknown account, a wrong password and a lock get the same
+    answer (and an unknown account costs the same hashing time), so the page does not tell which
+    accounts exist. The caller must keep the request's writes when it refuses (``keep_on_error``).
+    """
     user = find_user(username)
-    now = utcnow()
     if user is None:
+        verify_password(_dummy_hash(), password)
         log_operation(None, "login.failed", target=(username or "")[:32], detail={"reason": "unknown"})
-        return None, "用户名或密码错误"
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return None, LOGIN_FAILED
+    now = utcnow()
+    # An expired lock is lifted first; both statements are single conditional UPDATEs.
+    update_row(User, user.id, User.locked_until <= now, failed_logins=0, locked_until=None)
+    attempt = claim_attempt(User.failed_logins, user.id, MAX_FAILED_LOGINS, User.locked_until.is_(None), values={
+        User.locked_until: sa.case((User.failed_logins + 1 >= MAX_FAILED_LOGINS,
+                                    now + timedelta(minutes=LOCK_MINUTES)), else_=None)})
+    if attempt is None:
         log_operation(user, "login.failed", target=user.username, detail={"reason": "locked"})
-        return None, f"账号已锁定，请{minutes}分钟后再试"
+        return None, LOGIN_FAILED
     if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            log_operation(user, "login.locked", target=user.username)
-            return None, f"密码连续错误{MAX_FAILED_LOGINS}次，账号已锁定{LOCK_MINUTES}分钟"
-        log_operation(user, "login.failed", target=user.username, detail={"reason": "password"})
-        return None, f"用户名或密码错误（还可尝试{MAX_FAILED_LOGINS - user.failed_logins}次）"
+        log_operation(user, "login.locked" if attempt >= MAX_FAILED_LOGINS else "login.failed",
+                      target=user.username, detail={"reason": "password", "attempt": attempt})
+        return None, LOGIN_FAILED
     if not user.activated:
         return None, "账号尚未激活，请使用授权码激活"
     if user.disabled:
@@ -93,14 +104,28 @@ def authenticate(username: str, password: str) -> tuple[User | None, str | None]
     return user, None
 
 
+def _dummy_hash() -> str:
+    # A hash of the configured method, so that a login to an unknown account takes as long as a real one.
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password(secrets.token_hex(8))
+    return _DUMMY_HASHES[method]
+
+
+def end_sessions(user: User) -> None:
+    """End every login session the account holds (they carry the old session epoch)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
 def set_password(user: User, password: str, actor=None, action: str = "account.password_reset") -> None:
-    """Replace a password (policy enforced) and lift any lock."""
+    """Replace a password (policy enforced), lift any lock, and end the account's sessions and API tokens."""
     if problem := password_problem(password):
         raise FieldError("password", problem)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     user.activated = True
+    end_sessions(user)
     log_operation(actor, action, target=user.username)
     _revoke_api_tokens(user, actor)
 
@@ -166,6 +191,8 @@ def set_disabled(user: User, disabled: bool, actor) -> None:
     if user.disabled == disabled:
         return
     user.disabled = disabled
+    # Both ways end the sessions: a cookie from before the account was disabled must not come back to life.
+    end_sessions(user)
     log_operation(actor, "account.disable" if disabled else "account.enable", target=user.username)
     if disabled:
         _revoke_api_tokens(user, actor)
@@ -197,10 +224,16 @@ def _check_sms_code(phone: str, purpose: str, code: str):
         raise FieldError("sms_code", str(exc)) from None
 
 
-def _activation_failed(user: User, field: str, message: str) -> FieldError:
-    # Counted per account so that guessing codes across many SMS codes still hits the limit.
-    user.auth_code_failures = (user.auth_code_failures or 0) + 1
-    left = MAX_ACTIVATION_FAILURES - user.auth_code_failures
+def _use_sms_code(code_row) -> None:
+    try:
+        use_code(code_row)
+    except SmsCodeError as exc:
+        raise FieldError("sms_code", str(exc)) from None
+
+
+def _activation_failed(user: User, attempt: int, field: str, message: str) -> FieldError:
+    # Counted per account (not per SMS code), so guessing across many SMS codes still hits the limit.
+    left = MAX_ACTIVATION_FAILURES - attempt
     if left > 0:
         log_operation(None, "activation.failed", target=user.username, detail={"field": field})
         return FieldError(field, f"{message}（还可尝试{left}次）")
@@ -214,7 +247,8 @@ def activate_account(*, phone: str, sms_code: str, auth_code: str, password: str
                      id_number: str) -> User:
     """Activate an account with SMS code + authorisation code + name and ID number; set its password.
 
-    Raises FieldError naming the field at fault. Failures are flushed, so the caller commits either way.
+    Raises FieldError naming the field at fault. Failure counts are written, so the caller keeps the
+    request's writes when it refuses (``keep_on_error``).
     """
     code_row = _check_sms_code(phone, "activate", sms_code)
     user = find_user(id_number)
@@ -228,11 +262,16 @@ def activate_account(*, phone: str, sms_code: str, auth_code: str, password: str
         raise FieldError("auth_code", "授权码已作废，请联系安全员重新发放")
     if user.auth_code_expires is None or user.auth_code_expires <= utcnow():
         raise FieldError("auth_code", "授权码已过期，请联系安全员重新发放")
+    # Counted before the code is compared, so parallel guesses get at most MAX_ACTIVATION_FAILURES looks.
+    attempt = claim_attempt(User.auth_code_failures, user.id, MAX_ACTIVATION_FAILURES,
+                            User.auth_code_hash.is_not(None))
+    if attempt is None:
+        raise FieldError("auth_code", "授权码错误次数过多，已作废，请联系安全员重新发放")
     if (name or "").strip() != user.name:
-        raise _activation_failed(user, "name", "姓名与安全员开通的账号信息不符")
+        raise _activation_failed(user, attempt, "name", "姓名与安全员开通的账号信息不符")
     if not verify_password(user.auth_code_hash, (auth_code or "").strip().upper()):
-        raise _activation_failed(user, "auth_code", "授权码错误")
-    use_code(code_row)
+        raise _activation_failed(user, attempt, "auth_code", "授权码错误")
+    _use_sms_code(code_row)
     user.auth_code_hash = None
     user.auth_code_expires = None
     user.auth_code_failures = 0
@@ -257,7 +296,7 @@ def reset_password(*, username: str, phone: str, sms_code: str, password: str) -
         raise FieldError("username", "用户名与手机号码不匹配")
     if user.disabled:
         raise FieldError("username", "该账号已停用，请联系安全员")
-    use_code(code_row)
+    _use_sms_code(code_row)
     set_password(user, password, actor=user)
     return user
 

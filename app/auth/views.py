@@ -1,13 +1,14 @@
 """Login, logout, the captcha image, account activation, password reset and the 安全员's account management."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from wtforms import SelectChoice
 
 from app.auth import services
 from app.auth.captcha import check_captcha, new_captcha, test_answer
 from app.auth.forms import AccountForm, ActivationForm, ForgotPasswordForm, LoginForm
+from app.auth.limits import captcha_limit, code_limits, login_limits
 from app.auth.models import User
 from app.auth.roles import ROLE_LEVEL, ROLES
 from app.extensions import db, login_manager
@@ -20,13 +21,20 @@ bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates"
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_session_user(session_id: str):
+    """The account of a login session, checked on every request: it must still be active and the session's
+    epoch must be the account's (logout, a new password, disabling or a new role raise it)."""
+    user_id, _, epoch = (session_id or "").partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
     user = db.session.get(User, int(user_id))
-    # Checked on every request, so disabling an account also ends the sessions it already holds.
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or int(epoch) != (user.session_epoch or 0):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -34,23 +42,33 @@ def login():
             form.captcha.errors.append("验证码错误")
         else:
             user, message = services.authenticate(form.username.data, form.password.data)
-            keep_on_error()  # failed attempts (the lockout counter) and the log row must persist
             if user:
+                _renew_session()
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
+            keep_on_error()  # the failure count and the log row outlive the refusal
             form.password.errors.append(message)
     form.captcha.data = ""
     return render_template("auth/login.html", form=form)
 
 
+def _renew_session() -> None:
+    # A session (and its CSRF token) from before the login is never the logged-in one: no fixation.
+    session.clear()
+    g.pop("csrf_token", None)
+
+
 @bp.post("/logout")
 def logout():
+    services.end_sessions(current_user._get_current_object())
     logout_user()
+    _renew_session()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
 
 
 @bp.get("/captcha.png")
+@captcha_limit
 def captcha_image():
     response = make_response(new_captcha())
     response.headers["Content-Type"] = "image/png"
@@ -70,6 +88,7 @@ def captcha_test_answer():
 # --- activation and password reset -------------------------------------------------------------
 
 @bp.route("/activate", methods=["GET", "POST"])
+@code_limits
 def activate():
     form = ActivationForm()
     if form.check_code_request():
@@ -90,6 +109,7 @@ def activate():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@code_limits
 def forgot():
     form = ForgotPasswordForm()
     if form.check_code_request():

@@ -32,6 +32,22 @@ class Event(db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class ChainHead(db.Model):
+    """The head of a hash chain kept outside instances (one row, "operation_log").
+
+    Appending to the chain first writes this row, which takes its row lock (PostgreSQL) or the database
+    write lock (SQLite), so the previous hash is read by one appender at a time and the chain cannot fork.
+    """
+    __tablename__ = "chain_head"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+
+
+# A fresh database (create_all) gets the operations log's head row, like the migration inserts it.
+sa.event.listen(ChainHead.__table__, "after_create",
+                sa.DDL("INSERT INTO chain_head (name) VALUES ('operation_log')"))
+
+
 class OperationLog(db.Model):
     """Actions outside instances: logins, accounts, codes, deployments, exports."""
     __tablename__ = "operation_log"

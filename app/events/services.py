@@ -1,7 +1,9 @@
 """The one place that writes the event log and the operations log.
 
 Rows are hash-chained: each row's hash covers its content and the previous row's hash, so an
-altered, inserted or deleted row breaks the chain at that point.
+altered, inserted or deleted row breaks the chain at that point. An appender first takes the write lock
+of the chain's head row (``lock_chain_head``), so two concurrent requests never read the same previous
+hash: the chain stays linear under any number of servers and threads.
 """
 import hashlib
 import json
@@ -9,7 +11,7 @@ import json
 import sqlalchemy as sa
 from flask import has_request_context, request
 
-from app.events.models import Event, OperationLog
+from app.events.models import ChainHead, Event, OperationLog
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -35,9 +37,26 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
     return hashlib.sha256((prev_hash + "\n" + canonical(payload)).encode()).hexdigest()
 
 
+OPERATIONS_CHAIN = "operation_log"
+# The instance row is the head of its own event chain.
+_INSTANCE = sa.table("process_instance", sa.column("id"))
+
+
+def lock_chain_head(table, key_column, key) -> int:
+    """Write the head row ``key`` of a chain (a no-op UPDATE) so this transaction holds its lock until it ends.
+
+    On PostgreSQL that is the row lock (a second appender waits for the first to commit, then reads the
+    committed previous hash); on SQLite it is the database write lock, taken before the previous hash is read.
+    Returns the number of rows written (0 if the head row does not exist).
+    """
+    return db.session.execute(sa.update(table).where(key_column == key).values({key_column.name: key_column})
+                              ).rowcount
+
+
 def append_event(instance_id: int, actor, action: str, *, task_name: str = "", task_pass: int = 0,
                  data: dict | None = None, attachments: list | None = None) -> Event:
     """Append one event to an instance's chain (caller holds the instance's version lock)."""
+    lock_chain_head(_INSTANCE, _INSTANCE.c.id, instance_id)
     last = db.session.execute(
         sa.select(Event.seq, Event.hash).where(Event.instance_id == instance_id)
         .order_by(Event.seq.desc()).limit(1)).first()
@@ -64,6 +83,10 @@ def operation_payload(row: OperationLog) -> dict:
 
 def log_operation(actor, action: str, target: str = "", detail: dict | None = None) -> OperationLog:
     """Append one row to the operations log (logins, accounts, deployments, exports ...)."""
+    if not lock_chain_head(ChainHead.__table__, ChainHead.__table__.c.name, OPERATIONS_CHAIN):
+        db.session.add(ChainHead(name=OPERATIONS_CHAIN))
+    # Rows this transaction added before are flushed, so the previous hash read below includes them.
+    db.session.flush()
     prev_hash = db.session.scalar(
         sa.select(OperationLog.hash).order_by(OperationLog.id.desc()).limit(1)) or ""
     org = getattr(actor, "org", None)

@@ -9,7 +9,7 @@ from app.timeutil import utcnow
 
 
 class SmsMessage(db.Model):
-    """One message handed to the configured sender; with the default "outbox" sender this row is the message."""
+    """One message handed to the configured sender. ``text`` has any code masked; pages show no text."""
     __tablename__ = "sms_message"
     # Scope: the organisation path of the account the message was sent to, so that an 安全员 sees the
     # messages of accounts in their subtree and nothing else.
@@ -20,6 +20,8 @@ class SmsMessage(db.Model):
     text: Mapped[str] = mapped_column(sa.String(500))
     purpose: Mapped[str] = mapped_column(sa.String(32))
     sender: Mapped[str] = mapped_column(sa.String(64))
+    # sent | logged (development sender, text in the server log only) | failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="sent", server_default="sent")
     org_path: Mapped[str] = mapped_column(sa.String(400), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

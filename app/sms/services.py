@@ -2,8 +2,10 @@
 
 The sender is chosen by the ``SMS_SENDER`` setting: a name registered with ``register_sender`` or a
 ``package.module:factory`` path, so that a real gateway plugs in without touching this module. The
-default "outbox" sender delivers nowhere: the message is the ``sms_message`` row (and a log line),
-which developers and the 安全员's 短信发件箱 page read.
+default "outbox" sender delivers nowhere: in development the text (with its code) goes to the server log
+only. Whatever the sender, the ``sms_message`` row keeps the text with the code masked, and the
+安全员's 短信发件箱 page shows recipient, purpose, time and status, never a text: a code sent to another
+account's phone is never readable through the application.
 """
 import hashlib
 import hmac
@@ -16,6 +18,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from flask import current_app
 
+from app.auth.attempts import claim_attempt, update_row
 from app.extensions import db
 from app.scope import select_in_scope
 from app.sms.models import SmsCode, SmsMessage
@@ -28,10 +31,13 @@ MAX_CODE_ATTEMPTS = 5
 PURPOSE_LABELS = {"auth_code": "授权码", "activate": "激活验证码", "reset": "找回密码验证码"}
 
 
+STATUS_LABELS = {"sent": "已发送", "logged": "未发送（开发模式，仅写入服务器日志）", "failed": "发送失败"}
+
+
 class SmsSender(Protocol):
-    """What a sender provides. ``keeps_text`` says whether the outbox row may hold the full text:
-    a real gateway delivers the code to the phone, so the stored copy has it masked."""
-    keeps_text: bool
+    """What a sender provides: ``send`` hands one message to the gateway and raises if it was not accepted.
+    ``delivers`` is False for a sender that only logs (development)."""
+    delivers: bool
 
     def send(self, phone: str, text: str) -> None: ...
 
@@ -49,11 +55,11 @@ def register_sender(name: str):
 
 @register_sender("outbox")
 class OutboxSender:
-    """Delivers nowhere: the stored row is the message (development, demonstrations, tests)."""
-    keeps_text = True
+    """Delivers nowhere: the text goes to the server log (development, demonstrations)."""
+    delivers = False
 
     def send(self, phone: str, text: str) -> None:
-        current_app.logger.info("SMS (outbox) to %s: %s", phone, text)
+        current_app.logger.info("SMS (outbox, not delivered) to %s: %s", phone, text)
 
 
 def sender_name() -> str:
@@ -78,14 +84,21 @@ def send_sms(phone: str, text: str, purpose: str, *, org_path: str = "", secret:
     """Send ``text`` to ``phone`` through the configured sender and record it in the outbox.
 
     ``org_path`` is the recipient account's organisation (it scopes the outbox page); ``secret`` is the
-    code inside the text, masked in the stored copy when the sender really delivers.
+    code inside the text, masked in the stored copy. A gateway refusal is logged and recorded as 发送失败
+    (the user asks again), not turned into an error page.
     """
     name = sender_name()
     sender = get_sender(name)
-    sender.send(phone, text)
-    stored = text if sender.keeps_text or not secret else text.replace(secret, "*" * len(secret))
+    try:
+        sender.send(phone, text)
+    except Exception:  # noqa: BLE001  (any gateway failure: the row says so, the log has the details)
+        current_app.logger.exception("SMS sender %s failed for %s", name, phone)
+        status = "failed"
+    else:
+        status = "sent" if getattr(sender, "delivers", True) else "logged"
+    stored = text.replace(secret, "*" * len(secret)) if secret else text
     message = SmsMessage(phone=phone, text=stored, purpose=purpose, sender=name, org_path=org_path,
-                         created_at=utcnow())
+                         status=status, created_at=utcnow())
     db.session.add(message)
     db.session.flush()
     return message
@@ -131,27 +144,30 @@ def issue_code(phone: str, purpose: str, text: str, *, deliver: bool, org_path: 
 def check_code(phone: str, purpose: str, code: str) -> SmsCode:
     """The phone's latest code for ``purpose`` if ``code`` matches it; else SmsCodeError.
 
-    Only the latest code counts (asking again voids the previous one); five wrong entries void it too.
-    A wrong entry is flushed, so the caller must commit even when it refuses the request.
+    Only the latest code counts (asking again voids the previous one). Every entry is counted before it
+    is compared (one conditional UPDATE), so of any number of parallel guesses at most five are compared;
+    five wrong ones void the code. The count is written, so the caller keeps the request's writes when it refuses.
     """
     row = _latest_code(phone, purpose)
     if row is None or row.used_at is not None:
         raise SmsCodeError("请先获取短信验证码")
-    if row.attempts >= MAX_CODE_ATTEMPTS:
-        raise SmsCodeError("短信验证码错误次数过多，请重新获取")
     if row.expires_at <= utcnow():
         raise SmsCodeError("短信验证码已过期，请重新获取")
+    attempt = claim_attempt(SmsCode.attempts, row.id, MAX_CODE_ATTEMPTS, SmsCode.used_at.is_(None))
+    if attempt is None:
+        raise SmsCodeError("短信验证码错误次数过多，请重新获取")
     if not hmac.compare_digest(row.code_hash, _code_hash(phone, purpose, (code or "").strip())):
-        row.attempts += 1
-        db.session.flush()
-        left = MAX_CODE_ATTEMPTS - row.attempts
+        left = MAX_CODE_ATTEMPTS - attempt
         raise SmsCodeError(f"短信验证码错误（还可尝试{left}次）" if left else "短信验证码错误次数过多，请重新获取")
+    # The right code gives its slot back (this transaction holds the row), so only wrong entries use it up.
+    update_row(SmsCode, row.id, attempts=SmsCode.attempts - 1)
     return row
 
 
 def use_code(row: SmsCode) -> None:
-    """Mark a checked code as used, so it cannot serve a second time."""
-    row.used_at = utcnow()
+    """Mark a checked code as used, so it cannot serve a second time (a concurrent use loses: SmsCodeError)."""
+    if update_row(SmsCode, row.id, SmsCode.used_at.is_(None), used_at=utcnow()) != 1:
+        raise SmsCodeError("短信验证码已使用，请重新获取")
 
 
 def resend_wait(phone: str, purpose: str) -> int:
