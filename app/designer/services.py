@@ -14,9 +14,10 @@ from app.extensions import db
 from app.timeutil import utcnow
 from app.workflow import diagram, engine, expressions
 from app.workflow.models import ProcessInstance, ProcessVersion
+from app.vocab.operations import Operation
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
-EXPRESSION_REFUSED = "process.expression_refused"
+EXPRESSION_REFUSED = Operation.PROCESS_EXPRESSION_REFUSED.value
 STATE_LABELS = {"draft": "草稿", "active": "已启用", "retired": "已停用"}
 
 

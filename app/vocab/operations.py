@@ -29,6 +29,7 @@ class Operation(LabelledEnum):
     PROCESS_DEPLOY = ("process.deploy", "部署流程版本")
     PROCESS_ACTIVATE = ("process.activate", "启用流程版本")
     PROCESS_MIGRATE = ("process.migrate", "迁移流程版本")
+    PROCESS_EXPRESSION_REFUSED = ("process.expression_refused", "流程表达式运行时被拒绝")
     PLAN_UPDATE = ("plan.update", "调整发展计划")
     QUERY_EXPORT = ("query_export", "导出查询结果")
     EVIDENCE_DOWNLOAD = ("evidence_download", "下载证明材料")
@@ -55,6 +56,7 @@ DETAIL_LABELS = {
     "person_id": "人员编号", "from_org_id": "转出组织编号", "to_org_id": "转入组织编号", "rows": "导出行数",
     "conditions": "查询条件", "files": "文件数", "instance_id": "流程实例编号", "events": "事件数",
     "instances": "实例数", "findings": "发现问题数", "format": "格式",
+    "element": "流程元素", "error": "错误",
 }
 
 # Coded values of some keys, in words.
