@@ -8,7 +8,7 @@ from app.events.models import Event
 from app.extensions import db
 from app.inbox.models import HumanTask
 from app.people.models import Person
-from app.workflow import services, simulate
+from app.workflow import runner, services, simulate
 from app.workflow.models import ProcessInstance
 from forms import get_form_class
 from forms.codec import to_formdata
@@ -220,7 +220,7 @@ def test_exception_mid_action_leaves_everything_as_before(app, demo, monkeypatch
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(services, "append_event", explode)
+    monkeypatch.setattr(runner, "append_event", explode)
     ctx = services.load(person)
     with pytest.raises(RuntimeError):
         services.act(branch, ctx, ctx.ready[0].id, "report",

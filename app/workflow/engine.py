@@ -110,6 +110,8 @@ class TaskInfo:
     category: str
     review_of: str
     pass_no: int
+    # Where an edit task keeps its form data in the task data (the diagram's ``dataKey`` property).
+    data_key: str = ""
     changed_at: float = 0.0
     data: dict = field(default_factory=dict, repr=False)
 
@@ -205,7 +207,7 @@ def _info(wf, task, passes: dict, with_data: bool = False) -> TaskInfo:
         lane=task.task_spec.lane or "", form_key=props.get("formKey", ""),
         step=int(props.get("step") or 0), stage=int(props.get("stage") or 0),
         category=props.get("category", ""), review_of=props.get("reviewOf", ""),
-        pass_no=passes.get(task.id, 1), changed_at=task.last_state_change,
+        pass_no=passes.get(task.id, 1), data_key=props.get("dataKey", ""), changed_at=task.last_state_change,
         data=dict(task.data) if with_data else {})
 
 
