@@ -18,6 +18,7 @@ from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.people.models import Person
 from app.scope import get_in_scope, select_in_scope
+from app.transaction import CONFLICT_MESSAGE
 from app.workflow import binding, services
 
 
@@ -40,6 +41,8 @@ def _person_json(person: Person) -> dict:
 
 
 def _refuse(exc: services.WorkflowError):
+    if isinstance(exc, services.Conflict):
+        api_error(409, CONFLICT_MESSAGE)
     api_error(exc.status, exc.message, exc.fields or None)
 
 
@@ -87,12 +90,17 @@ def _task_in_scope(task_id: str):
     user = api_user()
     row = db.session.scalar(select_in_scope(HumanTask, user).where(HumanTask.task_id == task_id).limit(1))
     if row is None:
-        api_error(404)
+        # Done by someone else since the caller read it (its inbox row is gone): a lost race if the task
+        # belonged to a person in the caller's scope, else unknown.
+        instance_id = inbox.instance_of_task(task_id)
+        person = db.session.scalar(select_in_scope(Person, user).where(Person.instance_id == instance_id)
+                                   .limit(1)) if instance_id is not None else None
+        api_error(409 if person is not None else 404, CONFLICT_MESSAGE if person is not None else None)
     person = get_in_scope(Person, row.person_id, user)
     ctx = services.load(person)
     task = next((t for t in ctx.ready if t.id == task_id), None)
     if task is None:
-        api_error(409, services.Conflict().message)
+        api_error(409, CONFLICT_MESSAGE)
     return user, ctx, task
 
 

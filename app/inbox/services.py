@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.extensions import db
-from app.inbox.models import HumanTask
+from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
 from app.scope import path_prefix, scope_path
 
@@ -58,3 +58,22 @@ def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20) -> C
 def stage_label(stage: int) -> str:
     from app.people.models import STAGES
     return STAGES.get(stage, "")
+
+
+def replace_tasks(instance_id: int, rows: list[dict]) -> None:
+    """The inbox projection of one instance: its human_task rows become ``rows`` (HumanTask fields);
+    each task id is also remembered in task_ref, so a late request for it is known as a lost race."""
+    db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id))
+    if not rows:
+        return
+    db.session.execute(sa.insert(HumanTask), [{"instance_id": instance_id, **row} for row in rows])
+    ids = [row["task_id"] for row in rows]
+    known = set(db.session.scalars(sa.select(TaskRef.task_id).where(TaskRef.task_id.in_(ids))))
+    new = [{"task_id": i, "instance_id": instance_id} for i in ids if i not in known]
+    if new:
+        db.session.execute(sa.insert(TaskRef), new)
+
+
+def instance_of_task(task_id: str) -> int | None:
+    """The instance an engine task id was offered for (even after it was done), or None."""
+    return db.session.scalar(sa.select(TaskRef.instance_id).where(TaskRef.task_id == task_id))

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.auth.roles import LANE_ROLES
 from app.extensions import db
+from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
@@ -412,16 +413,13 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> 
             person.review_status = ""
     person.updated_at = now
     if refresh_inbox:
-        db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance.id))
-        if instance.status == "running":
-            for task in ready:
-                db.session.add(HumanTask(
-                    instance_id=instance.id, person_id=person.id, task_id=task.id, task_name=task.name,
-                    title=task.title, step=task.step, stage=task.stage, role=task_role(task),
-                    org_path=person.org_path, person_name=person.name,
-                    org_name=person.org.name if person.org else "",
-                    status="待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
-                    arrived_at=now))
+        rows = [{"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
+                 "step": task.step, "stage": task.stage, "role": task_role(task), "org_path": person.org_path,
+                 "person_name": person.name, "org_name": person.org.name if person.org else "",
+                 "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
+                 "arrived_at": now, "process": DEVELOPMENT}
+                for task in ready] if instance.status == "running" else []
+        inbox.replace_tasks(instance.id, rows)
 
 
 def _attachment_hashes(data) -> list[str]:

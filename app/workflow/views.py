@@ -7,6 +7,7 @@ from app.attachments import services as attachments
 from app.extensions import db
 from app.people.models import Person
 from app.scope import get_in_scope
+from app.transaction import CONFLICT_MESSAGE
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
@@ -47,13 +48,16 @@ def new_applicant():
 @bp.get("/<int:person_id>")
 @login_required
 def person(person_id: int):
-    person = get_in_scope(Person, person_id, current_user)
+    return _person_page(get_in_scope(Person, person_id, current_user))
+
+
+def _person_page(person, status: int = 200, posted_reason: str = ""):
     ctx = services.load(person)
     steps = services.step_rows(ctx)
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
-                           move_back=services.move_back_options(current_user, ctx),
-                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process")
+                           move_back=services.move_back_options(current_user, ctx), posted_reason=posted_reason,
+                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process"), status
 
 
 @bp.get("/versions/<int:version_id>/diagram.bpmn")
@@ -84,20 +88,21 @@ def step(person_id: int, step: int):
                                 data=None if posted else view.data)
         if request.method == "POST":
             result = _post_edit(ctx, view, form)
-            if result is not None:
+            if not isinstance(result, int):
                 return result
-            status = 422
+            status = result
     elif view.review_task and view.actions:
         review_form = binding.form_for("review", current_user, person,
                                        formdata=request.form if request.method == "POST" else None)
         if request.method == "POST":
             result = _post_review(ctx, view, review_form)
-            if result is not None:
+            if not isinstance(result, int):
                 return result
-            status = 422
+            status = result
     elif request.method == "POST":
-        flash("该步骤已被他人处理或当前不可操作", "error")
-        return redirect(url_for("workflow.step", person_id=person.id, step=step)), 303
+        # The task was done by someone else (or is not this user's): the page as it stands now, with why.
+        flash(CONFLICT_MESSAGE + "，请查看最新状态", "error")
+        status = 409
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
     files = attachments.describe(current_user, services.attachment_hashes(view.data))
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
@@ -117,9 +122,9 @@ def _post_edit(ctx, view, form):
     action = request.form.get("action", "")
     if action not in view.actions:
         flash("不能执行该操作", "error")
-        return None
+        return 422
     if not form.validate():
-        return None
+        return 422
     try:
         if store_uploads(form, _save_upload):
             # Stored files stay even if the record is refused below. The commit expires the instance,
@@ -130,13 +135,14 @@ def _post_edit(ctx, view, form):
                      expected_version=_version_from_form())
         db.session.commit()
     except services.Conflict as exc:
+        # The page again with the user's input kept (the form still holds what was posted).
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+        return 409
     except WorkflowError as exc:
         db.session.rollback()
         binding.apply_errors(form, exc)
-        return None
+        return 422
     flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
     target = url_for("workflow.step", person_id=ctx.person.id, step=view.step.step) if action == "save" \
         else url_for("workflow.person", person_id=ctx.person.id)
@@ -147,7 +153,7 @@ def _post_review(ctx, view, form):
     action = request.form.get("action", "")
     if action not in view.actions:
         flash("不能执行该操作", "error")
-        return None
+        return 422
     form.validate()
     try:
         # Nothing was committed since step() loaded ctx in this request: it is current, and the
@@ -158,11 +164,11 @@ def _post_review(ctx, view, form):
     except services.Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+        return 409
     except WorkflowError as exc:
         db.session.rollback()
         binding.apply_errors(form, exc)
-        return None
+        return 422
     flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
     return redirect(url_for("workflow.person", person_id=ctx.person.id)), 303
 
@@ -196,6 +202,11 @@ def _simple_action(person, run, done_message: str):
         hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
         run(services.load(person), hashes)
         db.session.commit()
+    except services.Conflict as exc:
+        # A lost race: the person's page as it stands now, with the message and the reason typed kept.
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _person_page(person, status=409, posted_reason=request.form.get("reason", ""))
     except (WorkflowError, attachments.UploadError) as exc:
         db.session.rollback()
         messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
