@@ -4,6 +4,7 @@ A user task carries its form key (for example ``step07_candidate``); each key is
 holding ``FORM_KEY`` and exactly one StepForm subclass.
 """
 from forms import (
+    realname,
     review,
     step01_application,
     step02_talk,
@@ -60,6 +61,7 @@ _MODULES = (
     step24_full_membership_approval,
     step25_archive,
     review,
+    realname,
 )
 
 

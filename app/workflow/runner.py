@@ -33,6 +33,9 @@ class Context:
     person: object = None          # the development procedure's person
     subject: object = None         # the procedure's own row (a transfer, a 实名认证 request)
     process: str = "development"
+    # The instance version ``wf`` was loaded at: the lock compares against this, not against the row
+    # object, which a commit in between may have refreshed under a workflow that is now stale.
+    version: int | None = None
     _ready: list | None = field(default=None, repr=False)
 
     @property
@@ -110,7 +113,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
     created = ctx.wf is None
     try:
         if not created:
-            seen = instance.version
+            seen = ctx.version if ctx.version is not None else instance.version
             if expected_version is not None and expected_version != seen:
                 raise Conflict()
             lock(instance, seen)
@@ -136,6 +139,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             db.session.expire(instance, ["process_version"])
         instance.updated_at = utcnow()
         db.session.flush()  # the state under its version lock, before any projection writes
+        ctx.version = instance.version
         row = append_event(instance.id, actor, action, task_name=event["task_name"], task_pass=event["task_pass"],
                            data=event["data"], attachments=event["attachments"])
         event["seq"] = row.seq
@@ -170,4 +174,4 @@ def load(instance_id: int, *, process: str = "development", person=None, subject
     """An instance and its workflow, for acting on it."""
     instance = db.session.get(ProcessInstance, instance_id)
     return Context(instance=instance, wf=engine.loads(instance.state), person=person, subject=subject,
-                   process=process)
+                   process=process, version=instance.version)

@@ -1,4 +1,4 @@
-"""runner: human_task names its procedure and row; task_ref keeps task → instance
+"""runner: human_task names its procedure and row; task_ref keeps task → instance; realname_request runs an instance
 
 Revision ID: e3b7c1d9a2f4
 Revises: d7e2a9c41b05
@@ -17,6 +17,9 @@ def upgrade():
     with op.batch_alter_table('human_task') as batch:
         batch.add_column(sa.Column('process', sa.String(length=32), nullable=False, server_default='development'))
         batch.add_column(sa.Column('subject_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('realname_request') as batch:
+        batch.add_column(sa.Column('instance_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key('fk_realname_request_instance_id', 'process_instance', ['instance_id'], ['id'])
     op.create_table(
         'task_ref',
         sa.Column('task_id', sa.String(length=36), nullable=False),
@@ -31,6 +34,9 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_task_ref_instance_id', table_name='task_ref')
     op.drop_table('task_ref')
+    with op.batch_alter_table('realname_request') as batch:
+        batch.drop_constraint('fk_realname_request_instance_id', type_='foreignkey')
+        batch.drop_column('instance_id')
     with op.batch_alter_table('human_task') as batch:
         batch.drop_column('subject_id')
         batch.drop_column('process')
