@@ -94,6 +94,29 @@ def test_every_action_kind_forward_equals_replay(app, demo, actors):
     assert KINDS <= seen, KINDS - seen
 
 
+def test_realname_actions_forward_equal_replay(app, demo, actors):
+    from app.realname import services as realname
+    branch, county = actors["branch_admin"], actors["county_admin"]
+    sha = simulate.stored_sample_file(branch)
+    data = simulate.sample("step01_application", sha, org_id=demo.orgs["branch1"].id, name="实名丁",
+                           id_number=simulate.make_id_number(9004))
+    data["proof_scans"] = [sha]
+    row = realname.save(branch, data)                                  # start, save
+    db.session.commit()
+    assert _replays_to_stored(row.instance_id) == ["start", "save"]
+    realname.report_request(branch, row)
+    db.session.commit()
+    realname.reject(county, row, "证明材料不清晰")
+    db.session.commit()
+    assert _replays_to_stored(row.instance_id)[-1] == "reject"
+    realname.save(branch, dict(data, phone="13900002222"), row, report=True)
+    db.session.commit()
+    realname.confirm(county, row)
+    db.session.commit()
+    assert _replays_to_stored(row.instance_id) == ["start", "save", "report", "reject", "report", "approve"]
+    assert _replays_to_stored(db.session.get(Person, row.person_id).instance_id) == ["start", "submit"]
+
+
 def test_event_rows_hold_what_the_handlers_applied(app, demo, actors):
     """The event the runner returns is the row it appended (same action, task, pass and data)."""
     branch = actors["branch_admin"]

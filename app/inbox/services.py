@@ -1,5 +1,6 @@
 """The inbox query: one indexed read of the human_task table, never a workflow load."""
 import sqlalchemy as sa
+from flask import url_for
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.extensions import db
@@ -77,3 +78,16 @@ def replace_tasks(instance_id: int, rows: list[dict]) -> None:
 def instance_of_task(task_id: str) -> int | None:
     """The instance an engine task id was offered for (even after it was done), or None."""
     return db.session.scalar(sa.select(TaskRef.instance_id).where(TaskRef.task_id == task_id))
+
+
+# The page that opens a task, by the procedure its row names.
+_PAGES = {
+    "development": lambda t: url_for("workflow.step", person_id=t.person_id, step=t.step),
+    "transfer": lambda t: url_for("transfers.show", transfer_id=t.subject_id),
+    "realname": lambda t: url_for("realname.show", request_id=t.subject_id),
+}
+
+
+def task_url(task: HumanTask) -> str:
+    """Where 马上处理 leads for an inbox row."""
+    return _PAGES[task.process](task)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.events.services import log_operation
 from app.extensions import db
+from app.inbox import services as inbox
 from app.orgs.models import Organisation
 from app.paging import CallablePage
 from app.people.models import Person
@@ -133,6 +134,7 @@ def decide(actor, transfer: Transfer, decision: str, opinion: str = "", *,
 def _project_transfer(change: runner.Change) -> None:
     """The transfer row follows its instance; an approval moves the person (an event of their own process)."""
     transfer, action = change.ctx.subject, change.event["action"]
+    _project_inbox(change.ctx, transfer)
     if action not in ("approve", "reject"):
         return
     transfer.status = DONE if action == "approve" else REFUSED
@@ -144,6 +146,16 @@ def _project_transfer(change: runner.Change) -> None:
     log_operation(change.actor, f"transfer.{action}", f"transfer:{transfer.id}",
                   {"person_id": transfer.person_id, "from_org_id": transfer.from_org_id,
                    "to_org_id": transfer.to_org_id})
+
+
+def _project_inbox(ctx: runner.Context, transfer: Transfer) -> None:
+    # The review task waits in the sending branch's 待办事项 (its admins and the admins above them).
+    rows = [{"person_id": None, "task_id": t.id, "task_name": t.name, "title": t.title,
+             "role": workflow.task_role(t), "org_path": transfer.from_org_path, "person_name": transfer.person_name,
+             "org_name": transfer.from_org.name if transfer.from_org else "", "arrived_at": utcnow(),
+             "process": PROCESS, "subject_id": transfer.id, "status": "待审核"}
+            for t in ctx.ready] if ctx.instance.status == "running" else []
+    inbox.replace_tasks(ctx.instance.id, rows)
 
 
 def _move_person(actor, transfer: Transfer) -> None:
