@@ -62,7 +62,7 @@ def create_applicant():
     action = body.get("action", "submit")
     if action not in ("submit", "save"):
         api_error(422, fields={"action": "action 须为 submit 或 save"})
-    form = binding.form_for("step01_application", user, payload=body.get("data") or {})
+    form = binding.form_for(services.application_form_key(), user, payload=body.get("data") or {})
     if not form.validate():
         api_error(422, fields=flat_errors(form))
     try:

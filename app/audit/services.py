@@ -187,7 +187,7 @@ def _step_states(snap: Snapshot) -> list[StepState]:
         completed.setdefault(task.name, []).append(task)
     states = []
     for step in step_catalogue(snap.version_id):
-        key = f"step{step.step:02d}"
+        key = step.data_key
         passes = len(completed.get(step.name, [])) + (1 if step.name in ready else 0)
         if step.review_name and step.review_name in ready:
             status, review, source = "review", "待审核", ready[step.review_name]

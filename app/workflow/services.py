@@ -122,6 +122,21 @@ def id_number_taken(id_number: str, exclude_person_id: int | None = None) -> boo
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+_FIRST_FORM: dict[int, str] = {}
+
+
+def application_form_key() -> str:
+    """The form of the first task the active development diagram makes ready: what 添加 fills in."""
+    version = active_version(DEVELOPMENT)
+    if version.id not in _FIRST_FORM:
+        first = next((t for t in engine.ready_tasks(engine.start(version.bpmn_xml, version.process_id))
+                      if not t.is_review), None)
+        if first is None:
+            raise WorkflowError("流程定义开始后没有可填写的任务")
+        _FIRST_FORM[version.id] = first.form_key
+    return _FIRST_FORM[version.id]
+
+
 def start_application(actor, data: dict, action: str = "submit") -> Person:
     """添加: a new applicant from step 1 data; ``action`` 'save' keeps step 1 open as a draft."""
     from app.orgs.services import lock_tree

@@ -26,7 +26,7 @@ def _save_upload(upload) -> str:
 def new_applicant():
     if not services.can_add_applicant(current_user):
         abort(403)
-    form = binding.form_for("step01_application", current_user,
+    form = binding.form_for(services.application_form_key(), current_user,
                             formdata=request.form | request.files if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         action = "save" if request.form.get("action") == "save" else "submit"
