@@ -287,7 +287,8 @@ def test_edit_tasks_properties_and_lane(parsed):
         assert ts.bpmn_name == name
         assert ts.lane == "党支部", tid
         assert ts.extensions == {"properties": {
-            "formKey": tid, "step": str(n), "stage": str(stage_of(n)), "category": category_of(n)}}, tid
+            "formKey": tid, "step": str(n), "dataKey": "step%02d" % n, "stage": str(stage_of(n)),
+            "category": category_of(n)}}, tid
 
 
 def test_review_tasks_properties_and_lane(parsed):

@@ -1,16 +1,22 @@
 """Lost races with real threads: each thread has its own client, request context and database session.
 
-Ten approvals of one review task at once, a double 上报, ten approvals of one 接续培养: exactly one wins,
-every other request answers 409 已被他人处理 (never 404 or 500), and exactly one event is written.
+Ten approvals of one review task at once, a double 上报, ten approvals of one 接续培养, ten 备案认证 of one
+实名认证 request: exactly one wins, every other request answers 409 已被他人处理 (never 404 or 500), and
+exactly one event is written.
 Runs on SQLite and, under scripts/pg_test.sh, on PostgreSQL.
 """
 import re
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from app.events.models import Event
 from app.extensions import db
+from app.inbox.models import HumanTask
+from app.people.models import Person
+from app.realname import services as realname
+from app.realname.models import RealnameRequest
 from app.transfers.models import Transfer
 from app.workflow import services, simulate
 from tests.conftest import count, csrf_token, login
@@ -126,3 +132,26 @@ def test_ten_concurrent_transfer_approvals_one_wins(app, demo):
     assert db.session.get(Transfer, transfer.id).status == "已完成"
     assert count(Event, Event.instance_id == transfer.instance_id, Event.action == "approve") == 1
     assert count(Event, Event.instance_id == person.instance_id, Event.action == "transfer") == 1
+
+
+def test_ten_concurrent_realname_confirmations_start_one_person(app, demo):
+    branch, county = demo.users["branch1:branch_admin"], demo.users["county:county_admin"]
+    sha = simulate.stored_sample_file(branch)
+    data = simulate.sample("step01_application", sha, org_id=demo.orgs["branch1"].id, name="实名戊",
+                           id_number=simulate.make_id_number(9005))
+    data["proof_scans"] = [sha]
+    row = realname.save(branch, data, report=True)
+    db.session.commit()
+    headers = _token(app, county)
+    task_id = db.session.scalar(sa.select(HumanTask.task_id).where(HumanTask.process == "realname",
+                                                                     HumanTask.subject_id == row.id))
+
+    def confirm(_):
+        response = app.test_client().post(f"/api/v1/tasks/{task_id}", headers=headers, json={"action": "approve"})
+        return response.status_code, response.get_json()
+    results = _together(THREADS, confirm)
+    assert sorted(r[0] for r in results) == [200] + [409] * (THREADS - 1), results
+    db.session.expire_all()
+    assert db.session.get(RealnameRequest, row.id).status == "已认证"
+    assert count(Person, Person.name == "实名戊") == 1
+    assert count(Event, Event.instance_id == row.instance_id, Event.action == "approve") == 1

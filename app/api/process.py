@@ -248,7 +248,9 @@ def upload_attachment():
 register_schema("ProcessTask", {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
     "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
-    "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"}}})
+    "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
+    "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
+    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
 register_schema("ProcessPerson", {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
     "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},
