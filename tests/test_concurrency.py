@@ -155,3 +155,20 @@ def test_ten_concurrent_realname_confirmations_start_one_person(app, demo):
     assert db.session.get(RealnameRequest, row.id).status == "已认证"
     assert count(Person, Person.name == "实名戊") == 1
     assert count(Event, Event.instance_id == row.instance_id, Event.action == "approve") == 1
+
+
+def test_late_step_post_shows_the_page_with_the_message_and_the_input(app, demo, at_review):
+    person, review = at_review
+    committee = demo.users["committee1:committee_admin"]
+    late = app.test_client()
+    login(late, committee)
+    url = f"/process/{person.id}/steps/2"
+    token = csrf_token(late, url)
+    ctx = services.load(person)
+    services.act(committee, ctx, review.id, "approve", opinion="同意")
+    db.session.commit()
+    response = late.post(url, data={"csrf_token": token, "action": "approve", "opinion": "我的审核意见",
+                                    "version": "1"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已被他人处理" in html and "我的审核意见" in html
+    assert 'value="approve"' not in html

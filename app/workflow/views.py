@@ -100,8 +100,13 @@ def step(person_id: int, step: int):
                 return result
             status = result
     elif request.method == "POST":
-        # The task was done by someone else (or is not this user's): the page as it stands now, with why.
+        # The task was done by someone else meanwhile: the page as it stands now, with why, and what the
+        # user typed (shown without actions, so nothing can be posted over the other person's work).
         flash(CONFLICT_MESSAGE + "，请查看最新状态", "error")
+        if "opinion" in request.form:
+            review_form = binding.form_for("review", current_user, person, formdata=request.form)
+        else:
+            form = binding.form_for(view.step.form_key, current_user, person, formdata=request.form | request.files)
         status = 409
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
     files = attachments.describe(current_user, services.attachment_hashes(view.data))
