@@ -61,9 +61,9 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     except engine.EngineError as exc:
         raise HandlerError(f"引擎拒绝: {exc}") from exc
     # A rule gateway that refuses input loops back to the same task with rule_errors set.
-    for ready in engine.ready_tasks(state.wf, with_data=True):
-        if ready.name == task.name and ready.data.get("rule_errors"):
-            raise RuleRefused(task.name, ready.data["rule_errors"])
+    errors = engine.rule_errors(state.wf, task.name)
+    if errors:
+        raise RuleRefused(task.name, errors)
 
 
 def _load(state: State, version_id) -> tuple[bytes, str]:
