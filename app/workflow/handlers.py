@@ -44,11 +44,16 @@ class State:
     seq: int = 0
     # BPMN task id → how its last review ended ("approve"/"reject").
     reviews: dict = field(default_factory=dict)
+    # The ready task the runner already found for the event (saves a walk); the replay looks it up.
+    found: engine.TaskInfo | None = None
 
 
 def _ready_task(state: State, event: dict) -> engine.TaskInfo:
     if state.wf is None:
         raise HandlerError("流程尚未开始")
+    found, state.found = state.found, None
+    if found is not None and found.name == event["task_name"] and found.pass_no == event.get("task_pass"):
+        return found
     task = engine.find_ready(state.wf, event["task_name"], event.get("task_pass") or None)
     if task is None:
         raise StaleTask(f"任务 {event['task_name']}（第{event.get('task_pass')}次）未就绪")

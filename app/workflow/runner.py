@@ -120,8 +120,9 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         event = {"action": action, "task_name": task.name if task else task_name,
                  "task_pass": task.pass_no if task else task_pass, "data": data or {},
                  "attachments": sorted(set(attachments or []))}
+        ready = task if task is not None and any(t.id == task.id for t in ctx.ready) else None
         state = State(wf=ctx.wf, status=instance.status or "running", version_id=instance.process_version_id,
-                      load_version=load_version)
+                      load_version=load_version, found=ready)
         try:
             apply(state, event)
         except RuleRefused as exc:
