@@ -1,6 +1,7 @@
 """The inbox query: one indexed read of the human_task table, never a workflow load."""
 import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.extensions import db
@@ -68,11 +69,10 @@ def replace_tasks(instance_id: int, rows: list[dict]) -> None:
     if not rows:
         return
     db.session.execute(sa.insert(HumanTask), [{"instance_id": instance_id, **row} for row in rows])
-    ids = [row["task_id"] for row in rows]
-    known = set(db.session.scalars(sa.select(TaskRef.task_id).where(TaskRef.task_id.in_(ids))))
-    new = [{"task_id": i, "instance_id": instance_id} for i in ids if i not in known]
-    if new:
-        db.session.execute(sa.insert(TaskRef), new)
+    # A task still ready (a parallel branch, a restored instance) is already known: one statement either way.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(TaskRef).on_conflict_do_nothing(),
+                       [{"task_id": row["task_id"], "instance_id": instance_id} for row in rows])
 
 
 def instance_of_task(task_id: str) -> int | None:

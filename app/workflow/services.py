@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from app.attachments.services import grant_to_org
 from app.auth.roles import LANE_ROLES
 from app.extensions import db
 from app.inbox import services as inbox
@@ -382,7 +383,8 @@ def _project_person(change: Change) -> None:
     elif action == "transfer":
         _move_person(ctx, data)
     if event["attachments"]:
-        claim_attachments_for(change.actor, person.org_path, event["attachments"])
+        # The service checked the actor may cite them (_require_visible) before anything was written.
+        grant_to_org(event["attachments"], person.org_path)
     person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
     _summarise(ctx, refresh_inbox=action not in ("save", "amend", "transfer") or change.created,
                rejected=action == "reject")
@@ -390,7 +392,6 @@ def _project_person(change: Change) -> None:
 
 def _move_person(ctx: Context, data: dict) -> None:
     """接续培养 approved: the person row, inbox rows and file visibility go to the receiving branch."""
-    from app.attachments.services import grant_to_org
     from app.events.models import Event
     person = ctx.person
     to_org = db.session.get(Organisation, data["to_org_id"])
