@@ -6,6 +6,7 @@ step's meaning is declared here and on the form classes (``feeds``, ``data_key``
 in Python outside forms/ and bpmn/.
 """
 from forms import (
+    realname,
     review,
     step01_application,
     step02_talk,
@@ -64,7 +65,7 @@ _REQUIRED_MODULES = (
     step24_full_membership_approval,
     step25_archive,
 )
-_MODULES = (*_REQUIRED_MODULES, review)
+_MODULES = (*_REQUIRED_MODULES, review, realname)
 
 
 def _form_class(module) -> type[StepForm]:

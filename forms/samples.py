@@ -139,6 +139,8 @@ _GIVEN = {
     "step24_full_membership_approval": {"approval_date": "2022-05-20"},
     "step25_archive": {"archive_date": "2022-06-01"},
 }
+# 实名认证申请 is the step-1 form plus the proof scans (made up like every attachment).
+_GIVEN["realname"] = dict(_GIVEN["step01_application"])
 
 _ABSENT = object()
 

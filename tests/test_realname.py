@@ -154,16 +154,16 @@ def test_double_confirm_one_wins(clients, demo):
 
 
 def test_stale_confirm_in_service_raises_conflict(clients, demo):
-    # Two admins loaded the same 待认证 row; the other one's 备案认证 committed in between.
+    # Two admins loaded the same 待认证 request; the other one's 备案认证 committed in between.
     row = _entered(clients, demo)
     county = demo.users["county:county_admin"]
-    db.session.execute(sa.update(RealnameRequest).where(RealnameRequest.id == row.id)
-                       .values(status=CONFIRMED).execution_options(synchronize_session=False))
-    assert row.status == PENDING  # this admin's copy is stale
+    stale = services._load(row)
+    services.confirm(county, row)
+    db.session.commit()
     with pytest.raises(services.Conflict):
-        services.confirm(county, row)
+        services._act(county, stale, "approve", entry=False)
     db.session.rollback()
-    assert count(Person, Person.name == "实名甲") == 0
+    assert count(Person, Person.name == "实名甲") == 1
 
 
 def test_reject_needs_reason(clients, demo):

@@ -225,8 +225,8 @@ def test_two_concurrent_approvals_one_wins(clients, demo, applicant):
     version_b = _VERSION.search(second.get(url).get_data(as_text=True)).group(1)
     a = _review(first, transfer.id, "approve", version=version_a)
     b = _review(second, transfer.id, "reject", version=version_b)
-    assert a.status_code == 302 and b.status_code == 302
-    assert "已被他人处理" in second.get(b.headers["Location"]).get_data(as_text=True)
+    assert a.status_code == 302 and b.status_code == 409
+    assert "已被他人处理" in b.get_data(as_text=True)
     assert _only_transfer().status == "已完成"
     assert count(Event, Event.instance_id == transfer.instance_id, Event.action.in_(("approve", "reject"))) == 1
     assert count(Event, Event.instance_id == applicant.instance_id, Event.action == "transfer") == 1

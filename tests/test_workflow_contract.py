@@ -12,8 +12,18 @@ def _diagram():
         return fh.read()
 
 
+def _bundled_specs():
+    """User tasks of every bundled diagram (development, 接续培养, 实名认证)."""
+    specs = []
+    for process_id in ("development", "transfer", "realname"):
+        with open(f"{BPMN_DIR}/{process_id}.bpmn", "rb") as fh:
+            specs += engine.user_task_specs(fh.read(), process_id)
+    return specs
+
+
 def test_every_user_task_names_an_existing_form_and_every_form_has_a_task():
-    specs = engine.user_task_specs(_diagram(), "development")
+    specs = _bundled_specs()
+    assert {lane for _, _, lane, _ in specs} <= set(LANE_ROLES) | {""}
     keys = {props.get("formKey") for _, _, _, props in specs}
     missing = [name for name, _, _, props in specs if props.get("formKey") not in FORMS]
     assert not missing, f"user tasks naming no existing form: {missing}"

@@ -3,9 +3,10 @@ schema, act on a task, read a person's steps, upload an attachment.
 
 The same services and forms as the pages do the work, so every rule and message is the same.
 """
+import sqlalchemy as sa
 from flask import jsonify, request
 
-from forms import APPLICATION_FORM, get_form_class
+from forms import get_form_class
 from forms.codec import flat_errors, schema, to_data
 
 from app.api import bp
@@ -17,8 +18,14 @@ from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.people.models import Person
-from app.scope import get_in_scope, select_in_scope
+from app.realname import services as realname
+from app.realname.models import RealnameRequest
+from app.scope import get_in_scope, path_prefix, scope_path, select_in_scope
+from app.transfers import services as transfers
+from app.transfers.models import Transfer
+from app.transaction import CONFLICT_MESSAGE
 from app.vocab import Action, PersonStatus
+from app.workflow.models import ProcessInstance
 from app.workflow import binding, services
 
 
@@ -42,6 +49,8 @@ def _person_json(person: Person) -> dict:
 
 
 def _refuse(exc: services.WorkflowError):
+    if isinstance(exc, services.Conflict):
+        api_error(409, CONFLICT_MESSAGE)
     api_error(exc.status, exc.message, exc.fields or None)
 
 
@@ -55,7 +64,7 @@ def create_applicant():
     action = body.get("action", "submit")
     if action not in ("submit", "save"):
         api_error(422, fields={"action": "action 须为 submit 或 save"})
-    form = binding.form_for(APPLICATION_FORM, user, payload=body.get("data") or {})
+    form = binding.form_for(services.application_form_key(), user, payload=body.get("data") or {})
     if not form.validate():
         api_error(422, fields=flat_errors(form))
     try:
@@ -76,29 +85,81 @@ def list_tasks():
     page = inbox.inbox_page(user, view, page=request.args.get("page", 1, type=int),
                             per_page=min(request.args.get("per_page", 20, type=int), 100))
     items = [{"id": t.task_id, "name": t.task_name, "title": t.title, "step": t.step, "stage": t.stage,
-              "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
+              "process": t.process, "subject_id": t.subject_id, "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
               "organisation": t.org_name, "arrived_at": t.arrived_at.isoformat(timespec="seconds") + "Z"}
              for t in page.items]
     return jsonify(items=items, page=page.page, pages=page.pages, total=page.total,
                    total_is_lower_bound=bool(getattr(page, "capped", False)))
 
 
-def _task_in_scope(task_id: str):
-    user = api_user()
+def _inbox_row(user, task_id: str) -> HumanTask:
     row = db.session.scalar(select_in_scope(HumanTask, user).where(HumanTask.task_id == task_id).limit(1))
     if row is None:
+        # Done by someone else since the caller read it (its inbox row is gone): a lost race if the task
+        # belonged to an instance the caller may see, else unknown.
+        instance_id = inbox.instance_of_task(task_id)
+        if instance_id is not None and _instance_in_scope(user, instance_id):
+            api_error(409, CONFLICT_MESSAGE)
         api_error(404)
+    return row
+
+
+def _instance_in_scope(user, instance_id: int) -> bool:
+    # Whose task it could have been: the person's, the sending side of a transfer, the request's branch.
+    sending = path_prefix(Transfer.from_org_path, scope_path(user))
+    for stmt in (select_in_scope(Person, user).where(Person.instance_id == instance_id),
+                 sa.select(Transfer.id).where(Transfer.instance_id == instance_id, sending),
+                 select_in_scope(RealnameRequest, user).where(RealnameRequest.instance_id == instance_id)):
+        if db.session.scalar(stmt.limit(1)) is not None:
+            return True
+    return False
+
+
+def _task_in_scope(task_id: str):
+    user = api_user()
+    row = _inbox_row(user, task_id)
     person = get_in_scope(Person, row.person_id, user)
     ctx = services.load(person)
     task = next((t for t in ctx.ready if t.id == task_id), None)
     if task is None:
-        api_error(409, services.Conflict().message)
+        api_error(409, CONFLICT_MESSAGE)
     return user, ctx, task
+
+
+# Review tasks of the smaller procedures: (load the row, may review, version, decide).
+def _review_target(user, row: HumanTask):
+    if row.process == "transfer":
+        transfer = get_in_scope(Transfer, row.subject_id, user)
+        return (transfers.can_review(user, transfer), transfer.version,
+                lambda action, opinion, version: transfers.decide(user, transfer, action, opinion,
+                                                                  expected_version=version))
+    request_row = get_in_scope(RealnameRequest, row.subject_id, user)
+    seen = db.session.get(ProcessInstance, request_row.instance_id).version
+
+    def decide(action, opinion, version):
+        if version is not None and version != seen:
+            raise services.Conflict()
+        if action == "approve":
+            realname.confirm(user, request_row)
+        else:
+            realname.reject(user, request_row, opinion)
+    return realname.can_confirm(user) and request_row.status == realname.PENDING, seen, decide
+
+
+def _review_task_json(row: HumanTask) -> dict:
+    return {"id": row.task_id, "name": row.task_name, "title": row.title, "step": 0, "stage": 0, "kind": "review",
+            "role": row.role, "pass": 1, "person_id": None, "process": row.process, "subject_id": row.subject_id}
 
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str):
     """A ready task with its form schema, current data, allowed actions and the instance version."""
+    user = api_user()
+    row = _inbox_row(user, task_id)
+    if row.process != "development":
+        may, version, _ = _review_target(user, row)
+        return jsonify(task=_review_task_json(row), form="review", schema=schema(get_form_class("review")),
+                       data={}, actions=list(services.REVIEW_ACTIONS) if may else [], version=version)
     user, ctx, task = _task_in_scope(task_id)
     form_key = "review" if task.is_review else task.form_key
     view = services.step_view(user, ctx, task.step)
@@ -111,7 +172,8 @@ def get_task(task_id: str):
 @bp.post("/tasks/<task_id>")
 def act_on_task(task_id: str):
     """save / submit / report / approve / reject; 422 with per-field messages, 409 on a conflict."""
-    user, ctx, task = _task_in_scope(task_id)
+    user = api_user()
+    row = _inbox_row(user, task_id)
     body = json_body()
     action = body.get("action", "")
     if not isinstance(action, str):
@@ -119,6 +181,9 @@ def act_on_task(task_id: str):
     version = body.get("version")
     if version is not None and not isinstance(version, int):
         api_error(422, fields={"version": "version 须为整数"})
+    if row.process != "development":
+        return _act_on_review(user, row, action, str(body.get("opinion") or ""), version)
+    user, ctx, task = _task_in_scope(task_id)
     data = None
     if not task.is_review:
         form = binding.form_for(task.form_key, user, ctx.person, payload=body.get("data") or {})
@@ -132,6 +197,20 @@ def act_on_task(task_id: str):
         _refuse(exc)
     return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
                    version=ctx.instance.version)
+
+
+def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int | None):
+    """审核 of a 接续培养 or 实名认证 task, through the same endpoint as step tasks."""
+    if action not in services.REVIEW_ACTIONS:
+        api_error(422, fields={"action": "action 须为 approve 或 reject"})
+    may, _, decide = _review_target(user, row)
+    if not may:
+        api_error(403)
+    try:
+        decide(action, opinion, version)
+    except services.WorkflowError as exc:
+        _refuse(exc)
+    return jsonify(task=_review_task_json(row), decision=action)
 
 
 @bp.get("/people/<int:person_id>")
@@ -166,7 +245,9 @@ def upload_attachment():
 register_schema("ProcessTask", {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
     "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
-    "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"}}})
+    "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
+    "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
+    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
 register_schema("ProcessPerson", {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
     "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.designer.services import DesignerError
-from app.events.services import append_event, log_operation
+from app.events.services import log_operation
 from app.extensions import db
 from app.people.models import Person
 from app.scope import select_in_scope
@@ -72,16 +72,13 @@ def migrate(actor, source: ProcessVersion, target: ProcessVersion, person_ids=No
         ctx = services.load(person)
         from_ref = ctx.wf.spec_ref
         try:
-            ctx.wf = _try(ctx, target)
+            to_ref = _try(ctx, target).spec_ref  # pure: refuses early, with the reason for the page
         except engine.EngineError as exc:
             outcomes.append(Candidate(person, False, str(exc)))
             continue
-        ctx.instance.process_version_id = target.id
-        ctx.instance.process_version = target
-        services.save_state(ctx)
-        append_event(ctx.instance.id, actor, "migrate", data={
-            "from_version": source.id, "to_version": target.id, "from_ref": from_ref,
-            "to_ref": ctx.wf.spec_ref})
+        # The runner applies the migration itself, through the handler the auditor's replay uses.
+        services.migrate_instance(actor, ctx, {"from_version": source.id, "to_version": target.id,
+                                               "from_ref": from_ref, "to_ref": to_ref})
         outcomes.append(Candidate(person, True))
     moved = [c.person.id for c in outcomes if c.ok]
     if outcomes:

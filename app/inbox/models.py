@@ -33,3 +33,18 @@ class HumanTask(db.Model):
     # 待处理 (edit), 待审核 (review), 审核不通过 (edit again after a rejection)
     status: Mapped[str] = mapped_column(sa.String(16), default="待处理")
     arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Which procedure the task belongs to, hence which page opens it: development (the person's step),
+    # transfer (the transfer row ``subject_id``), realname (the 实名认证 request ``subject_id``).
+    process: Mapped[str] = mapped_column(sa.String(32), default="development")
+    subject_id: Mapped[int | None]
+
+
+class TaskRef(db.Model):
+    """Every engine task id ever offered in an inbox, with its instance, kept after the task is done.
+
+    A request naming a task someone else has just completed is a lost race (409), not an unknown task
+    (404); the inbox row is gone by then, this row is not."""
+    __tablename__ = "task_ref"
+
+    task_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id"), index=True)

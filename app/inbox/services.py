@@ -1,9 +1,11 @@
 """The inbox query: one indexed read of the human_task table, never a workflow load."""
 import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.extensions import db
-from app.inbox.models import HumanTask
+from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
 from app.scope import path_prefix, scope_path
 
@@ -58,3 +60,34 @@ def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20) -> C
 def stage_label(stage: int) -> str:
     from app.people.models import STAGES
     return STAGES.get(stage, "")
+
+
+def replace_tasks(instance_id: int, rows: list[dict]) -> None:
+    """The inbox projection of one instance: its human_task rows become ``rows`` (HumanTask fields);
+    each task id is also remembered in task_ref, so a late request for it is known as a lost race."""
+    db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id))
+    if not rows:
+        return
+    db.session.execute(sa.insert(HumanTask), [{"instance_id": instance_id, **row} for row in rows])
+    # A task still ready (a parallel branch, a restored instance) is already known: one statement either way.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(TaskRef).on_conflict_do_nothing(),
+                       [{"task_id": row["task_id"], "instance_id": instance_id} for row in rows])
+
+
+def instance_of_task(task_id: str) -> int | None:
+    """The instance an engine task id was offered for (even after it was done), or None."""
+    return db.session.scalar(sa.select(TaskRef.instance_id).where(TaskRef.task_id == task_id))
+
+
+# The page that opens a task, by the procedure its row names.
+_PAGES = {
+    "development": lambda t: url_for("workflow.step", person_id=t.person_id, step=t.step),
+    "transfer": lambda t: url_for("transfers.show", transfer_id=t.subject_id),
+    "realname": lambda t: url_for("realname.show", request_id=t.subject_id),
+}
+
+
+def task_url(task: HumanTask) -> str:
+    """Where 马上处理 leads for an inbox row."""
+    return _PAGES[task.process](task)

@@ -15,4 +15,5 @@ def index():
     view = view if view in views else "mine"
     page = services.inbox_page(current_user, view, page=request.args.get("page", 1, type=int))
     return render_template("inbox/index.html", page=page, view=view, views=views,
-                           stage_label=services.stage_label, active_menu="inbox")
+                           stage_label=services.stage_label, task_url=services.task_url,
+                           active_menu="inbox")

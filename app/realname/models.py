@@ -8,7 +8,8 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.timeutil import utcnow
 
-# 草稿 → 待认证 (上报) → 已认证 (备案认证, person started) | 不通过 (rejected with a reason)
+# 草稿 → 待认证 (上报) → 已认证 (备案认证, person started) | 不通过 (refused with a reason; corrected and
+# reported again it is 待认证 once more)
 DRAFT, PENDING, CONFIRMED, REJECTED = "草稿", "待认证", "已认证", "不通过"
 STATUSES = (DRAFT, PENDING, CONFIRMED, REJECTED)
 
@@ -38,5 +39,7 @@ class RealnameRequest(db.Model):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    # The request's own realname.bpmn instance (its events are the request's history).
+    instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("process_instance.id"))
 
     org: Mapped[Organisation] = relationship(lazy="joined")

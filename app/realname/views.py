@@ -43,19 +43,24 @@ def edit(request_id: int | None = None):
     else:
         data = dict(row.data, proof_scans=row.proof_scans) if row else {}
         form = bind_form(RealnameForm, current_user, data=data)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.validate():
         report = request.form.get("action") == "report"
         store_uploads(form, _save_upload)
         try:
             with attempt():
                 row = services.save(current_user, to_data(form), row, report=report)
-        except WorkflowError as exc:
+        except services.Conflict as exc:
+            # A lost race (reported or decided meanwhile): the form again, input kept, with the message.
             keep_on_error()  # the stored files stay, so the form shown again can cite them
+            flash(exc.message, "error")
+            status = 409
+        except WorkflowError as exc:
+            keep_on_error()
             apply_errors(form, exc)
         else:
             flash("已上报县级组织部门" if report else "已保存")
             return redirect(url_for(".show", request_id=row.id))
-    status = 422 if request.method == "POST" else 200
     files = attachments.describe(current_user, attachment_hashes(to_data(form)))
     return render_template("realname/form.html", form=form, row=row, files=files,
                            active_menu="realname"), status
@@ -63,19 +68,21 @@ def edit(request_id: int | None = None):
 
 @bp.get("/<int:request_id>")
 def show(request_id: int):
-    row = get_in_scope(RealnameRequest, request_id, current_user)
+    return _show(get_in_scope(RealnameRequest, request_id, current_user))
+
+
+def _show(row, status: int = 200, posted_reason: str = ""):
     data = dict(row.data, proof_scans=row.proof_scans)
     files = attachments.describe(current_user, attachment_hashes(data))
-    return render_template("realname/show.html", row=row, files=files,
+    return render_template("realname/show.html", row=row, files=files, posted_reason=posted_reason,
                            display=readonly_sections(RealnameForm, data, current_user),
-                           can_confirm=services.can_confirm(current_user), active_menu="realname")
+                           can_confirm=services.can_confirm(current_user), active_menu="realname"), status
 
 
 @bp.post("/<int:request_id>/report")
 def report(request_id: int):
     row = get_in_scope(RealnameRequest, request_id, current_user)
-    return _act(lambda: services.report_request(current_user, row), "已上报县级组织部门",
-                url_for(".show", request_id=row.id))
+    return _act(row, lambda: services.report_request(current_user, row), "已上报县级组织部门")
 
 
 @bp.post("/confirm")
@@ -101,19 +108,22 @@ def confirm():
 @bp.post("/<int:request_id>/reject")
 def reject(request_id: int):
     row = get_in_scope(RealnameRequest, request_id, current_user)
-    return _act(lambda: services.reject(current_user, row, request.form.get("reason", "")), "已退回（不通过）",
-                url_for(".show", request_id=row.id))
+    return _act(row, lambda: services.reject(current_user, row, request.form.get("reason", "")), "已退回（不通过）")
 
 
-def _act(action, message: str, target: str):
+def _act(row, action, message: str):
     try:
         # The answer is a redirect either way: a refusal must undo its own writes.
         with attempt():
             action()
+    except services.Conflict as exc:
+        # A lost race: the request's page as it stands now, with the message and the reason typed kept.
+        flash(exc.message, "error")
+        return _show(row, status=409, posted_reason=request.form.get("reason", ""))
     except WorkflowError as exc:
         if exc.status == 403:
             abort(403)
         flash("；".join([exc.message] + [m for ms in exc.fields.values() for m in ms]), "error")
     else:
         flash(message)
-    return redirect(target)
+    return redirect(url_for(".show", request_id=row.id))

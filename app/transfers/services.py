@@ -8,25 +8,22 @@ here commits; the request commits once.
 """
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.events.models import Event
-from app.events.services import append_event, log_operation
+from app.events.services import log_operation
 from app.extensions import db
-from app.inbox.models import HumanTask
+from app.inbox import services as inbox
 from app.orgs.models import Organisation
 from app.paging import CallablePage
 from app.people.models import Person
 from app.scope import can_act_as, get_in_scope, org_in_scope, path_prefix, scope_path, scoped
 from app.timeutil import utcnow
 from app.transfers.models import DONE, PENDING, REFUSED, Transfer
-from app.workflow import engine
-from app.workflow.models import ProcessInstance
+from app.workflow import runner
+from app.workflow import services as workflow
 from app.workflow.services import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.versions import active_version
 
 PROCESS = "transfer"
-REVIEW_TASK = "transfer_review"
 # R20: only these categories can be transferred.
 TRANSFERABLE = ("入党申请人", "入党积极分子")
 TABS = {"in": "省内转入", "out": "省内转出"}
@@ -80,22 +77,19 @@ def request_transfer(actor, name: str, id_number: str, to_org_id) -> Transfer:
     if _pending_for(person.id) is not None:
         raise RuleViolation({"id_number": "该人员已有申请中的接续培养，请等待转出党组织审核"})
     version = active_version(PROCESS)
-    wf = engine.start(version.bpmn_xml, version.process_id)
-    instance = ProcessInstance(process_version_id=version.id, state=engine.dumps(wf), status="running")
-    db.session.add(instance)
-    db.session.flush()
-    transfer = Transfer(person_id=person.id, pending_person_id=person.id, instance_id=instance.id,
+    ctx = runner.open_instance(version, process=PROCESS)
+    transfer = Transfer(person_id=person.id, pending_person_id=person.id, instance_id=ctx.instance.id,
                         person_name=person.name, id_number=person.id_number,
                         from_org_id=person.org_id, from_org_path=person.org_path,
                         to_org_id=to_org.id, to_org_path=to_org.path, status=PENDING, requested_by=actor.id)
     db.session.add(transfer)
-    append_event(instance.id, actor, "start", data={
-        "process_version_id": version.id, "spec_ref": engine.spec_ref(version.bpmn_xml, version.process_id),
-        "person_id": person.id, "from_org_id": person.org_id, "to_org_id": to_org.id})
     try:
         db.session.flush()
     except IntegrityError as exc:  # a racing request for the same person got there first
         raise Conflict("该人员已有申请中的接续培养，请刷新后查看") from exc
+    ctx.subject = transfer
+    runner.start(actor, ctx, version, {"person_id": person.id, "from_org_id": person.org_id,
+                                       "to_org_id": to_org.id})
     log_operation(actor, "transfer.request", f"transfer:{transfer.id}",
                   {"person_id": person.id, "from_org_id": person.org_id, "to_org_id": to_org.id})
     return transfer
@@ -121,65 +115,58 @@ def decide(actor, transfer: Transfer, decision: str, opinion: str = "", *,
     if decision not in ("approve", "reject"):
         raise WorkflowError("未知的审核结果")
     if expected_version is not None and expected_version != transfer.version:
-        raise Conflict("该申请已被他人处理，请刷新后查看")
+        raise Conflict()
     if transfer.status != PENDING:
-        raise Conflict("该申请已被他人处理，请刷新后查看")
+        raise Conflict()
     if not can_act_as(actor, "branch_admin", transfer.from_org_path):
         raise NotAllowed("没有权限审核该接续培养申请")
     from app.orgs.services import lock_tree
     lock_tree(shared=True)
-    instance = db.session.get(ProcessInstance, transfer.instance_id)
-    wf = engine.loads(instance.state)
-    task = engine.find_ready(wf, REVIEW_TASK)
+    ctx = runner.load(transfer.instance_id, process=PROCESS, subject=transfer)
+    task = next((t for t in ctx.ready if t.is_review), None)
     if task is None:
-        raise Conflict("该申请已被他人处理，请刷新后查看")
-    engine.complete(wf, task.id, {"decision": decision, "review_opinion": (opinion or "").strip()})
-    now = utcnow()
-    instance.state, instance.updated_at = engine.dumps(wf), now
-    instance.status = "completed" if engine.is_completed(wf) else "running"
-    transfer.status = DONE if decision == "approve" else REFUSED
-    transfer.pending_person_id = None
-    transfer.decided_by, transfer.decided_at, transfer.opinion = actor.id, now, (opinion or "").strip()
-    append_event(instance.id, actor, decision, task_name=task.name, task_pass=task.pass_no,
-                 data={"decision": decision, "opinion": transfer.opinion})
-    if decision == "approve":
-        _move_person(actor, transfer)
-    log_operation(actor, f"transfer.{decision}", f"transfer:{transfer.id}",
-                  {"person_id": transfer.person_id, "from_org_id": transfer.from_org_id,
-                   "to_org_id": transfer.to_org_id})
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise Conflict("该申请已被他人处理，请刷新后查看") from exc
+        raise Conflict()
+    runner.run(actor, ctx, decision, task=task, data={"decision": decision, "opinion": (opinion or "").strip()})
     return transfer
 
 
+@runner.projection(PROCESS)
+def _project_transfer(change: runner.Change) -> None:
+    """The transfer row follows its instance; an approval moves the person (an event of their own process)."""
+    transfer, action = change.ctx.subject, change.event["action"]
+    _project_inbox(change.ctx, transfer)
+    if action not in ("approve", "reject"):
+        return
+    transfer.status = DONE if action == "approve" else REFUSED
+    transfer.pending_person_id = None
+    transfer.decided_by, transfer.decided_at = change.actor.id, utcnow()
+    transfer.opinion = change.event["data"].get("opinion", "")
+    if action == "approve":
+        _move_person(change.actor, transfer)
+    log_operation(change.actor, f"transfer.{action}", f"transfer:{transfer.id}",
+                  {"person_id": transfer.person_id, "from_org_id": transfer.from_org_id,
+                   "to_org_id": transfer.to_org_id})
+
+
+def _project_inbox(ctx: runner.Context, transfer: Transfer) -> None:
+    # The review task waits in the sending branch's 待办事项 (its admins and the admins above them).
+    rows = [{"person_id": None, "task_id": t.id, "task_name": t.name, "title": t.title,
+             "role": workflow.task_role(t), "org_path": transfer.from_org_path, "person_name": transfer.person_name,
+             "org_name": transfer.from_org.name if transfer.from_org else "", "arrived_at": utcnow(),
+             "process": PROCESS, "subject_id": transfer.id, "status": "待审核"}
+            for t in ctx.ready] if ctx.instance.status == "running" else []
+    inbox.replace_tasks(ctx.instance.id, rows)
+
+
 def _move_person(actor, transfer: Transfer) -> None:
-    """Person row, inbox rows and file visibility go to the receiving branch; the development
-    instance's history records it (its engine state is unchanged)."""
-    from app.attachments.services import grant_to_org
+    """The person's development process records the transfer; its projection moves the person row, inbox
+    rows and file visibility to the receiving branch."""
     person = db.session.get(Person, transfer.person_id)
     if person.org_id != transfer.from_org_id or person.status != "active" or \
             person.category not in TRANSFERABLE:
         raise WorkflowError("该人员的组织或类别已变化，不能完成接续培养")
-    to_org = db.session.get(Organisation, transfer.to_org_id)
-    person.org_id, person.org_path, person.org = to_org.id, to_org.path, to_org
-    person.updated_at = utcnow()
-    db.session.execute(sa.update(HumanTask).where(HumanTask.person_id == person.id)
-                       .values(org_path=to_org.path, org_name=to_org.name))
-    if person.instance_id is None:
-        return
-    # Taking the development instance's version lock serialises this event with a concurrent step.
-    development = db.session.get(ProcessInstance, person.instance_id)
-    development.updated_at = utcnow()
-    hashes = sorted({h for row in db.session.scalars(sa.select(Event.attachments)
-                                                      .where(Event.instance_id == development.id))
-                     for h in (row or [])})
-    if hashes:
-        grant_to_org(hashes, to_org.path)
-    append_event(development.id, actor, "transfer",
-                 data={"transfer_id": transfer.id, "from_org_id": transfer.from_org_id,
-                       "to_org_id": transfer.to_org_id})
+    workflow.run_on_person(actor, person, "transfer", {
+        "transfer_id": transfer.id, "from_org_id": transfer.from_org_id, "to_org_id": transfer.to_org_id})
 
 
 def transfer_page(actor, tab: str, *, name: str = "", id_number: str = "", to_org: str = "",

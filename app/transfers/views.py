@@ -65,7 +65,10 @@ def review(transfer_id: int):
             services.decide(current_user, transfer, decision, form.opinion.data, expected_version=version)
     except Conflict as exc:
         flash(exc.message, "error")
-        return redirect(url_for(".show", transfer_id=transfer_id))
+        return render_template("transfers/show.html", transfer=transfer, form=form,
+                               can_review=services.can_review(current_user, transfer),
+                               person_link=services.person_in_scope(current_user, transfer),
+                               active_menu="transfers"), 409
     except WorkflowError as exc:
         if exc.status == 403:
             abort(403)

@@ -110,7 +110,8 @@ class TaskInfo:
     category: str
     review_of: str
     pass_no: int
-    data_key: str = ""          # the diagram's dataKey: where an edit task's form data lives in task data
+    # Where an edit task keeps its form data in the task data (the diagram's ``dataKey`` property).
+    data_key: str = ""
     changed_at: float = 0.0
     data: dict = field(default_factory=dict, repr=False)
 
@@ -240,11 +241,23 @@ def _ready_task(wf, task_id: str):
 
 
 def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | None:
-    """The ready user task with this BPMN id (and pass, if given), or None."""
-    for info in ready_tasks(wf):
-        if info.name == task_name and (pass_no is None or info.pass_no == pass_no):
-            return info
+    """The ready user task with this BPMN id (and pass, if given), or None.
+
+    One walk over the tasks of that element only (the runner and the replay call this for every event)."""
+    reached = [t for t in wf.get_tasks(state=_REACHED, spec_name=task_name) if t.task_spec.manual]
+    reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
+    for n, task in enumerate(reached, start=1):
+        if task.state == TaskState.READY and (pass_no is None or n == pass_no):
+            return _info(wf, task, {task.id: n})
     return None
+
+
+def rule_errors(wf, task_name: str) -> dict:
+    """The ``rule_errors`` a rule gateway left on the task ``task_name`` when it looped back to it, or {}."""
+    for task in wf.get_tasks(state=TaskState.READY, spec_name=task_name):
+        if task.task_spec.manual and task.data.get("rule_errors"):
+            return dict(task.data["rule_errors"])
+    return {}
 
 
 def task_data(wf, task_id: str) -> dict:

@@ -1,21 +1,22 @@
-"""The development procedure as a service: start, act on tasks, cancel, restore, move back.
+"""The development procedure as a service: start, act on tasks, cancel, restore, move back, amend.
 
-Every action is one transaction: engine state (under its optimistic lock), the inbox rows, the
-person projection and one event row are written together, and the caller commits once. Nothing
-here commits, so any exception leaves the database exactly as it was once the request rolls back.
+Every action goes through the one runner (``app.workflow.runner.run``): this module checks the actor's
+rights and the input, builds the action's data and lets the runner lock, apply, save and log it; the
+person row, person_field, check_fact and human_task rows follow from the event in the projection
+registered below. Nothing here commits, so any exception leaves the database as it was once the
+request rolls back.
 """
 import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
-
-from forms import APPLICATION_FORM, REQUIRED_FORMS, default_data_key
+from forms import default_data_key
 
 from app.access import duties
+from app.attachments.services import grant_to_org
 from app.auth.roles import LANE_ROLES
-from app.events.services import append_event
 from app.extensions import db
+from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
@@ -24,63 +25,18 @@ from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
-from app.workflow import engine
-from app.workflow.models import ProcessInstance
+from app.workflow import engine, runner
+from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
+from app.workflow.runner import Change, Context
 from app.workflow.versions import DEVELOPMENT, active_version
+
+__all__ = ["Conflict", "Context", "NotAllowed", "RuleViolation", "WorkflowError"]
 
 EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
+# The person's status for each instance status.
+PERSON_STATUS = {"running": "active", "cancelled": "cancelled", "closed": "closed", "completed": "completed"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
-
-
-class WorkflowError(Exception):
-    """An action was refused; ``message`` is for the user, ``status`` the HTTP status that fits."""
-    status = 400
-
-    def __init__(self, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-
-
-class Conflict(WorkflowError):
-    status = 409
-
-    def __init__(self, message: str = "该任务已被他人处理，请刷新后查看最新状态"):
-        super().__init__(message)
-
-
-class NotAllowed(WorkflowError):
-    status = 403
-
-
-class RuleViolation(WorkflowError):
-    """A rule of the procedure (in the diagram, or needing the database) refused the input."""
-    status = 422
-
-    def __init__(self, fields: dict):
-        super().__init__("提交的数据不符合发展党员工作规定", {k: [v] if isinstance(v, str) else list(v)
-                                                          for k, v in fields.items()})
-
-
-@dataclass
-class Context:
-    """A person's instance loaded for one request."""
-    person: Person
-    instance: ProcessInstance
-    wf: object
-    _ready: list | None = None
-
-    @property
-    def ready(self) -> list[engine.TaskInfo]:
-        """Ready user tasks, computed once per engine change (walking the task tree is not free)."""
-        if self._ready is None:
-            self._ready = engine.ready_tasks(self.wf)
-        return self._ready
-
-    def changed(self) -> None:
-        """Forget derived values after the workflow moved."""
-        self._ready = None
 
 
 def data_key(task: engine.TaskInfo) -> str:
@@ -104,6 +60,7 @@ class StepDef:
     form_key: str
     review_name: str = ""
     data_key: str = ""
+    category: str = ""
 
 
 _CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
@@ -118,7 +75,8 @@ def step_catalogue(version_id: int) -> list[StepDef]:
         reviews = {props["reviewOf"]: name for name, _, _, props in specs if props.get("reviewOf")}
         steps = [StepDef(step=int(props.get("step") or 0), stage=int(props.get("stage") or 0), name=name,
                          title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""),
-                         data_key=props.get("dataKey") or default_data_key(props.get("formKey", name)))
+                         data_key=props.get("dataKey") or default_data_key(props.get("formKey", name)),
+                         category=props.get("category", ""))
                  for name, title, _, props in specs if not props.get("reviewOf")]
         _CATALOGUE_CACHE[version_id] = sorted(steps, key=lambda s: s.step)
     return _CATALOGUE_CACHE[version_id]
@@ -141,7 +99,10 @@ def reviewed_steps(ctx: Context) -> set[str]:
 
 
 def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
-    """The actions ``actor`` may take on a ready task, in the order the page shows them."""
+    """The actions ``actor`` may take on a ready task, in the order the page shows them.
+
+    The one place that decides who may act on a task, separation of duties (who reported may not
+    approve) included."""
     if ctx.instance.status != "running" or not can_act_as(actor, task_role(task), ctx.person.org_path):
         return []
     if task.is_review:
@@ -151,8 +112,7 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
 
 def load(person: Person) -> Context:
     """Load a person's instance and workflow (the person was already fetched within scope)."""
-    instance = db.session.get(ProcessInstance, person.instance_id)
-    return Context(person=person, instance=instance, wf=engine.loads(instance.state))
+    return runner.load(person.instance_id, person=person)
 
 
 def find_task(ctx: Context, task_id: str) -> engine.TaskInfo:
@@ -173,6 +133,21 @@ def id_number_taken(id_number: str, exclude_person_id: int | None = None) -> boo
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+_FIRST_FORM: dict[int, str] = {}
+
+
+def application_form_key() -> str:
+    """The form of the first task the active development diagram makes ready: what 添加 fills in."""
+    version = active_version(DEVELOPMENT)
+    if version.id not in _FIRST_FORM:
+        first = next((t for t in engine.ready_tasks(engine.start(version.bpmn_xml, version.process_id))
+                      if not t.is_review), None)
+        if first is None:
+            raise WorkflowError("流程定义开始后没有可填写的任务")
+        _FIRST_FORM[version.id] = first.form_key
+    return _FIRST_FORM[version.id]
+
+
 def start_application(actor, data: dict, action: str = "submit") -> Person:
     """添加: a new applicant from step 1 data; ``action`` 'save' keeps step 1 open as a draft."""
     from app.orgs.services import lock_tree
@@ -187,30 +162,26 @@ def start_application(actor, data: dict, action: str = "submit") -> Person:
     if not can_act_as(actor, "branch_admin", org.path):
         raise NotAllowed("没有权限添加入党申请人")
     version = active_version(DEVELOPMENT)
-    wf = engine.start(version.bpmn_xml, version.process_id)
-    instance = ProcessInstance(process_version_id=version.id, state="", status="running")
-    db.session.add(instance)
-    db.session.flush()
+    ctx = runner.open_instance(version, process=DEVELOPMENT)
     person = Person(name=data.get("name", ""), id_number=(data.get("id_number") or "").upper(),
-                    org_id=org.id, org_path=org.path, org=org, instance_id=instance.id)
+                    org_id=org.id, org_path=org.path, org=org, instance_id=ctx.instance.id)
     db.session.add(person)
     db.session.flush()
-    # The diagram's checksum ties the log to the exact version that ran, even if its row is altered.
-    append_event(instance.id, actor, "start", data={"process_version_id": version.id,
-                                                     "spec_ref": engine.spec_ref(version.bpmn_xml,
-                                                                                 version.process_id),
-                                                     "person_id": person.id, "org_id": org.id})
-    ctx = Context(person=person, instance=instance, wf=wf)
-    task = next((t for t in ctx.ready if t.form_key == APPLICATION_FORM), None)
-    if task is None:
-        raise WorkflowError(f"流程定义中缺少“{REQUIRED_FORMS[APPLICATION_FORM]}”")
-    _perform(actor, ctx, task, action, data, expected_version=None, is_new=True)
+    ctx.person = person
+    runner.start(actor, ctx, version, {"person_id": person.id, "org_id": org.id})
+    # The applicant's data goes to the first user task the diagram makes ready.
+    first = next((t for t in ctx.ready if not t.is_review), None)
+    if first is None:
+        raise WorkflowError("流程定义开始后没有可填写的任务")
+    _perform(actor, ctx, first, action, data, expected_version=None)
     return person
 
 
 def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None, *,
         opinion: str = "", expected_version: int | None = None) -> list[engine.TaskInfo]:
     """保存 / 提交 / 上报 / 审核通过 / 审核不通过 on one ready task; returns the tasks now ready."""
+    if expected_version is not None and expected_version != ctx.instance.version:
+        raise Conflict()
     task = find_task(ctx, task_id)
     if refusal := duties.review_refusal(actor, ctx.instance.id, task):
         raise NotAllowed(refusal)
@@ -220,78 +191,47 @@ def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None
         raise WorkflowError(f"该任务不能执行“{ACTION_LABELS.get(action, action)}”操作")
     if action == "reject" and not (opinion or "").strip():
         raise RuleViolation({"opinion": "审核不通过时请填写审核意见"})
-    payload = {"decision": action, "review_opinion": opinion} if task.is_review else (data or {})
-    _perform(actor, ctx, task, action, payload, expected_version=expected_version)
+    _perform(actor, ctx, task, action, data or {}, opinion=opinion, expected_version=expected_version)
     return ctx.ready
 
 
-def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict, *,
-             expected_version: int | None, is_new: bool = False) -> None:
-    if expected_version is not None and expected_version != ctx.instance.version:
-        raise Conflict()
-    hashes = _attachment_hashes(data)
+def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict, *, opinion: str = "",
+             expected_version: int | None) -> None:
     if task.is_review:
-        engine.complete(ctx.wf, task.id, data)
-        ctx.changed()
-        event_data = {"decision": action, "opinion": data.get("review_opinion", "")}
-        if action == "approve":
-            mark_step_done(ctx.person.id, step_of(ctx, task).data_key, local_today())
-    else:
-        key = data_key(task)
-        _claim_attachments(actor, ctx.person, hashes)
-        if action == "save":
-            engine.update_data(ctx.wf, task.id, {key: data})
-        else:
-            engine.complete(ctx.wf, task.id, {key: data, "rule_errors": {}})
-            ctx.changed()
-            _raise_rule_errors(ctx, task)
-        apply_step_data(ctx.person, task.form_key, data)
-        project_step(ctx.person.id, key, task.form_key, data)
-        if action == "submit":
-            mark_step_done(ctx.person.id, key, local_today())
-        event_data = {key: data}
-    _save(ctx, refresh_inbox=action != "save" or is_new, rejected=action == "reject")
-    append_event(ctx.instance.id, actor, action, task_name=task.name, task_pass=task.pass_no,
-                 data=event_data, attachments=hashes)
-    _flush()
+        runner.run(actor, ctx, action, task=task, data={"decision": action, "opinion": opinion},
+                   expected_version=expected_version)
+        return
+    hashes = _attachment_hashes(data)
+    _require_visible(actor, hashes)
+    runner.run(actor, ctx, action, task=task, data={data_key(task): data}, attachments=hashes,
+               expected_version=expected_version)
 
 
-def _raise_rule_errors(ctx: Context, task: engine.TaskInfo) -> None:
-    # A rule gateway that fails loops back to the same task with rule_errors set: the input is
-    # refused, and the caller's rollback discards the in-memory advance.
-    for ready in engine.ready_tasks(ctx.wf, with_data=True):
-        if ready.name == task.name and ready.data.get("rule_errors"):
-            raise RuleViolation(dict(ready.data["rule_errors"]))
-
-
-def _change_status(actor, ctx: Context, action: str, *, needs: str, becomes: tuple[str, str], role: str,
-                   reason: str, attachments: list[str], messages: tuple[str, str, str]) -> None:
-    # 取消发展, 恢复发展 and 重新发展 differ only in which status they need and set, who may, and the wording:
-    # one path keeps their checks, claim of files, inbox refresh and event the same.
+def _change_status(actor, ctx: Context, action: str, *, needs: str, role: str, reason: str,
+                   attachments: list[str], messages: tuple[str, str, str]) -> None:
+    # 取消发展, 恢复发展 and 重新发展 differ only in which status they need, who may, and the wording;
+    # the status they set is the handler's.
     wrong_status, not_allowed, no_reason = messages
     if ctx.instance.status != needs:
-        raise WorkflowError(wrong_status)
+        raise Conflict(wrong_status)
     if not can_act_as(actor, role, ctx.person.org_path):
         raise NotAllowed(not_allowed)
     if not (reason or "").strip():
         raise RuleViolation({"reason": no_reason})
-    _claim_attachments(actor, ctx.person, attachments)
-    ctx.instance.status, ctx.person.status = becomes
-    _save(ctx, refresh_inbox=True)
-    append_event(ctx.instance.id, actor, action, data={"reason": reason.strip()}, attachments=attachments)
-    _flush()
+    _require_visible(actor, attachments)
+    runner.run(actor, ctx, action, data={"reason": reason.strip()}, attachments=attachments)
 
 
 def cancel(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """取消发展: stop the procedure; the person goes to the history library."""
-    _change_status(actor, ctx, "cancel", needs="running", becomes=("cancelled", "cancelled"), role="branch_admin",
+    _change_status(actor, ctx, "cancel", needs="running", role="branch_admin",
                    reason=reason, attachments=attachments,
                    messages=("该人员不在发展流程中", "没有权限取消发展", "请填写停止发展原因"))
 
 
 def restore(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """恢复发展 (county admins, manual §2.11.1): back to the state at cancellation."""
-    _change_status(actor, ctx, "restore", needs="cancelled", becomes=("running", "active"), role="county_admin",
+    _change_status(actor, ctx, "restore", needs="cancelled", role="county_admin",
                    reason=reason, attachments=attachments,
                    messages=("该人员未被取消发展", "恢复发展须由县级组织部门管理员操作", "请填写恢复发展原因"))
 
@@ -301,7 +241,7 @@ def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
 
     The record and its events stay (the 历史库 and auditors still see them) but nothing can act on it
     again, and its ID number is free for a new step-1 application (R18 ignores closed records)."""
-    _change_status(actor, ctx, "redevelop", needs="cancelled", becomes=("closed", "closed"), role="county_admin",
+    _change_status(actor, ctx, "redevelop", needs="cancelled", role="county_admin",
                    reason=reason, attachments=attachments,
                    messages=("只有已停止发展的人员可以重新发展", "重新发展须由县级组织部门管理员操作", "请填写重新发展原因"))
 
@@ -340,31 +280,22 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
         raise WorkflowError("尚未进行到此步骤")
     if not can_amend(actor, ctx, step_no):
         raise NotAllowed("没有权限修改该人员信息")
-    key = step_def(ctx.instance.process_version_id, step_no).data_key
+    key = data_key(task)
     old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
     changed = {name: value for name, value in changes.items() if old.get(name) != value}
     if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
         raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
     if not changed:
         return old
-    new = {**old, **changed}
-    engine.amend_data(ctx.wf, key, new)
-    # The person row mirrors the latest stage naming a value (学历, 工作岗位…): replay every step in order.
+    runner.run(actor, ctx, "amend", task=task, data={key: changed, "before": {name: old.get(name) for name in changed}},
+               expected_version=expected_version)
+    return {**old, **changed}
+
+
+def _current_data(ctx: Context) -> dict:
+    # Data flows forward from task to task: the ready task (or the last completed one) holds every step's.
     latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
-    current = latest[0].data if latest else {key: new}
-    for step in step_catalogue(ctx.instance.process_version_id):
-        if isinstance(current.get(step.data_key), dict):
-            apply_step_data(ctx.person, step.form_key, current[step.data_key])
-    project_step(ctx.person.id, key, task.form_key, new)
-    _save(ctx, refresh_inbox=False)
-    if ctx.person.name:  # the inbox copies the name; only an edit of the step that feeds it changes it
-        db.session.execute(sa.update(HumanTask).where(HumanTask.instance_id == ctx.instance.id,
-                                                      HumanTask.person_name != ctx.person.name)
-                           .values(person_name=ctx.person.name))
-    append_event(ctx.instance.id, actor, "amend", task_name=task.name, task_pass=task.pass_no,
-                 data={key: changed, "before": {name: old.get(name) for name in changed}})
-    _flush()
-    return new
+    return latest[0].data if latest else {}
 
 
 def reproject_fields(ctx: Context) -> int:
@@ -374,11 +305,9 @@ def reproject_fields(ctx: Context) -> int:
     from app.people.models import PersonField
     db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
     catalogue = step_catalogue(ctx.instance.process_version_id)
-    form_keys = {s.data_key: s.form_key for s in catalogue}
-    latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
-    data = latest[0].data if latest else {}
+    form_keys = {s.data_key: s.form_key for s in catalogue if s.data_key}
     projected = 0
-    for key, value in sorted(data.items()):
+    for key, value in sorted(_current_data(ctx).items()):
         if key in form_keys and isinstance(value, dict):
             project_step(ctx.person.id, key, form_keys[key], value)
             projected += 1
@@ -397,57 +326,107 @@ def reproject_fields(ctx: Context) -> int:
     return projected
 
 
-# 调整为入党申请人 (from stage 2) and 调整为积极分子 (from stages 3 and 4): the stage a person is sent
-# back to, and the edit task there that becomes ready again (the last one of that stage reached).
+# 调整为入党申请人 and 调整为积极分子: who may be sent back (their category now) and to which category. The
+# edit task reopened is the last one completed in the diagram's stage where the target category begins.
 MOVE_BACK = {
-    "applicant": {"from_stages": (2,), "to_stage": 1, "label": "调整为入党申请人"},
-    "activist": {"from_stages": (3, 4), "to_stage": 2, "label": "调整为积极分子"},
+    "applicant": {"from": ("入党积极分子",), "to": "入党申请人", "label": "调整为入党申请人"},
+    "activist": {"from": ("发展对象", "预备党员"), "to": "入党积极分子", "label": "调整为积极分子"},
 }
 
 
+def _move_back_target(ctx: Context, category: str) -> engine.TaskInfo | None:
+    catalogue = step_catalogue(ctx.instance.process_version_id)
+    stage = next((s.stage for s in catalogue if s.category == category), None)
+    candidates = [t for t in engine.completed_tasks(ctx.wf) if t.stage == stage and not t.is_review]
+    return candidates[-1] if candidates else None
+
+
 def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
-    """Send a person back one category; the last edit task of the target stage is reopened."""
+    """Send a person back one category; the last edit task of the target category's stage is reopened."""
     rule = MOVE_BACK.get(target)
     if rule is None:
         raise WorkflowError("未知的调整类型")
-    if ctx.instance.status != "running" or ctx.person.stage not in rule["from_stages"]:
-        raise WorkflowError(f"当前阶段不能{rule['label']}")
+    if ctx.instance.status != "running" or ctx.person.category not in rule["from"]:
+        raise Conflict(f"当前阶段不能{rule['label']}")
     if not can_act_as(actor, "branch_admin", ctx.person.org_path):
         raise NotAllowed("没有权限调整该人员")
-    candidates = [t for t in engine.completed_tasks(ctx.wf)
-                  if t.stage == rule["to_stage"] and not t.is_review]
-    if not candidates:
+    target_task = _move_back_target(ctx, rule["to"])
+    if target_task is None:
         raise WorkflowError("没有可退回的步骤")
-    target_task = candidates[-1]
-    reopened = engine.reset_to(ctx.wf, target_task.name)
-    ctx.changed()
-    catalogue = step_catalogue(ctx.instance.process_version_id)
-    reopen_step(ctx.person.id, data_key(target_task),
-                [s.data_key for s in catalogue if s.step > target_task.step and s.data_key != data_key(target_task)])
-    _save(ctx, refresh_inbox=True)
-    append_event(ctx.instance.id, actor, "move_back", task_name=target_task.name,
-                 task_pass=target_task.pass_no, data={"target": target, "reason": (reason or "").strip()})
-    _flush()
-    return reopened
+    runner.run(actor, ctx, "move_back", task=target_task, data={"target": target, "reason": (reason or "").strip()})
+    return engine.find_ready(ctx.wf, target_task.name)
 
 
-def save_state(ctx: Context) -> None:
-    """Write a workflow changed outside ``act`` (a migration to another version) with its projections."""
-    ctx.changed()
-    _save(ctx, refresh_inbox=True)
-    _flush()
+def run_on_person(actor, person: Person, action: str, data: dict) -> None:
+    """Record an action of another procedure in the person's development process (接续培养's ``transfer``)."""
+    runner.run(actor, load(person), action, data=data)
 
 
-def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
-    """Write engine state and projections; the version column makes a racing writer fail."""
+def migrate_instance(actor, ctx: Context, data: dict) -> None:
+    """Move an instance to another version of its diagram (``data``: from/to version ids and refs)."""
+    runner.run(actor, ctx, "migrate", data=data)
+
+
+@runner.projection(DEVELOPMENT)
+def _project_person(change: Change) -> None:
+    """The person row, person_field and check_fact rows, and the inbox follow each event."""
+    ctx, event, task, action = change.ctx, change.event, change.task, change.event["action"]
+    person, data = ctx.person, event["data"]
+    if action in EDIT_ACTIONS:
+        key = data_key(task)
+        apply_step_data(person, task.form_key, data[key])
+        project_step(person.id, key, task.form_key, data[key])
+        if action == "submit":
+            mark_step_done(person.id, key, local_today())
+    elif action == "approve":
+        mark_step_done(person.id, step_of(ctx, task).data_key, local_today())
+    elif action == "move_back":
+        key = data_key(task)
+        reopen_step(person.id, key, [s.data_key for s in step_catalogue(ctx.instance.process_version_id)
+                                     if s.step > task.step and s.data_key != key])
+    elif action == "amend":
+        key = data_key(task)
+        current = _current_data(ctx)
+        # The person row mirrors the latest step naming a value (学历, 工作岗位…): apply every step in order.
+        for step in step_catalogue(ctx.instance.process_version_id):
+            if isinstance(current.get(step.data_key), dict):
+                apply_step_data(person, step.form_key, current[step.data_key])
+        project_step(person.id, key, task.form_key, current.get(key) or {})
+        # The inbox copies the name; only an edit of the step that feeds it changes it.
+        db.session.execute(sa.update(HumanTask).where(HumanTask.instance_id == ctx.instance.id,
+                                                      HumanTask.person_name != person.name)
+                           .values(person_name=person.name))
+    elif action == "transfer":
+        _move_person(ctx, data)
+    if event["attachments"]:
+        # The service checked the actor may cite them (_require_visible) before anything was written.
+        grant_to_org(event["attachments"], person.org_path)
+    person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
+    _summarise(ctx, refresh_inbox=action not in ("save", "amend", "transfer") or change.created,
+               rejected=action == "reject")
+
+
+def _move_person(ctx: Context, data: dict) -> None:
+    """接续培养 approved: the person row, inbox rows and file visibility go to the receiving branch."""
+    from app.events.models import Event
+    person = ctx.person
+    to_org = db.session.get(Organisation, data["to_org_id"])
+    person.org_id, person.org_path, person.org = to_org.id, to_org.path, to_org
+    db.session.execute(sa.update(HumanTask).where(HumanTask.person_id == person.id)
+                       .values(org_path=to_org.path, org_name=to_org.name))
+    hashes = sorted({h for row in db.session.scalars(sa.select(Event.attachments)
+                                                      .where(Event.instance_id == ctx.instance.id))
+                     for h in (row or [])})
+    if hashes:
+        grant_to_org(hashes, to_org.path)
+
+
+def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
+    """The person row's current step and review state, and (on a change of ready tasks) the inbox rows."""
     now = utcnow()
     instance, person = ctx.instance, ctx.person
-    instance.state = engine.dumps(ctx.wf)
-    instance.updated_at = now
     ready = ctx.ready
-    if engine.is_completed(ctx.wf):
-        instance.status = "completed"
-        person.status = "completed"
+    if instance.status == "completed":
         person.category = CATEGORIES[-1]
         person.review_status = "已完成"
         person.current_task = ""
@@ -466,23 +445,13 @@ def _save(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
             person.review_status = ""
     person.updated_at = now
     if refresh_inbox:
-        db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance.id))
-        if instance.status == "running":
-            for task in ready:
-                db.session.add(HumanTask(
-                    instance_id=instance.id, person_id=person.id, task_id=task.id, task_name=task.name,
-                    title=task.title, step=task.step, stage=task.stage, role=task_role(task),
-                    org_path=person.org_path, person_name=person.name,
-                    org_name=person.org.name if person.org else "",
-                    status="待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
-                    arrived_at=now))
-
-
-def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise Conflict() from exc
+        rows = [{"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
+                 "step": task.step, "stage": task.stage, "role": task_role(task), "org_path": person.org_path,
+                 "person_name": person.name, "org_name": person.org.name if person.org else "",
+                 "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
+                 "arrived_at": now, "process": DEVELOPMENT}
+                for task in ready] if instance.status == "running" else []
+        inbox.replace_tasks(instance.id, rows)
 
 
 def _attachment_hashes(data) -> list[str]:
@@ -503,8 +472,15 @@ def _attachment_hashes(data) -> list[str]:
     return sorted(set(found))
 
 
-def _claim_attachments(actor, person: Person, hashes: list[str]) -> None:
-    claim_attachments_for(actor, person.org_path, hashes)
+def _require_visible(actor, hashes: list[str]) -> None:
+    # Checked before anything is written; the projection grants the files once the action is recorded.
+    from app.attachments.services import visible_hashes
+    if not hashes:
+        return
+    visible = visible_hashes(actor, hashes)
+    missing = [h for h in hashes if h not in visible]
+    if missing:
+        raise WorkflowError("引用了不存在或无权访问的附件: " + ", ".join(h[:12] for h in missing))
 
 
 def claim_attachments_for(actor, org_path: str, hashes: list[str]) -> None:
@@ -545,7 +521,7 @@ def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
     """(target, label) of the 调整 buttons that fit the person's stage."""
     if ctx.instance.status != "running" or not can_act_as(actor, "branch_admin", ctx.person.org_path):
         return []
-    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if ctx.person.stage in rule["from_stages"]]
+    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if ctx.person.category in rule["from"]]
 
 
 @dataclass

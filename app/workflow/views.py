@@ -8,10 +8,9 @@ from app.access.policy import allows
 from app.attachments import services as attachments
 from app.people.models import Person
 from app.scope import get_in_scope
-from app.transaction import attempt, keep_on_error
+from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
-from forms import APPLICATION_FORM
 from forms.codec import to_data
 from forms.fields import store_uploads
 
@@ -25,7 +24,7 @@ def _save_upload(upload) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_applicant():
-    form = binding.form_for(APPLICATION_FORM, current_user,
+    form = binding.form_for(services.application_form_key(), current_user,
                             formdata=request.form | request.files if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         action = "save" if request.form.get("action") == "save" else "submit"
@@ -45,13 +44,16 @@ def new_applicant():
 
 @bp.get("/<int:person_id>")
 def person(person_id: int):
-    person = get_in_scope(Person, person_id, current_user)
+    return _person_page(get_in_scope(Person, person_id, current_user))
+
+
+def _person_page(person, status: int = 200, posted_reason: str = ""):
     ctx = services.load(person)
     steps = services.step_rows(ctx)
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
-                           move_back=services.move_back_options(current_user, ctx),
-                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process")
+                           move_back=services.move_back_options(current_user, ctx), posted_reason=posted_reason,
+                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process"), status
 
 
 @bp.get("/versions/<int:version_id>/diagram.bpmn")
@@ -82,20 +84,29 @@ def step(person_id: int, step: int):
                                 data=None if posted else view.data)
         if request.method == "POST":
             result = _post_edit(ctx, view, form)
-            if result is not None:
+            if not isinstance(result, int):
                 return result
-            status = 422
+            status = result
     elif view.review_task and view.actions:
         review_form = binding.form_for("review", current_user, person,
                                        formdata=request.form if request.method == "POST" else None)
         if request.method == "POST":
             result = _post_review(ctx, view, review_form)
-            if result is not None:
+            if not isinstance(result, int):
                 return result
-            status = 422
-    elif request.method == "POST":
-        flash(own_report or "该步骤已被他人处理或当前不可操作", "error")
+            status = result
+    elif request.method == "POST" and own_report:
+        flash(own_report, "error")
         return redirect(url_for("workflow.step", person_id=person.id, step=step)), 303
+    elif request.method == "POST":
+        # The task was done by someone else meanwhile: the page as it stands now, with why, and what the
+        # user typed (shown without actions, so nothing can be posted over the other person's work).
+        flash(CONFLICT_MESSAGE + "，请查看最新状态", "error")
+        if "opinion" in request.form:
+            review_form = binding.form_for("review", current_user, person, formdata=request.form)
+        else:
+            form = binding.form_for(view.step.form_key, current_user, person, formdata=request.form | request.files)
+        status = 409
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
     files = attachments.describe(current_user, services.attachment_hashes(view.data))
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
@@ -115,21 +126,23 @@ def _post_edit(ctx, view, form):
     action = request.form.get("action", "")
     if action not in view.actions:
         flash("不能执行该操作", "error")
-        return None
+        return 422
     if not form.validate():
-        return None
+        return 422
     store_uploads(form, _save_upload)
     try:
         with attempt():
             services.act(current_user, ctx, view.edit_task.id, action, to_data(form),
                          expected_version=_version_from_form())
     except services.Conflict as exc:
+        # The page again with the user's input kept (the form still holds what was posted).
+        keep_on_error()  # the stored files stay, so the form shown again can cite them
         flash(exc.message, "error")
-        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+        return 409
     except WorkflowError as exc:
         keep_on_error()  # the stored files stay, so the form shown again can cite them
         binding.apply_errors(form, exc)
-        return None
+        return 422
     flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
     target = url_for("workflow.step", person_id=ctx.person.id, step=view.step.step) if action == "save" \
         else url_for("workflow.person", person_id=ctx.person.id)
@@ -140,7 +153,7 @@ def _post_review(ctx, view, form):
     action = request.form.get("action", "")
     if action not in view.actions:
         flash("不能执行该操作", "error")
-        return None
+        return 422
     form.validate()
     try:
         # The optimistic version check guards the write against a change since the page was shown.
@@ -149,10 +162,10 @@ def _post_review(ctx, view, form):
                          opinion=form.opinion.data or "", expected_version=_version_from_form())
     except services.Conflict as exc:
         flash(exc.message, "error")
-        return redirect(url_for("workflow.step", person_id=ctx.person.id, step=view.step.step)), 303
+        return 409
     except WorkflowError as exc:
         binding.apply_errors(form, exc)
-        return None
+        return 422
     flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
     return redirect(url_for("workflow.person", person_id=ctx.person.id)), 303
 
@@ -184,6 +197,10 @@ def _simple_action(person, run, done_message: str):
         with attempt():
             hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
             run(services.load(person), hashes)
+    except services.Conflict as exc:
+        # A lost race: the person's page as it stands now, with the message and the reason typed kept.
+        flash(exc.message, "error")
+        return _person_page(person, status=409, posted_reason=request.form.get("reason", ""))
     except (WorkflowError, attachments.UploadError) as exc:
         messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
         flash("；".join(messages), "error")

@@ -1,0 +1,32 @@
+"""How an action of a procedure is refused: the message is for the user, ``status`` the HTTP status."""
+
+
+class WorkflowError(Exception):
+    """An action was refused; ``message`` is for the user, ``status`` the HTTP status that fits."""
+    status = 400
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Conflict(WorkflowError):
+    """Someone else acted first (the version lock, a task no longer ready): 409 已被他人处理."""
+    status = 409
+
+    def __init__(self, message: str = "已被他人处理，请刷新后查看最新状态"):
+        super().__init__(message)
+
+
+class NotAllowed(WorkflowError):
+    status = 403
+
+
+class RuleViolation(WorkflowError):
+    """A rule of the procedure (in the diagram, or needing the database) refused the input."""
+    status = 422
+
+    def __init__(self, fields: dict):
+        super().__init__("提交的数据不符合发展党员工作规定", {k: [v] if isinstance(v, str) else list(v)
+                                                          for k, v in fields.items()})
