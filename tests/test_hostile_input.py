@@ -172,3 +172,23 @@ def test_r18_is_held_by_a_unique_index_among_open_records(demo):
         add_person(branch, id_number="360426199101010071")
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)) == 3
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if ch.isdigit() else ch for ch in text)
+
+
+def test_a_login_name_in_fullwidth_digits_is_the_same_account(client, demo):
+    user = demo.users["branch1:branch_admin"]
+    assert user.username.isascii() and any(ch.isdigit() for ch in user.username)
+    response = client.post("/api/v1/auth/token", json={"username": _fullwidth(user.username), "password": "Demo12345"})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_transfer_request_finds_the_person_by_an_id_number_in_other_digits(demo):
+    from app.transfers import services as transfers
+    from app.workflow import simulate as sim
+    person = sim.add_applicant(demo.users["branch1:branch_admin"], demo.orgs["branch1"], seq=901)
+    receiver = demo.users["branch3:branch_admin"]
+    transfer = transfers.request_transfer(receiver, person.name, _fullwidth(person.id_number), demo.orgs["branch3"].id)
+    assert transfer.person_id == person.id

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from forms.validators import normalize_id_number
 
 from app.auth.attempts import claim_attempt, update_row
 from app.auth.models import User
@@ -45,14 +46,15 @@ class FieldError(AccountError):
 
 
 def find_user(username: str) -> User | None:
-    """The account with this login name (ID number, X upper-cased), or None."""
-    return db.session.scalar(sa.select(User).where(User.username == (username or "").strip().upper()))
+    """The account with this login name (an ID number, normalised as R17 reads it: ASCII digits, X
+    upper-cased), or None."""
+    return db.session.scalar(sa.select(User).where(User.username == normalize_id_number(username or "")))
 
 
 def create_user(*, username: str, name: str, role: str, org, phone: str = "", password: str | None = None,
                 id_number: str | None = None, actor=None) -> User:
     """Create an account; with a password it is active at once (operator CLI, seeding)."""
-    username = username.strip().upper()
+    username = normalize_id_number(username)
     if find_user(username):
         raise AccountError("该用户名已存在")
     if password is not None and (problem := password_problem(password)):

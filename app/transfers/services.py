@@ -8,6 +8,7 @@ here commits; the request commits once.
 """
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from forms.validators import normalize_id_number
 
 from app.events.services import log_operation
 from app.extensions import db
@@ -52,7 +53,7 @@ def request_transfer(actor, name: str, id_number: str, to_org_id) -> Transfer:
     """发起接续培养: check the person (name + ID, R20, no pending transfer) and start a transfer."""
     from app.orgs.services import lock_tree
     lock_tree(shared=True)  # the transfer copies paths; a concurrent move of the tree must wait
-    name, id_number = (name or "").strip(), (id_number or "").strip().upper()
+    name, id_number = (name or "").strip(), normalize_id_number(id_number or "")
     errors = {}
     if not name:
         errors["name"] = "请输入姓名"
