@@ -489,14 +489,9 @@ def claim_attachments_for(actor, org_path: str, hashes: list[str]) -> None:
     A hash is only accepted if the actor could download that file; the organisation then gets its own
     row, so everyone who may see its records may see the file.
     """
-    from app.attachments.services import grant_to_org, visible_hashes
-    if not hashes:
-        return
-    visible = visible_hashes(actor, hashes)
-    missing = [h for h in hashes if h not in visible]
-    if missing:
-        raise WorkflowError("引用了不存在或无权访问的附件: " + ", ".join(h[:12] for h in missing))
-    grant_to_org(hashes, org_path)
+    _require_visible(actor, hashes)
+    if hashes:
+        grant_to_org(hashes, org_path)
 
 
 # ---- read side for the pages -------------------------------------------------------------------
