@@ -5,6 +5,7 @@ the report that made this review ready), so the rule holds whatever role or orga
 including a higher admin who acted for the branch.
 """
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from app.access.policy import allows
 from app.events.models import Event
@@ -16,11 +17,17 @@ NO_REVIEW = "没有审核权限"
 
 def reporter_id(instance_id: int, review_task) -> int | None:
     """The account that reported the pass awaiting ``review_task``, or None if no report is on record."""
-    return db.session.scalar(
-        sa.select(Event.actor_id)
-        .where(Event.instance_id == instance_id, Event.task_name == review_task.review_of,
-               Event.action == "report")
-        .order_by(Event.seq.desc()).limit(1))
+    # A page and its action ask several times per request (buttons, allowed actions, the action itself);
+    # the answer cannot change within one request, because reporting and reviewing are separate requests.
+    cache = g.setdefault("_reporters", {}) if has_app_context() else {}
+    key = (instance_id, review_task.review_of, review_task.pass_no)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            sa.select(Event.actor_id)
+            .where(Event.instance_id == instance_id, Event.task_name == review_task.review_of,
+                   Event.action == "report")
+            .order_by(Event.seq.desc()).limit(1))
+    return cache[key]
 
 
 def reported_by(actor, instance_id: int, task) -> bool:

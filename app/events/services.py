@@ -38,8 +38,6 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
 
 
 OPERATIONS_CHAIN = "operation_log"
-# The instance row is the head of its own event chain.
-_INSTANCE = sa.table("process_instance", sa.column("id"))
 
 
 def lock_chain_head(table, key_column, key) -> int:
@@ -55,8 +53,10 @@ def lock_chain_head(table, key_column, key) -> int:
 
 def append_event(instance_id: int, actor, action: str, *, task_name: str = "", task_pass: int = 0,
                  data: dict | None = None, attachments: list | None = None) -> Event:
-    """Append one event to an instance's chain (caller holds the instance's version lock)."""
-    lock_chain_head(_INSTANCE, _INSTANCE.c.id, instance_id)
+    """Append one event to an instance's chain.
+
+    The instance row is the head of its chain: the one caller, the runner (app/workflow/runner.py), has
+    already written it under its version lock, so no second appender can read the same previous event."""
     last = db.session.execute(
         sa.select(Event.seq, Event.hash).where(Event.instance_id == instance_id)
         .order_by(Event.seq.desc()).limit(1)).first()
