@@ -19,6 +19,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "auth.forgot": PUBLIC,
     "auth.logout": SESSION,
     "main.index": SESSION,
+    "main.favicon": PUBLIC,
     # 待办事项, 发展流程, 人员信息
     "inbox.index": ("inbox", "read"),
     "people.stage_list": PEOPLE,
