@@ -1,0 +1,84 @@
+"""Page furniture in headless Chromium at a phone's width (390 px) and a desktop's (1440 px): no horizontal page
+scroll, the sidebar folded behind 菜单 on the phone, the pager's 前往 N 页 box, busy submit buttons."""
+import pytest
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.extensions import db
+from app.workflow import simulate
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+# (role, menu keys): the main pages outside 待办 / 接续培养 / 实名校验 (another helper's pages).
+PAGES = [
+    ("county_admin", ["process", "people", "query", "stats", "checks", "history", "plans", "orgs"]),
+    ("security_officer", ["accounts", "sms", "oplog"]),
+    ("designer", ["designer"]),
+    ("auditor", ["audit"]),
+]
+WIDTHS = [390, 1440]
+
+
+def _no_page_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("role, keys", PAGES, ids=[role for role, _ in PAGES])
+def test_main_pages_fit_the_screen(live_server, browser_page, role, keys, width):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 844 if width < 768 else 900})
+    browser_login(page, live_server, live_server.accounts[role])
+    menu = page.locator("button[data-menu-toggle]")
+    sidebar = page.locator("nav#sidebar")
+    for key in keys:
+        link = sidebar.locator(f"a[data-menu={key}]")
+        if width < 768:
+            # Folded: only 菜单 shows; it opens the menu and says so to assistive technology.
+            assert menu.is_visible() and not sidebar.is_visible()
+            assert menu.get_attribute("aria-expanded") == "false"
+            menu.click()
+            assert sidebar.is_visible() and menu.get_attribute("aria-expanded") == "true"
+        else:
+            assert not menu.is_visible() and sidebar.is_visible()
+        with page.expect_navigation():
+            link.click()
+        page.wait_for_load_state("load")
+        assert page.locator("main h1").first.is_visible(), key
+        assert page.locator("main .crumb").first.is_visible(), key
+        assert _no_page_scroll(page), (key, width, page.evaluate("document.documentElement.scrollWidth"))
+    assert page.js_errors == []
+
+
+def test_pager_go_box_and_busy_button(live_server, browser_page):
+    with live_server.app.app_context():
+        branch = db.session.scalar(sa.select(User).where(User.username == live_server.accounts["branch_admin"]))
+        for i in range(45):
+            simulate.add_applicant(branch, branch.org, 100 + i)
+        db.session.commit()
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, live_server, live_server.accounts["branch_admin"])
+    page.goto(live_server("/people/info?q="))
+    pager = page.locator("nav.pager")
+    assert pager.locator(".current").inner_text() == "1"
+    assert _no_page_scroll(page)
+    go = pager.locator("form.pager-go")
+    go.locator("input[name=page]").fill("3")
+    with page.expect_navigation():
+        go.locator("button[type=submit]").click()
+    assert "page=3" in page.url and pager.locator(".current").inner_text() == "3"
+    assert page.locator("nav.pager a", has_text="上一页").is_visible()
+    # A submit marks its form busy and disables the button that sent it, showing 处理中…; the answer is sent
+    # into a frame here so that the page stays to be looked at.
+    page.evaluate("""() => { const sink = document.createElement('iframe'); sink.name = 'sink';
+                             document.body.append(sink);
+                             document.querySelector('form.pager-go').target = 'sink'; }""")
+    go.locator("input[name=page]").fill("2")
+    go.locator("button[type=submit]").click()
+    button = go.locator("button[type=submit]")
+    page.wait_for_function("document.querySelector('form.pager-go').hasAttribute('data-busy')")
+    assert button.is_disabled() and button.inner_text() == "处理中…"
+    # The frame itself is refused by our own frame-ancestors policy: that refusal is expected here.
+    assert [e for e in page.js_errors if "frame-ancestors" not in e] == []
