@@ -82,3 +82,43 @@ def test_pager_go_box_and_busy_button(live_server, browser_page):
     assert button.is_disabled() and button.inner_text() == "处理中…"
     # The frame itself is refused by our own frame-ancestors policy: that refusal is expected here.
     assert [e for e in page.js_errors if "frame-ancestors" not in e] == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_org_tree_filters_lists_and_remembers_the_choice(live_server, browser_page, width):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, live_server, live_server.accounts["county_admin"])
+    page.goto(live_server("/people/?stage=1"))
+    tree = page.locator("[data-org-tree]")
+    page.wait_for_selector("[data-org-tree][data-ready='1']")
+    # Opened at the user's own organisation; a branch's children load when it is opened.
+    committee = tree.locator("li[role=treeitem]:has(> button.org-pick:text-is('中共宁阳县东疏镇委员会'))")
+    assert committee.is_visible()
+    committee.locator("> button.org-toggle").click()
+    branch = committee.locator("li[role=treeitem]:has(> button.org-pick:text-is('中共宁阳县东疏镇前村支部委员会'))")
+    branch.wait_for()
+    with page.expect_navigation():
+        branch.locator("> button.org-pick").click()
+    assert "org=" in page.url
+    rows = page.locator("[data-testid=stage-list] tr").all_inner_texts()[1:]
+    assert rows and all("前村" in row for row in rows) and not any("伏山" in row for row in rows)
+    assert tree.locator(".org-pick.selected").inner_text() == "中共宁阳县东疏镇前村支部委员会"
+    assert _no_page_scroll(page)
+
+    # Another list opened without a choice of its own applies the remembered one.
+    with page.expect_navigation(url="**org_id=*"):
+        page.goto(live_server("/archive/"))
+    page.wait_for_selector("[data-org-tree][data-ready='1']")
+    assert page.locator(".org-pick.selected").inner_text() == "中共宁阳县东疏镇前村支部委员会"
+
+    # Search: a name typed finds the organisation, a click filters by it.
+    page.goto(live_server("/stats/?org=" + page.url.split("org_id=")[1].split("&")[0]))
+    page.wait_for_selector("[data-org-tree][data-ready='1']")
+    page.fill("[data-org-tree] input[type=search]", "伏山镇南村")
+    hit = page.locator(".org-tree-results .org-pick", has_text="南村")
+    hit.wait_for()
+    with page.expect_navigation():
+        hit.click()
+    assert "南村" in page.locator("[data-testid=stats-total]").inner_text()
+    assert page.js_errors == []
