@@ -31,3 +31,19 @@ def test_tree_refuses_what_lies_outside_scope(app, demo, client):
 def test_tree_needs_a_session(app, demo, client):
     response = client.get("/orgs/tree.json")
     assert response.status_code in (302, 401)
+
+
+def test_people_list_filters_by_the_chosen_organisation(app, demo, client, actors):
+    from app.extensions import db
+    from app.workflow import simulate
+    simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 1, name="前村甲")
+    simulate.add_applicant(demo.users["branch3:branch_admin"], demo.orgs["branch3"], 2, name="南村乙")
+    db.session.commit()
+    login(client, demo.users["county_admin"])
+    everyone = client.get("/people/info").get_data(as_text=True)
+    assert "前村甲" in everyone and "南村乙" in everyone
+    committee = client.get(f"/people/info?org={demo.orgs['committee1'].id}").get_data(as_text=True)
+    assert "前村甲" in committee and "南村乙" not in committee
+    client.post("/auth/logout")
+    login(client, demo.users["committee1:committee_admin"])
+    assert client.get(f"/people/info?org={demo.orgs['branch3'].id}").status_code == 404
