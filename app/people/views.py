@@ -24,7 +24,7 @@ def stage_list():
     page = services.stage_page(current_user, stage, name=name, org=org,
                                page=request.args.get("page", 1, type=int))
     return render_template("people/stage_list.html", stages=STAGES, stage=stage, page=page, name=name,
-                           org=org, orgs=services.filter_orgs(current_user),
+                           org=org,
                            can_add=allows(current_user, "process", "act"), active_menu="process")
 
 
