@@ -77,3 +77,16 @@ def test_favicon_is_public(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200
     assert response.data[:4] == b"\x00\x00\x01\x00"  # the ICO header
+
+
+def test_operations_day_filter_uses_beijing_days(app, demo, client):
+    from datetime import date, datetime
+    from app.events.models import OperationLog
+    from app.timeutil import utc_start_of_local_day
+    # 2026-03-01 17:30 UTC is 2026-03-02 01:30 in Beijing.
+    assert utc_start_of_local_day(date(2026, 3, 2)) == datetime(2026, 3, 1, 16, 0)
+    login(client, demo.users["security_officer"])
+    row = db.session.scalars(sa.select(OperationLog).order_by(OperationLog.id.desc())).first()
+    day = local(row.created_at, "%Y-%m-%d")
+    html = client.get(f"/audit/operations?from={day}&to={day}").get_data(as_text=True)
+    assert local(row.created_at, "%Y-%m-%d %H:%M:%S") in html
