@@ -122,3 +122,22 @@ def test_org_tree_filters_lists_and_remembers_the_choice(live_server, browser_pa
         hit.click()
     assert "南村" in page.locator("[data-testid=stats-total]").inner_text()
     assert page.js_errors == []
+
+
+def test_charts_with_nothing_counted_say_so(live_server, browser_page):
+    from app.orgs.models import Organisation
+    with live_server.app.app_context():
+        group = db.session.scalar(sa.select(Organisation.id).where(Organisation.level == "group"))
+    page = browser_page
+    browser_login(page, live_server, live_server.accounts["county_admin"])
+    page.goto(live_server(f"/stats/?org={group}"))
+    charts = page.locator(".chart")
+    assert charts.count() > 0
+    page.wait_for_selector(".chart.chart-empty")
+    assert page.locator(".chart.chart-empty").count() == charts.count()
+    assert all(text == "暂无数据" for text in page.locator(".chart").all_inner_texts())
+    assert page.locator(".chart canvas").count() == 0
+    # A list with no rows says the same.
+    page.goto(live_server(f"/people/info?org={group}"))
+    assert page.locator("[data-testid=people-list] td.empty").inner_text() == "暂无数据"
+    assert page.js_errors == []
