@@ -141,3 +141,23 @@ def test_charts_with_nothing_counted_say_so(live_server, browser_page):
     page.goto(live_server(f"/people/info?org={group}"))
     assert page.locator("[data-testid=people-list] td.empty").inner_text() == "暂无数据"
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("role, paths", [
+    ("auditor", ["/audit/people/{id}", "/audit/people/{id}/replay", "/audit/people/{id}/verify",
+                 "/audit/people/{id}/dossier"]),
+    ("county_admin", ["/people/{id}/info", "/orgs/"]),
+], ids=["auditor", "county_admin"])
+def test_person_pages_fit_a_phone(live_server, browser_page, role, paths):
+    from app.people.models import Person
+    with live_server.app.app_context():
+        person_id = db.session.scalar(sa.select(Person.id).order_by(Person.id))
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, live_server, live_server.accounts[role])
+    for path in paths:
+        page.goto(live_server(path.format(id=person_id)))
+        page.wait_for_load_state("load")
+        assert page.locator("h1").first.is_visible(), path  # the dossier is a print page without the layout
+        assert _no_page_scroll(page), (path, page.evaluate("document.documentElement.scrollWidth"))
+    assert page.js_errors == []
