@@ -161,3 +161,17 @@ def test_person_pages_fit_a_phone(live_server, browser_page, role, paths):
         assert page.locator("h1").first.is_visible(), path  # the dossier is a print page without the layout
         assert _no_page_scroll(page), (path, page.evaluate("document.documentElement.scrollWidth"))
     assert page.js_errors == []
+
+
+def test_slow_link_shows_busy(live_server, browser_page):
+    page = browser_page
+    browser_login(page, live_server, live_server.accounts["auditor"])
+    page.goto(live_server("/audit/"))
+    # The link's own listener keeps the page here (no navigation), so the busy state can be read.
+    page.evaluate("document.querySelector('[data-testid=verify-scope]')"
+                  ".addEventListener('click', e => e.preventDefault())")
+    page.click("[data-testid=verify-scope]")
+    state = page.evaluate("() => { const a = document.querySelector('[data-testid=verify-scope]');"
+                          " return [a.textContent, a.getAttribute('aria-busy')]; }")
+    assert state == ["处理中…", "true"]
+    assert page.js_errors == []

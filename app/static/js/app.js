@@ -8,6 +8,7 @@
  *   img[data-refresh]                           a click loads the image again (a new captcha)
  *   every form submit                            the form is marked data-busy and its button shows 处理中…
  *                                                (form[data-no-busy] or target=_blank opt out: downloads)
+ *   a[data-busy-link]                            a slow link (PDF, 核验全部) shows 处理中… until the answer comes
  *   button[data-menu-toggle]                     opens / closes the sidebar on narrow screens
  * The change and input listeners listen in the capture phase, so they also see events that do not bubble.
  */
@@ -53,9 +54,19 @@
     window.setTimeout(function () { clearBusy(form); }, 8000);
   });
 
+  function clearBusyLink(link) {
+    if (!link.hasAttribute("data-idle-text")) { return; }
+    link.textContent = link.getAttribute("data-idle-text");
+    link.removeAttribute("data-idle-text");
+    link.removeAttribute("aria-busy");
+  }
+
   // Back / forward restores the page from the cache as it was left: busy.
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) { document.querySelectorAll("form[data-busy]").forEach(clearBusy); }
+    if (event.persisted) {
+      document.querySelectorAll("form[data-busy]").forEach(clearBusy);
+      document.querySelectorAll("a[data-busy-link]").forEach(clearBusyLink);
+    }
   });
 
   document.addEventListener("change", function (event) {
@@ -76,6 +87,15 @@
     var target = event.target;
     if (!target.closest) { return; }
     if (target.closest("button[data-print]")) { window.print(); return; }
+    var slow = target.closest("a[data-busy-link]");
+    if (slow) {
+      if (slow.hasAttribute("data-idle-text")) { event.preventDefault(); return; }  // already on its way
+      slow.setAttribute("data-idle-text", slow.textContent);
+      slow.setAttribute("aria-busy", "true");
+      slow.textContent = BUSY_TEXT;
+      window.setTimeout(function () { clearBusyLink(slow); }, 8000);  // a download leaves the page in place
+      return;
+    }
     var toggle = target.closest("button[data-menu-toggle]");
     if (toggle) {
       var open = toggle.getAttribute("aria-expanded") !== "true";
