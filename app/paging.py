@@ -4,6 +4,8 @@
 lists (inbox, stage lists) the fast plan for the rows is not the fast plan for the count, so each is
 written by hand and handed to ``CallablePage``.
 """
+from urllib.parse import parse_qsl, urlsplit
+
 from flask_sqlalchemy.pagination import Pagination
 
 
@@ -33,3 +35,11 @@ class CallablePage(Pagination):
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def query_fields(url: str) -> list[tuple[str, str]]:
+    """The query-string pairs of ``url`` except ``page``: the hidden fields of the pager's 前往 N 页 form.
+
+    A GET form drops the query string of its action, so the list's filters travel as hidden fields.
+    """
+    return [(k, v) for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k != "page"]

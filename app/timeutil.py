@@ -17,6 +17,11 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).strftime(fmt)
 
 
+def utc_start_of_local_day(day) -> datetime:
+    """The naive-UTC instant at which a Beijing calendar day begins (for filtering stored timestamps by day)."""
+    return datetime.combine(day, datetime.min.time(), DISPLAY_ZONE).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def local_date(value: datetime):
     """The calendar day in China of a stored naive-UTC timestamp (a step's completion day)."""
     return value.replace(tzinfo=timezone.utc).astimezone(DISPLAY_ZONE).date()

@@ -19,6 +19,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "auth.forgot": PUBLIC,
     "auth.logout": SESSION,
     "main.index": SESSION,
+    "main.favicon": PUBLIC,
     # 待办事项, 发展流程, 人员信息
     "inbox.index": ("inbox", "read"),
     "people.stage_list": PEOPLE,
@@ -61,6 +62,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "checks.persons": ("checks", "read"),
     "plans.index": ("plans", "manage"),
     # 组织管理, 账号管理, 短信发件箱
+    "orgs.tree": SESSION,   # the tree beside the lists; its answers are bounded by the user's scope
     "orgs.index": ("orgs", "read"),
     "orgs.show": ("orgs", "read"),
     "orgs.create": ("orgs", "manage"),

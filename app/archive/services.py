@@ -16,7 +16,7 @@ from app.events.models import Event
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
-from app.scope import get_in_scope, path_prefix, select_in_scope
+from app.scope import path_prefix, select_in_scope
 from app.workflow import services as workflow
 
 # Tab key -> (person status, tab label).
@@ -42,14 +42,14 @@ def may_act(actor) -> bool:
     return allows(actor, "archive", "restore")
 
 
-def archive_page(actor, kind: str, page: int, name: str = "", org_id: int | None = None):
-    """One page of a 历史库 list (most recently changed first), with each row's reason, date and files."""
+def archive_page(actor, kind: str, page: int, name: str = "", org: Organisation | None = None):
+    """One page of a 历史库 list (most recently changed first), with each row's reason, date and files;
+    ``org`` (fetched through the scope helper) narrows it to that organisation's subtree."""
     status = KINDS[kind][0]
     stmt = select_in_scope(Person, actor).where(Person.status == status)
     if name.strip():
         stmt = stmt.where(Person.name.contains(name.strip(), autoescape=True))
-    if org_id:
-        org = get_in_scope(Organisation, org_id, actor)
+    if org is not None:
         stmt = stmt.where(path_prefix(Person.org_path, org.path))
     stmt = stmt.order_by(Person.updated_at.desc(), Person.id.desc())
     result = db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20), error_out=False)

@@ -5,7 +5,7 @@ from flask_login import current_user
 from app.archive import services
 from app.attachments import services as attachments
 from app.people.models import Person
-from app.people.services import filter_orgs
+from app.orgs.models import Organisation
 from app.scope import get_in_scope
 from app.transaction import attempt
 from app.workflow.services import WorkflowError
@@ -20,9 +20,9 @@ def index():
         kind = "cancelled"
     name = request.args.get("name", "")
     org_id = request.args.get("org_id", type=int)
-    page = services.archive_page(current_user, kind, request.args.get("page", 1, type=int), name, org_id)
-    return render_template("archive/index.html", page=page, kind=kind, kinds=services.KINDS, name=name,
-                           org_id=org_id, orgs=filter_orgs(current_user),
+    org = get_in_scope(Organisation, org_id, current_user) if org_id else None
+    page = services.archive_page(current_user, kind, request.args.get("page", 1, type=int), name, org)
+    return render_template("archive/index.html", page=page, kind=kind, kinds=services.KINDS, name=name, org=org,
                            may_act=services.may_act(current_user), active_menu="history")
 
 

@@ -3,7 +3,7 @@ over a person or a subtree, the printable dossier, and the operations log. Nothi
 record (exports and verifications are themselves logged in the operations log)."""
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import scope_condition, scope_path, scoped, select_in_scope
+from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
 from app.workflow.services import StepDef, step_catalogue
 from forms.validators import date_in_bounds
@@ -58,11 +59,11 @@ class TimelineFilter:
             stmt = stmt.where(model.action == self.action)
         if self.actor:
             stmt = stmt.where(model.actor_name.contains(self.actor))
+        # The days a user types are Beijing days, like the times the page shows.
         if self.date_from:
-            stmt = stmt.where(model.created_at >= datetime.combine(self.date_from, datetime.min.time()))
+            stmt = stmt.where(model.created_at >= utc_start_of_local_day(self.date_from))
         if self.date_to:
-            stmt = stmt.where(model.created_at < datetime.combine(self.date_to + timedelta(days=1),
-                                                                  datetime.min.time()))
+            stmt = stmt.where(model.created_at < utc_start_of_local_day(self.date_to + timedelta(days=1)))
         return stmt
 
     def as_args(self) -> dict:

@@ -233,3 +233,38 @@ def move_org_in_scope(org: Organisation, new_parent_id, user) -> None:
     except NotFound:
         raise OrgError("所选上级组织不存在或不在您的管理范围内", "parent_id") from None
     move_org(org, new_parent, actor=user)
+
+
+# --- The organisation-tree component (static/js/org_tree.js): children on demand, search by name. ---
+
+TREE_SEARCH_LIMIT = 30
+
+
+def _tree_nodes(orgs: list[Organisation], user) -> list[dict]:
+    # One grouped count says which of the nodes can be opened further.
+    ids = [o.id for o in orgs]
+    with_children = set(db.session.scalars(scoped(
+        sa.select(Organisation.parent_id).where(Organisation.parent_id.in_(ids)).distinct(),
+        Organisation, user))) if ids else set()
+    root_depth = user.org.depth
+    return [{"id": o.id, "name": o.name, "level": o.level_label, "has_children": o.id in with_children,
+             # ids from the user's own organisation down to this one, for opening the tree at a search hit
+             "path": [int(x) for x in o.path.strip("/").split("/")][root_depth - 1:]}
+            for o in orgs]
+
+
+def tree_children(parent: Organisation | None, user) -> list[dict]:
+    """Tree nodes below ``parent`` (fetched through the scope helper), or the user's own organisation for None."""
+    if parent is None:
+        return _tree_nodes([user.org], user)
+    return _tree_nodes(list(db.session.scalars(scoped(
+        sa.select(Organisation).where(Organisation.parent_id == parent.id), Organisation, user)
+        .order_by(Organisation.id))), user)
+
+
+def tree_search(text: str, user) -> list[dict]:
+    """Organisations in the user's scope whose name contains ``text`` (at most TREE_SEARCH_LIMIT)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return _tree_nodes(list(db.session.scalars(scoped(
+        sa.select(Organisation).where(Organisation.name.like(pattern, escape="\\")), Organisation, user)
+        .order_by(Organisation.path).limit(TREE_SEARCH_LIMIT))), user)

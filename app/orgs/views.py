@@ -2,7 +2,7 @@
 
 安全员 may look at the tree (they bind accounts to organisations) but not change it.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.access.policy import allows
@@ -36,6 +36,17 @@ def _render_form(org: Organisation, form, **context):
 @bp.get("/")
 def index():
     return _show(current_user.org_id)
+
+
+@bp.get("/tree.json")
+def tree():
+    """The organisation-tree component's data: ?parent=ID its children, ?q=TEXT a search, else the user's own."""
+    text = request.args.get("q", "").strip()[:50]
+    if text:
+        return jsonify(services.tree_search(text, current_user))
+    parent_id = request.args.get("parent")
+    parent = get_in_scope(Organisation, parent_id, current_user) if parent_id else None
+    return jsonify(services.tree_children(parent, current_user))
 
 
 @bp.get("/<int:org_id>")

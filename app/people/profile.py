@@ -12,7 +12,7 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.people.models import Person
-from app.scope import select_in_scope
+from app.scope import path_prefix, select_in_scope
 from app.workflow import binding, services as workflow
 from app.workflow.versions import DEVELOPMENT, active_version
 from forms import APPLICATION_FORM, get_form_class
@@ -80,9 +80,12 @@ def editable_fields(form_key: str, section: str) -> list[str]:
             if name not in NOT_EDITABLE and not isinstance(form[name], AttachmentField)]
 
 
-def search(user, q: str = "", *, page: int = 1, per_page: int = 20):
-    """人员信息 list: every person in scope, newest first, filtered by name (contains) or ID number (prefix)."""
+def search(user, q: str = "", *, org=None, page: int = 1, per_page: int = 20):
+    """人员信息 list: every person in scope, newest first, filtered by name (contains) or ID number (prefix) and by
+    organisation (``org``, already fetched through the scope helper: its subtree)."""
     stmt = select_in_scope(Person, user).options(joinedload(Person.org)).order_by(Person.id.desc())
+    if org is not None:
+        stmt = stmt.where(path_prefix(Person.org_path, org.path))
     q = (q or "").strip()
     if q:
         stmt = stmt.where(sa.or_(Person.name.contains(q, autoescape=True),

@@ -33,10 +33,3 @@ def stage_page(user, stage: int, *, name: str = "", org: Organisation | None = N
 
     return CallablePage(page=page, per_page=per_page, items=items, total=total)
 
-
-def filter_orgs(user, limit: int = 500) -> list[Organisation]:
-    """Organisations offered in the list filter: the user's subtree above 党小组 level."""
-    return list(db.session.scalars(
-        sa.select(Organisation).where(path_prefix(Organisation.path, scope_path(user)),
-                                      Organisation.level != "group")
-        .order_by(Organisation.path).limit(limit)))

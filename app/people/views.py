@@ -24,15 +24,17 @@ def stage_list():
     page = services.stage_page(current_user, stage, name=name, org=org,
                                page=request.args.get("page", 1, type=int))
     return render_template("people/stage_list.html", stages=STAGES, stage=stage, page=page, name=name,
-                           org=org, orgs=services.filter_orgs(current_user),
+                           org=org,
                            can_add=allows(current_user, "process", "act"), active_menu="process")
 
 
 @bp.get("/info")
 def info_list():
     q = request.args.get("q", "")
-    page = profile.search(current_user, q, page=request.args.get("page", 1, type=int))
-    return render_template("people/info_list.html", page=page, q=q, active_menu="people")
+    org_id = request.args.get("org", type=int)
+    org = get_in_scope(Organisation, org_id, current_user) if org_id else None
+    page = profile.search(current_user, q, org=org, page=request.args.get("page", 1, type=int))
+    return render_template("people/info_list.html", page=page, q=q, org=org, active_menu="people")
 
 
 @bp.get("/<int:person_id>/info")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.fields import FieldDef
+from app.paging import CallablePage
 from app.people.models import Person, PersonField
 from app.query import catalogue
 from app.scope import select_in_scope
@@ -198,18 +199,17 @@ def capped_count(stmt: sa.Select, cap: int = COUNT_CAP) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(inner))
 
 
-@dataclass
-class ResultPage:
-    """One page of results with each person's organisation chain (the branch first, then its ancestors)."""
-    rows: list
-    total: int
-    capped: bool
-    page: int
-    per_page: int
+class ResultPage(CallablePage):
+    """One page of results with each person's organisation chain (the branch first, then its ancestors).
 
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+    ``limited`` says the matches went past COUNT_CAP and only the first COUNT_CAP can be listed; the pager's
+    own ``capped`` (page on while a page is full) does not apply, since the pages past the cap do not exist.
+    """
+
+    def __init__(self, *, rows: list, total: int, limited: bool, page: int, per_page: int):
+        super().__init__(page=page, per_page=per_page, items=lambda offset, limit: rows, total=lambda: total)
+        self.rows = rows
+        self.limited = limited
 
 
 def org_chains(persons) -> dict[int, list[str]]:
@@ -237,7 +237,7 @@ def search(user, conditions: list[Condition], *, sort: str = "newest", descendin
                                       .order_by(*order_by(sort, descending))
                                       .limit(per_page).offset((page - 1) * per_page))) if ids else []
     chains = org_chains(persons)
-    return ResultPage(rows=[(p, chains.get(p.org_id, [])) for p in persons], total=total, capped=capped,
+    return ResultPage(rows=[(p, chains.get(p.org_id, [])) for p in persons], total=total, limited=capped,
                       page=page, per_page=per_page)
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 
 from app.orgs.models import Organisation
-from app.people.services import filter_orgs
 from app.reports import services
 from app.reports.catalogue import CHART_BY_KEY, VIEW_BY_KEY, VIEWS
 from app.reports.forms import StatsFilterForm
@@ -34,7 +33,7 @@ def index():
     form.validate()
     sel = _selection(form)
     charts = services.charts(current_user, sel)
-    return render_template("reports/index.html", form=form, sel=sel, views=VIEWS, orgs=filter_orgs(current_user),
+    return render_template("reports/index.html", form=form, sel=sel, views=VIEWS,
                            total=charts[0].total, charts=charts, active_menu="stats")
 
 

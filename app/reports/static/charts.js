@@ -30,6 +30,12 @@
   var charts = [];
   document.querySelectorAll(".chart").forEach(function (el) {
     var rows = JSON.parse(el.getAttribute("data-rows") || "[]");
+    // No one counted: ECharts would draw an empty grey ring or bare axes, so say so in words instead.
+    if (!rows.some(function (r) { return r[1] > 0; })) {
+      el.classList.add("chart-empty");
+      el.textContent = "暂无数据";
+      return;
+    }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(option(el.getAttribute("data-kind"), el.getAttribute("data-title"), rows));
     charts.push(chart);

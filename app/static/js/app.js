@@ -6,16 +6,67 @@
  *   [data-mirror="ID"]                          show the field's value in the element ID while it moves
  *   button[data-print]                          print the page
  *   img[data-refresh]                           a click loads the image again (a new captcha)
+ *   every form submit                            the form is marked data-busy and its button shows 处理中…
+ *                                                (form[data-no-busy] or target=_blank opt out: downloads)
+ *   a[data-busy-link]                            a slow link (PDF, 核验全部) shows 处理中… until the answer comes
+ *   button[data-menu-toggle]                     opens / closes the sidebar on narrow screens
  * The change and input listeners listen in the capture phase, so they also see events that do not bubble.
  */
 (function () {
   "use strict";
 
+  var BUSY_TEXT = "处理中…";
+
+  function setBusy(form, button) {
+    form.setAttribute("data-busy", "");
+    form.setAttribute("aria-busy", "true");
+    if (button) {
+      button.setAttribute("data-idle-text", button.tagName === "INPUT" ? button.value : button.textContent);
+      if (button.tagName === "INPUT") { button.value = BUSY_TEXT; } else { button.textContent = BUSY_TEXT; }
+      button.disabled = true;
+    }
+  }
+
+  function clearBusy(form) {
+    form.removeAttribute("data-busy");
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("[data-idle-text]").forEach(function (button) {
+      var text = button.getAttribute("data-idle-text");
+      if (button.tagName === "INPUT") { button.value = text; } else { button.textContent = text; }
+      button.removeAttribute("data-idle-text");
+      button.disabled = false;
+    });
+  }
+
+  // Bubble phase on the document: a form's own handler (designer save, fetch uploads) runs first, and a form
+  // it cancels is left alone.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var button = event.submitter;
+    if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }  // a second click or Enter
     var message = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) { event.preventDefault(); }
+    if (message && !window.confirm(message)) { event.preventDefault(); return; }
+    if (event.defaultPrevented || form.hasAttribute("data-no-busy") || form.target === "_blank") { return; }
+    // The browser collects the form's fields after this handler returns; a button disabled now would not
+    // send its name and value, so it is disabled a moment later.
+    window.setTimeout(function () { setBusy(form, button); }, 0);
+    // A download answers without leaving the page: give the button back once it has had time to start.
+    window.setTimeout(function () { clearBusy(form); }, 8000);
+  });
+
+  function clearBusyLink(link) {
+    if (!link.hasAttribute("data-idle-text")) { return; }
+    link.textContent = link.getAttribute("data-idle-text");
+    link.removeAttribute("data-idle-text");
+    link.removeAttribute("aria-busy");
+  }
+
+  // Back / forward restores the page from the cache as it was left: busy.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-busy]").forEach(clearBusy);
+      document.querySelectorAll("a[data-busy-link]").forEach(clearBusyLink);
+    }
   });
 
   document.addEventListener("change", function (event) {
@@ -36,6 +87,22 @@
     var target = event.target;
     if (!target.closest) { return; }
     if (target.closest("button[data-print]")) { window.print(); return; }
+    var slow = target.closest("a[data-busy-link]");
+    if (slow) {
+      if (slow.hasAttribute("data-idle-text")) { event.preventDefault(); return; }  // already on its way
+      slow.setAttribute("data-idle-text", slow.textContent);
+      slow.setAttribute("aria-busy", "true");
+      slow.textContent = BUSY_TEXT;
+      window.setTimeout(function () { clearBusyLink(slow); }, 8000);  // a download leaves the page in place
+      return;
+    }
+    var toggle = target.closest("button[data-menu-toggle]");
+    if (toggle) {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+      return;
+    }
     var img = target.closest("img[data-refresh]");
     if (img) { img.src = img.getAttribute("data-refresh") + "?" + Date.now(); }
   });
