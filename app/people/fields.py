@@ -123,7 +123,9 @@ def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
             for field, (text, day) in form_values(form_key, key, data or {}).items()]
     if rows:
-        db.session.execute(sa.insert(PersonField), rows)
+        # Core, not the ORM's bulk insert: the ORM batches rows by which values are None, one statement
+        # per run of text and date rows; Core sends them all as one executemany.
+        db.session.execute(sa.insert(PersonField.__table__), rows)
 
 
 def mark_step_done(person_id: int, key: str, day: date) -> None:
