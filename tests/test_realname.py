@@ -93,6 +93,8 @@ def test_county_confirms_and_person_reaches_step_2_in_branch_inbox(clients, demo
     assert "实名甲" not in county.get(f"/realname/?org_id={demo.orgs['branch3'].id}").get_data(as_text=True)
     assert "实名甲" not in county.get("/realname/?phone=00000000").get_data(as_text=True)
     assert "实名甲" in county.get("/realname/?org_name=前村&id_number=" + row.id_number[:6]).get_data(as_text=True)
+    fullwidth = "".join(chr(ord(ch) + 0xFEE0) for ch in row.id_number[:6])  # typed with a Chinese IME
+    assert "实名甲" in county.get("/realname/?id_number=" + fullwidth).get_data(as_text=True)
     assert "实名甲" not in county.get("/realname/?org_name=南村").get_data(as_text=True)
     response = county.post("/realname/confirm", data={"csrf_token": csrf_token(county, "/realname/"),
                                                       "ids": [row.id]})

@@ -7,6 +7,7 @@ process through ``workflow.services.start_application`` with the stored step-1 d
 transaction. Nothing here commits; the caller commits once per request.
 """
 import sqlalchemy as sa
+from forms.validators import normalize_id_number, normalize_phone
 
 from app.auth.roles import admin_rank
 from app.events.services import log_operation
@@ -52,9 +53,9 @@ def search(user, *, status: str = PENDING, org_id: int | None = None, name: str 
     if name.strip():
         stmt = stmt.where(RealnameRequest.name.contains(name.strip(), autoescape=True))
     if id_number.strip():
-        stmt = stmt.where(RealnameRequest.id_number.contains(id_number.strip().upper(), autoescape=True))
+        stmt = stmt.where(RealnameRequest.id_number.contains(normalize_id_number(id_number), autoescape=True))
     if phone.strip():
-        stmt = stmt.where(RealnameRequest.phone.contains(phone.strip(), autoescape=True))
+        stmt = stmt.where(RealnameRequest.phone.contains(normalize_phone(phone), autoescape=True))
     if org_name.strip():
         stmt = stmt.join(Organisation, Organisation.id == RealnameRequest.org_id).where(
             Organisation.name.contains(org_name.strip(), autoescape=True))
