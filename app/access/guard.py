@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from app.access import policy
 from app.access.routes import needed
-from app.api.auth import bearer_token, is_api_path
-from app.api.services import TokenError, user_for_token
+from app.api.auth import bearer_token, is_api_path, token_account
+from app.api.services import TokenError
 from app.extensions import login_manager
 
 
@@ -23,7 +23,7 @@ def requester():
         if token is None:
             return None
         try:
-            return user_for_token(token)[0]
+            return token_account(token)[0]
         except TokenError:
             return None
     return current_user if current_user.is_authenticated else None

@@ -53,6 +53,21 @@ def is_api_path(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
+def token_account(token: str):
+    """The (account, token row) for ``token``, looked up once per request (the access hook asks first, this
+    blueprint's hook again); raises TokenError like ``services.user_for_token``."""
+    cached = g.get("_token_account")
+    if cached is None or cached[0] != token:
+        try:
+            cached = (token, services.user_for_token(token), None)
+        except services.TokenError as exc:
+            cached = (token, None, exc)
+        g._token_account = cached
+    if cached[2] is not None:
+        raise cached[2]
+    return cached[1]
+
+
 @bp.before_request
 def _authenticate():
     view = current_app.view_functions.get(request.endpoint)
@@ -62,7 +77,7 @@ def _authenticate():
     if token is None:
         api_error(401, "缺少访问令牌，请在请求头中提供 Authorization: Bearer <令牌>")
     try:
-        user, row = services.user_for_token(token)
+        user, row = token_account(token)
     except services.TokenError as exc:
         api_error(401, str(exc))
     g.api_user, g.api_token = user, row
