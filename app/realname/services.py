@@ -9,7 +9,7 @@ transaction. Nothing here commits; the caller commits once per request.
 import sqlalchemy as sa
 from forms.validators import normalize_id_number, normalize_phone
 
-from app.auth.roles import admin_rank
+from app.access.policy import allows
 from app.events.services import log_operation
 from app.extensions import db
 from app.inbox import services as inbox
@@ -31,13 +31,13 @@ _OPERATIONS = {"save": "realname.save", "report": "realname.report", "approve": 
 
 
 def can_enter(user) -> bool:
-    """Branch admins (and admins above, acting for a branch) enter requests."""
-    return admin_rank(getattr(user, "role", "")) >= 0
+    """Branch admins (and admins above, acting for a branch) enter requests: the policy's 实名校验 right."""
+    return allows(user, "realname", "act")
 
 
 def can_confirm(user) -> bool:
-    """备案认证 is for the county organisation department and above."""
-    return admin_rank(getattr(user, "role", "")) >= admin_rank("county_admin")
+    """备案认证 is for the county organisation department and above: the policy's confirm right."""
+    return allows(user, "realname", "confirm")
 
 
 def search(user, *, status: str = PENDING, org_id: int | None = None, name: str = "", id_number: str = "",

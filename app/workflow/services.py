@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from forms import default_data_key
 
 from app.access import duties
+from app.access.policy import allows
 from app.attachments.services import grant_to_org
 from app.auth.roles import LANE_ROLES
 from app.extensions import db
@@ -502,9 +503,8 @@ def attachment_hashes(data) -> list[str]:
 
 
 def can_add_applicant(actor) -> bool:
-    """添加 is for admins who may act as a branch admin somewhere in their scope."""
-    from app.auth.roles import admin_rank
-    return admin_rank(actor.role) >= 0
+    """添加 is for admins who may act on steps (the policy's ``process.act`` right)."""
+    return allows(actor, "process", "act")
 
 
 def can_cancel(actor, ctx: Context) -> bool:
