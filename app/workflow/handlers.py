@@ -8,6 +8,7 @@ database, the person row or the clock, so forward and replay cannot disagree.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.vocab.statuses import FINISH, INSTANCE, TransitionRefused
 from app.workflow import engine, expressions
 
 # (version id) → (diagram xml, process id)
@@ -122,11 +123,14 @@ def _review(state: State, event: dict) -> None:
     state.reviews[task.name] = event["action"]
 
 
-def _status_change(needs: str, becomes: str, message: str):
+def _status_change(message: str):
+    # Where cancel, restore and redevelop may start and where they lead is declared once, in the instance's
+    # lifecycle (app/vocab/statuses.py); a status that moved on meanwhile is a lost race.
     def handler(state: State, event: dict) -> None:
-        if state.status != needs:
-            raise StaleTask(message)
-        state.status = becomes
+        try:
+            state.status = INSTANCE.target(event["action"], state.status)
+        except TransitionRefused as exc:
+            raise StaleTask(message) from exc
     return handler
 
 
@@ -189,9 +193,9 @@ HANDLERS = {
     "report": _submit,
     "approve": _review,
     "reject": _review,
-    "cancel": _status_change("running", "cancelled", "该人员不在发展流程中"),
-    "restore": _status_change("cancelled", "running", "该人员未被取消发展"),
-    "redevelop": _status_change("cancelled", "closed", "只有已停止发展的人员可以重新发展"),
+    "cancel": _status_change("该人员不在发展流程中"),
+    "restore": _status_change("该人员未被取消发展"),
+    "redevelop": _status_change("只有已停止发展的人员可以重新发展"),
     "move_back": _move_back,
     "migrate": _migrate,
     "amend": _amend,
@@ -206,4 +210,4 @@ def apply(state: State, event: dict) -> None:
         raise HandlerError(f"无法处理的操作“{event['action']}”")
     handler(state, event)
     if state.wf is not None and state.status == "running" and engine.is_completed(state.wf):
-        state.status = "completed"
+        state.status = INSTANCE.target(FINISH, state.status)

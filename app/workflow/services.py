@@ -26,6 +26,7 @@ from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
+from app.vocab.statuses import INSTANCE
 from app.workflow import engine, runner
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.runner import Change, Context
@@ -208,12 +209,12 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
                expected_version=expected_version)
 
 
-def _change_status(actor, ctx: Context, action: str, *, needs: str, role: str, reason: str,
+def _change_status(actor, ctx: Context, action: str, *, role: str, reason: str,
                    attachments: list[str], messages: tuple[str, str, str]) -> None:
-    # 取消发展, 恢复发展 and 重新发展 differ only in which status they need, who may, and the wording;
-    # the status they set is the handler's.
+    # 取消发展, 恢复发展 and 重新发展 differ only in who may and the wording; where each may start and where
+    # it leads is declared once, in the instance's lifecycle (app/vocab/statuses.py), which the handler applies.
     wrong_status, not_allowed, no_reason = messages
-    if ctx.instance.status != needs:
+    if ctx.instance.status not in INSTANCE.transitions[action][0]:  # where the lifecycle lets it start
         raise Conflict(wrong_status)
     if not can_act_as(actor, role, ctx.person.org_path):
         raise NotAllowed(not_allowed)
@@ -225,14 +226,14 @@ def _change_status(actor, ctx: Context, action: str, *, needs: str, role: str, r
 
 def cancel(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """取消发展: stop the procedure; the person goes to the history library."""
-    _change_status(actor, ctx, "cancel", needs="running", role="branch_admin",
+    _change_status(actor, ctx, "cancel", role="branch_admin",
                    reason=reason, attachments=attachments,
                    messages=("该人员不在发展流程中", "没有权限取消发展", "请填写停止发展原因"))
 
 
 def restore(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
     """恢复发展 (county admins, manual §2.11.1): back to the state at cancellation."""
-    _change_status(actor, ctx, "restore", needs="cancelled", role="county_admin",
+    _change_status(actor, ctx, "restore", role="county_admin",
                    reason=reason, attachments=attachments,
                    messages=("该人员未被取消发展", "恢复发展须由县级组织部门管理员操作", "请填写恢复发展原因"))
 
@@ -242,7 +243,7 @@ def redevelop(actor, ctx: Context, reason: str, attachments: list[str]) -> None:
 
     The record and its events stay (the 历史库 and auditors still see them) but nothing can act on it
     again, and its ID number is free for a new step-1 application (R18 ignores closed records)."""
-    _change_status(actor, ctx, "redevelop", needs="cancelled", role="county_admin",
+    _change_status(actor, ctx, "redevelop", role="county_admin",
                    reason=reason, attachments=attachments,
                    messages=("只有已停止发展的人员可以重新发展", "重新发展须由县级组织部门管理员操作", "请填写重新发展原因"))
 
