@@ -193,6 +193,38 @@ def csrf_token(client, url="/auth/login") -> str:
     return match.group(1)
 
 
+def run_together(n: int, call, timeout: float = 120) -> list:
+    """Run ``call(i)`` in ``n`` real threads released at the same moment; returns their results in order (an
+    exception raised in a thread is returned in its place, so the test's assertions see it)."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def work(i):
+        barrier.wait()
+        try:
+            results[i] = call(i)
+        except Exception as exc:  # a crash in a thread must fail the test, not vanish
+            results[i] = exc
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
+
+
+def reported_realname(demo, name: str, seq: int):
+    """A 实名认证 request entered and 上报 by branch1's admin (step-1 sample data and a stored proof scan)."""
+    from app.realname import services as realname
+    from app.workflow import simulate
+    branch = demo.users["branch1:branch_admin"]
+    sha = simulate.stored_sample_file(branch)
+    data = simulate.sample("step01_application", sha, org_id=demo.orgs["branch1"].id, name=name,
+                           id_number=simulate.make_id_number(seq))
+    data["proof_scans"] = [sha]
+    return realname.save(branch, data, report=True)
+
+
 def login(client, user, password=DEMO_PASSWORD):
     """Log in through the real login form (captcha answered through the test hook)."""
     token = csrf_token(client)

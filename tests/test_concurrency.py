@@ -6,7 +6,6 @@ exactly one event is written.
 Runs on SQLite and, under scripts/pg_test.sh, on PostgreSQL.
 """
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -15,32 +14,12 @@ from app.events.models import Event
 from app.extensions import db
 from app.inbox.models import HumanTask
 from app.people.models import Person
-from app.realname import services as realname
 from app.realname.models import RealnameRequest
 from app.transfers.models import Transfer
 from app.workflow import services, simulate
-from tests.conftest import count, csrf_token, login
+from tests.conftest import count, csrf_token, login, reported_realname, run_together
 
 THREADS = 10
-
-
-def _together(n: int, call) -> list:
-    """Run ``call(i)`` in ``n`` threads released at the same moment; returns their results in order."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def work(i):
-        barrier.wait()
-        try:
-            results[i] = call(i)
-        except Exception as exc:  # a crash in a thread must fail the test, not vanish
-            results[i] = exc
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def _token(app, user) -> dict:
@@ -72,7 +51,7 @@ def test_ten_concurrent_api_approvals_one_wins(app, demo, at_review):
         response = app.test_client().post(f"/api/v1/tasks/{review.id}", headers=headers,
                                           json={"action": "approve"})
         return response.status_code, response.get_json()
-    results = _together(THREADS, approve)
+    results = run_together(THREADS, approve)
     codes = sorted(r[0] for r in results)
     assert codes == [200] + [409] * (THREADS - 1), results
     assert all(body == {"error": "已被他人处理"} for code, body in results if code == 409)
@@ -95,7 +74,7 @@ def test_double_report_is_200_and_409(app, demo):
         response = app.test_client().post(f"/api/v1/tasks/{task.id}", headers=headers,
                                           json={"action": "report", "data": data})
         return response.status_code, response.get_json()
-    results = _together(2, report)
+    results = run_together(2, report)
     assert sorted(r[0] for r in results) == [200, 409], results
     db.session.expire_all()
     assert count(Event, Event.instance_id == person.instance_id, Event.action == "report") == 1
@@ -124,7 +103,7 @@ def test_ten_concurrent_transfer_approvals_one_wins(app, demo):
         client, form = posts[i]
         response = client.post(f"{url}/review", data=form)
         return response.status_code, response.get_data(as_text=True)
-    results = _together(THREADS, approve)
+    results = run_together(THREADS, approve)
     codes = sorted(r[0] for r in results)
     assert codes == [302] + [409] * (THREADS - 1), [r[0] for r in results]
     assert all("已被他人处理" in body for code, body in results if code == 409)
@@ -135,12 +114,8 @@ def test_ten_concurrent_transfer_approvals_one_wins(app, demo):
 
 
 def test_ten_concurrent_realname_confirmations_start_one_person(app, demo):
-    branch, county = demo.users["branch1:branch_admin"], demo.users["county:county_admin"]
-    sha = simulate.stored_sample_file(branch)
-    data = simulate.sample("step01_application", sha, org_id=demo.orgs["branch1"].id, name="实名戊",
-                           id_number=simulate.make_id_number(9005))
-    data["proof_scans"] = [sha]
-    row = realname.save(branch, data, report=True)
+    county = demo.users["county:county_admin"]
+    row = reported_realname(demo, "实名戊", 9005)
     db.session.commit()
     headers = _token(app, county)
     task_id = db.session.scalar(sa.select(HumanTask.task_id).where(HumanTask.process == "realname",
@@ -149,7 +124,7 @@ def test_ten_concurrent_realname_confirmations_start_one_person(app, demo):
     def confirm(_):
         response = app.test_client().post(f"/api/v1/tasks/{task_id}", headers=headers, json={"action": "approve"})
         return response.status_code, response.get_json()
-    results = _together(THREADS, confirm)
+    results = run_together(THREADS, confirm)
     assert sorted(r[0] for r in results) == [200] + [409] * (THREADS - 1), results
     db.session.expire_all()
     assert db.session.get(RealnameRequest, row.id).status == "已认证"

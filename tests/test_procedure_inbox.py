@@ -13,7 +13,7 @@ from app.transfers import services as transfers
 from app.transfers.models import Transfer
 from app.workflow import simulate
 from forms.codec import to_formdata
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, reported_realname
 
 
 def _client(app, user):
@@ -126,12 +126,8 @@ def test_realname_refused_corrected_reported_again_and_confirmed_in_the_inboxes(
 
 
 def test_realname_late_reject_after_confirm_is_409_with_the_reason_kept(app, demo):
-    branch_user, county_user = demo.users["branch1:branch_admin"], demo.users["county:county_admin"]
-    sha = simulate.stored_sample_file(branch_user)
-    data = simulate.sample("step01_application", sha, org_id=demo.orgs["branch1"].id, name="实名丙",
-                           id_number=simulate.make_id_number(9003))
-    data["proof_scans"] = [sha]
-    row = realname.save(branch_user, data, report=True)
+    county_user = demo.users["county:county_admin"]
+    row = reported_realname(demo, "实名丙", 9003)
     db.session.commit()
     county = _client(app, county_user)
     token = csrf_token(county, f"/realname/{row.id}")

@@ -1,8 +1,6 @@
 """Sign-in under concurrency, with real threads on SQLite and PostgreSQL: parallel guesses of a password, an SMS
 code or an authorisation code get at most five evaluations and then the account or code is locked; concurrent
 failed logins leave the operations-log hash chain linear (``flask audit verify`` exits 0)."""
-import threading
-
 import sqlalchemy as sa
 
 from app.auth.models import User
@@ -11,7 +9,7 @@ from app.events.models import OperationLog
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
 from app.sms.models import SmsCode
-from conftest import csrf_token
+from conftest import csrf_token, run_together
 from test_auth import attempt_login
 from test_auth_activation import NEW_PASSWORD, activation, ask_code, error_beside, pending, reset  # noqa: F401
 
@@ -24,20 +22,7 @@ def in_parallel(app, prepare, fire, n=GUESSES):
     clients = [app.test_client() for _ in range(n)]
     prepared = [prepare(client, i) for i, client in enumerate(clients)]
     db.session.commit()  # the test's own session holds nothing while the threads run
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = fire(clients[i], i, prepared[i])
-        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
-            results[i] = exc
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results = run_together(n, lambda i: fire(clients[i], i, prepared[i]))
     assert not any(isinstance(r, Exception) or r is None for r in results), results
     return results
 
