@@ -11,7 +11,7 @@ when the action raises, leaving the rest of the request's transaction alone. A c
 """
 from contextlib import contextmanager
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,16 +59,15 @@ def finish(response):
         return response
     try:
         db.session.commit()
-    except (StaleDataError, IntegrityError) as exc:
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
-        if keep:
-            raise exc
-        return conflict_response()
+        # A refusal whose kept writes lost a race still answers as refused; anything else lost the race.
+        return response if keep else conflict_response()
     except OperationalError as exc:
         db.session.rollback()
         # SQLite answers a writer that waited past its busy timeout with "database is locked": the
         # other request won the race.
-        if "locked" in str(exc).lower() and request is not None:
+        if "locked" in str(exc).lower():
             return conflict_response()
         raise
     return response
