@@ -72,6 +72,7 @@ def _import_models() -> None:
     from app.plans import models as _plans  # noqa: F401
     from app.transfers import models as _transfers  # noqa: F401
     from app.realname import models as _realname  # noqa: F401
+    from app.publicity import models as _publicity  # noqa: F401
     from app.vocab import guard
     guard.install()
 
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.people.views import bp as people_bp
     from app.reports.views import bp as reports_bp
     from app.printing.views import bp as printing_bp
+    from app.publicity.views import bp as publicity_bp
     from app.query.views import bp as query_bp
     from app.sms.views import bp as sms_bp
     from app.transfers.views import bp as transfers_bp
@@ -99,7 +101,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp):
+               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp):
         app.register_blueprint(bp)
 
 

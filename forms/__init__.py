@@ -115,3 +115,9 @@ def default_data_key(key: str) -> str:
     """Where a task with form ``key`` keeps its data when its diagram declares no ``dataKey`` ('' if none)."""
     form_cls = FORMS.get(key)
     return form_cls.data_key if form_cls else ""
+
+
+def publicity_notice(key: str) -> str:
+    """The title of the public notice (党务公开) the form ``key`` records, '' if it records none."""
+    form_cls = FORMS.get(key)
+    return getattr(form_cls, "publicity_notice", "") if form_cls else ""

@@ -171,11 +171,13 @@ def integer_field(label: str, required: bool = False, min_value: int | None = 0,
     return IntegerField(label, [*checks, *validators])
 
 
-def select_field(label: str, choices, required: bool = False, validators=()):
-    """A choice from a code list of ``forms.codes``; a blank first option stands for "not chosen"."""
+def select_field(label: str, choices, required: bool = False, validators=(), presence=None):
+    """A choice from a code list of ``forms.codes``; a blank first option stands for "not chosen".
+    ``presence`` replaces the required/optional check (e.g. ``RequiredToSubmit``)."""
     # Plain (value, label) tuples, which WTForms 3.3 deprecates in favour of SelectChoice: callers unpack
     # ``field.choices`` as pairs; switch together with them before moving to WTForms 3.4.
-    return SelectField(label, [_presence(label, required, "选择"), *validators], choices=[("", "请选择"), *choices])
+    check = presence or _presence(label, required, "选择")
+    return SelectField(label, [check, *validators], choices=[("", "请选择"), *choices])
 
 
 def attachment_field(label: str, min_count: int = 0):

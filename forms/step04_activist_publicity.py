@@ -6,7 +6,7 @@ from forms.publicity import PUBLICITY_FIELDS, publicity_block
 FORM_KEY = "step04_activist_publicity"
 
 
-class ActivistPublicityForm(StepForm, publicity_block("入党积极分子公示材料")):
+class ActivistPublicityForm(StepForm, publicity_block("入党积极分子公示", "入党积极分子公示材料")):
     """Publicity of the new 入党积极分子 and the 基层党委's filing review."""
 
     title = "入党积极分子公示、备案"

@@ -6,7 +6,7 @@ from forms.publicity import PUBLICITY_FIELDS, publicity_block
 FORM_KEY = "step08_candidate_publicity"
 
 
-class CandidatePublicityForm(StepForm, publicity_block("发展对象公示现场材料")):
+class CandidatePublicityForm(StepForm, publicity_block("发展对象公示", "发展对象公示现场材料")):
     """Filing of the 发展对象 with the 基层党委 and its publicity."""
 
     title = "发展对象备案、公示"

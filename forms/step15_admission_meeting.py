@@ -7,7 +7,7 @@ from forms.validators import AtMost, DateAfter
 FORM_KEY = "step15_admission_meeting"
 
 
-class AdmissionMeetingForm(StepForm, publicity_block()):
+class AdmissionMeetingForm(StepForm, publicity_block("拟接收预备党员公示")):
     """Publicity, then the 支部大会 admitting the 预备党员.
 
     The counts of voters and votes are recorded for R12 (quorum and majority), which the diagram decides;

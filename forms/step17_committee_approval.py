@@ -8,7 +8,7 @@ from forms.validators import DateAfter, Phone
 FORM_KEY = "step17_committee_approval"
 
 
-class CommitteeApprovalForm(StepForm, publicity_block("公示材料扫描件")):
+class CommitteeApprovalForm(StepForm, publicity_block("拟审批预备党员公示", "公示材料扫描件")):
     """Publicity, the 基层党委's approval (R13 counts from the 支部大会 to ``approval_date``) and the verified
     data of the new 预备党员.
 

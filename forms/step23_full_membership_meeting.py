@@ -10,7 +10,7 @@ from forms.validators import AtMost, DateAfter
 FORM_KEY = "step23_full_membership_meeting"
 
 
-class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公示材料")):
+class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公示", "预备党员转正公示材料")):
     """Opinions, publicity and the 支部大会 deciding on full membership.
 
     Whether the meeting may take place yet (R15) and the vote (R12) are the diagram's; an extension of the

@@ -69,6 +69,31 @@ class Required:
         raise StopValidation(self.message or f"请填写{field.label.text}")
 
 
+class RequiredToSubmit(Required):
+    """Required when the step is submitted; a draft (保存) may leave it empty, e.g. a 公示结果 that is only known
+    once the publicity has ended while the notice is already on the 党务公开 board. The view puts the action
+    into ``form.context`` before validating."""
+
+    def __call__(self, form, field):
+        if _is_blank(field.data) and getattr(form, "context", {}).get("action") == "save":
+            field.errors[:] = []
+            raise StopValidation()
+        super().__call__(form, field)
+
+
+class NotAfterTodayWhen:
+    """The date is not after today once ``other_field`` holds a value (the end of a period that has a result)."""
+
+    def __init__(self, other_field: str, message: str):
+        self.other_field = other_field
+        self.message = message
+
+    def __call__(self, form, field):
+        if isinstance(field.data, date) and not _is_blank(form[self.other_field].data) \
+                and field.data > local_today():
+            raise ValidationError(self.message)
+
+
 class Optional:
     """An empty field is fine and skips the remaining validators; unreadable input keeps its error."""
 

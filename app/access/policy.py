@@ -46,7 +46,7 @@ def _public(area: str, action: str, label: str) -> Right:
 
 
 POLICY: tuple[Right, ...] = (
-    _public("public", "use", "登录、验证码、激活账号、忘记密码、获取访问令牌、接口文档、静态文件"),
+    _public("public", "use", "登录、验证码、激活账号、忘记密码、获取访问令牌、接口文档、静态文件、党务公开栏目（公示中的姓名、公示事项、公示期、公示材料）"),
     Right("session", "use", "首页、本人账号、退出登录、撤销本人令牌", EVERYONE),
     Right("diagram", "read", "查看已启用的流程图", EVERYONE),
     Right("printing", "blank", "空白采集表（打印、PDF）", EVERYONE),

@@ -20,6 +20,10 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "auth.logout": SESSION,
     "main.index": SESSION,
     "main.favicon": PUBLIC,
+    # 党务公开: the public board (no login)
+    "publicity.index": PUBLIC,
+    "publicity.board": PUBLIC,
+    "publicity.notice_file": PUBLIC,
     # 待办事项, 发展流程, 人员信息
     "inbox.index": ("inbox", "read"),
     "people.stage_list": PEOPLE,

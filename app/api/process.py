@@ -187,6 +187,7 @@ def act_on_task(task_id: str):
     data = None
     if not task.is_review:
         form = binding.form_for(task.form_key, user, ctx.person, payload=body.get("data") or {})
+        form.context["action"] = action
         if action in ("save", "submit", "report") and not form.validate():
             api_error(422, fields=flat_errors(form))
         data = to_data(form)

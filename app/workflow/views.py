@@ -127,6 +127,7 @@ def _post_edit(ctx, view, form):
     if action not in view.actions:
         flash("不能执行该操作", "error")
         return 422
+    form.context["action"] = action
     if not form.validate():
         return 422
     store_uploads(form, _save_upload)
