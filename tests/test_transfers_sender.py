@@ -78,7 +78,9 @@ def test_requester_withdraws_a_pending_request(clients, demo, activist):
     assert "撤回申请" in clients["receiver"].get(f"/transfers/{transfer.id}").get_data(as_text=True)
     # The sending side reviews; it cannot withdraw the other side's request.
     assert "撤回申请" not in clients["sender"].get(f"/transfers/{transfer.id}").get_data(as_text=True)
-    assert _post_on(clients["sender"], transfer.id, "withdraw").status_code == 403
+    refused = _post_on(clients["sender"], transfer.id, "withdraw")
+    assert refused.status_code == 400 and "只有申请方可以撤回" in refused.get_data(as_text=True)
+    assert _transfer().status == "申请中"
     response = _post_on(clients["receiver"], transfer.id, "withdraw")
     assert response.status_code == 302
     transfer = _transfer()

@@ -45,7 +45,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "archive.transfer_record": ("archive", "read"),   # the sender's as-of view; scope: the sending side
     "suspensions.new": {"GET": ("suspensions", "act"), "POST": ("suspensions", "act")},
     "suspensions.show": ("archive", "read"),
-    "suspensions.request": ("archive", "read"),
+    "suspensions.request_page": ("archive", "read"),
     "suspensions.apply": ("suspensions", "act"),
     "suspensions.review": ("suspensions", "review"),
     "transfers.index": ("transfers", "act"),

@@ -29,10 +29,10 @@ def index():
                            may_apply=lambda s: suspensions.can_apply(current_user, s))
 
 
-@bp.get("/transfers/<int:transfer_id>")
-def transfer_record(transfer_id: int):
+@bp.get("/transfers/<int:sent_transfer_id>")
+def transfer_record(sent_transfer_id: int):
     """历史库 → 转出 → 查看: the record as it stood at the transfer, read-only, for the sending side."""
-    transfer = transfers.get_sent(current_user, transfer_id)
+    transfer = transfers.get_sent(current_user, sent_transfer_id)
     view, sections, files = transfers.sent_record(current_user, transfer)
     return render_template("archive/transfer_record.html", transfer=transfer, view=view, sections=sections,
                            files=files, active_menu="history")

@@ -50,10 +50,10 @@ def show(suspension_id: int):
     return _show_page(suspension)
 
 
-@bp.get("/requests/<int:request_id>")
-def request_page(request_id: int):
+@bp.get("/requests/<int:resume_id>")
+def request_page(resume_id: int):
     """Where a 待办 row of a 归国恢复 review leads: its suspension's page."""
-    row = services.get_request(current_user, request_id)
+    row = services.get_request(current_user, resume_id)
     return redirect(url_for(".show", suspension_id=row.suspension_id) + "#review")
 
 
@@ -86,9 +86,9 @@ def apply(suspension_id: int):
     return redirect(url_for(".show", suspension_id=suspension.id))
 
 
-@bp.post("/requests/<int:request_id>/review")
-def review(request_id: int):
-    row = services.get_request(current_user, request_id)
+@bp.post("/requests/<int:resume_id>/review")
+def review(resume_id: int):
+    row = services.get_request(current_user, resume_id)
     form = ResumeReviewForm()
     decision = request.form.get("decision", "")
     suspension = row.suspension

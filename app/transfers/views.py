@@ -68,10 +68,9 @@ def withdraw(transfer_id: int):
         flash(exc.message, "error")
         return _show_page(transfer, form, 409)
     except WorkflowError as exc:
-        if exc.status == 403:
-            abort(403)
+        # The role holds the right; only this request is not the actor's to withdraw (the sending side's).
         flash(exc.message, "error")
-        return _show_page(transfer, form, exc.status)
+        return _show_page(transfer, form, 400 if exc.status == 403 else exc.status)
     flash("已撤回接续培养申请，该人员继续保留在原党组织")
     return redirect(url_for(".index", tab="in"))
 
