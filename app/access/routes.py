@@ -114,6 +114,13 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.act_on_task": ACT,
     "api.create_applicant": ACT,
     "api.upload_attachment": ACT,
+    "api.suspension_list": ("archive", "read"),
+    "api.suspension_get": ("archive", "read"),
+    "api.suspension_create": ("suspensions", "act"),
+    "api.resume_request_create": ("suspensions", "act"),
+    "api.resume_request_decide": ("suspensions", "review"),
+    "api.transfer_withdraw": ("transfers", "act"),
+    "api.transfer_sent_record": ("archive", "read"),
 }
 
 
