@@ -9,7 +9,6 @@ from app.api import bp
 from app.api.auth import api_user
 from app.api.errors import api_error, json_body
 from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
-from app.api.views import iso_utc
 from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import get_in_scope
@@ -21,6 +20,11 @@ from app.vocab import ResumeStatus, SuspensionStatus
 from app.workflow.errors import Conflict, WorkflowError
 
 _TAGS = ["暂停发展与归国恢复"]
+
+
+def iso_utc(value) -> str | None:
+    # Stored times are naive UTC (app.api.views is not imported here: it imports this module).
+    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def _refuse(exc: WorkflowError):
