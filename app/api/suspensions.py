@@ -52,7 +52,7 @@ def _suspension_json(row: Suspension, latest: ResumeRequest | None = None) -> di
             "attachments": list(row.attachments or []), "status": row.status,
             "status_label": SuspensionStatus.label_of(row.status), "suspended_at": iso_utc(row.suspended_at),
             "resumed_at": iso_utc(row.resumed_at),
-            "resume_status_label": services.resume_status_label(row, latest),
+            "resume_status_label": services.resume_status_label(latest),
             "latest_request": _request_json(latest) if latest is not None else None}
 
 

@@ -23,9 +23,9 @@ from app.inbox import services as inbox
 from app.orgs.models import Organisation
 from app.paging import CallablePage
 from app.people.models import Person
-from app.scope import can_act_as, path_prefix, select_in_scope
+from app.scope import can_act_as, get_in_scope, path_prefix, select_in_scope
 from app.suspensions.models import ResumeRequest, Suspension
-from app.timeutil import local_today, utcnow
+from app.timeutil import utcnow
 from app.transfers.models import Transfer
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
@@ -120,13 +120,11 @@ def _project_suspend(change: runner.Change) -> None:
 
 def get_suspension(actor, suspension_id) -> Suspension:
     """A suspension in the actor's scope, or 404."""
-    from app.scope import get_in_scope
     return get_in_scope(Suspension, suspension_id, actor)
 
 
 def get_request(actor, request_id) -> ResumeRequest:
     """A 归国恢复申请 in the actor's scope, or 404."""
-    from app.scope import get_in_scope
     return get_in_scope(ResumeRequest, request_id, actor)
 
 
@@ -166,7 +164,7 @@ def apply_resume(actor, suspension: Suspension, opinion: str) -> ResumeRequest:
 
 
 def review_task(request: ResumeRequest):
-    """The ready review task of a request and the role of its lane, or (None, None) once decided."""
+    """(context, ready review task, its lane's role) of a request, or (None, None, None) once decided."""
     if request.status not in (ResumeStatus.COMMITTEE, ResumeStatus.COUNTY):
         return None, None, None
     ctx = runner.load(request.instance_id, process=PROCESS, subject=request)
@@ -193,8 +191,8 @@ def decide(actor, request: ResumeRequest, decision: str, opinion: str, *,
     if request.status not in (ResumeStatus.COMMITTEE, ResumeStatus.COUNTY):
         raise Conflict()
     if not can_review(actor, request):
-        raise NotAllowed("没有权限审核该归国恢复申请" if request.committee_by != actor.id or
-                         request.status != ResumeStatus.COUNTY else "同一账号不能既作基层党委审核又作县级审核")
+        twice = request.status == ResumeStatus.COUNTY and request.committee_by == actor.id
+        raise NotAllowed("同一账号不能既作基层党委审核又作县级审核" if twice else "没有权限审核该归国恢复申请")
     if not opinion:
         raise RuleViolation({"opinion": "请填写审核意见"})
     if len(opinion) > 500:
@@ -304,11 +302,6 @@ def requests_of(suspension: Suspension) -> list[ResumeRequest]:
                                    .order_by(ResumeRequest.id)))
 
 
-def resume_status_label(suspension: Suspension, request: ResumeRequest | None) -> str:
+def resume_status_label(request: ResumeRequest | None) -> str:
     """The 恢复发展状态 column: 未申请, or where the latest request stands."""
     return ResumeStatus.label_of(request.status) if request is not None else "未申请"
-
-
-def today() -> date:
-    """Beijing today (the default of the expected period on the form)."""
-    return local_today()
