@@ -251,3 +251,20 @@ def test_two_approvals_at_once_one_wins(app, demo, activist):
     request = db.session.get(ResumeRequest, request_id)
     assert request.status == "county"
     assert count(Event, Event.instance_id == request.instance_id) == 2
+
+
+def test_archive_has_the_six_lists_filtered_by_name_and_organisation(clients, demo, activist):
+    _suspend(clients["branch"], activist)
+    county = clients["county"]
+    page = county.get("/archive/?kind=suspended").get_data(as_text=True)
+    tabs = page.split('data-testid="archive-tabs"')[1].split("</nav>")[0] if "</nav>" in page else page
+    for label in ("停止发展", "转出", "恢复发展", "暂停发展", "已重新发展", "已归档"):
+        assert label in tabs
+    rows = lambda html: html.count("data-suspension-id=")  # noqa: E731
+    assert rows(county.get("/archive/?kind=suspended&name=赵出").get_data(as_text=True)) == 1
+    assert rows(county.get("/archive/?kind=suspended&name=没有此人").get_data(as_text=True)) == 0
+    branch1, branch2 = demo.orgs["branch1"].id, demo.orgs["branch2"].id
+    assert rows(county.get(f"/archive/?kind=suspended&org_id={branch1}").get_data(as_text=True)) == 1
+    assert rows(county.get(f"/archive/?kind=suspended&org_id={branch2}").get_data(as_text=True)) == 0
+    for kind in ("transferred", "restored", "cancelled", "closed", "completed"):
+        assert county.get(f"/archive/?kind={kind}&name=赵&org_id={branch1}").status_code == 200
