@@ -73,6 +73,7 @@ def _import_models() -> None:
     from app.transfers import models as _transfers  # noqa: F401
     from app.realname import models as _realname  # noqa: F401
     from app.publicity import models as _publicity  # noqa: F401
+    from app.suspensions import models as _suspensions  # noqa: F401
     from app.vocab import guard
     guard.install()
 
@@ -97,11 +98,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.sms.views import bp as sms_bp
     from app.transfers.views import bp as transfers_bp
     from app.realname.views import bp as realname_bp
+    from app.suspensions.views import bp as suspensions_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp):
+               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp,
+               suspensions_bp):
         app.register_blueprint(bp)
 
 

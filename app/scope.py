@@ -72,6 +72,21 @@ def get_in_scope(model: type[T], object_id, user) -> T:
     return obj
 
 
+def get_by_path_in_scope(model: type[T], object_id, user, column) -> T:
+    """Fetch one object whose ``column`` (one of its paths) lies in the user's subtree, or 404.
+
+    For a grant narrower than the model's own scope: the sending side of a 接续培养 reads the transfer by
+    its ``from_org_path`` alone, whatever the person's path is now."""
+    try:
+        object_id = bounded_int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    obj = db.session.scalar(sa.select(model).where(model.id == object_id, path_prefix(column, scope_path(user))))
+    if obj is None:
+        abort(404)
+    return obj
+
+
 def org_in_scope(org: Organisation, user) -> bool:
     """True if the organisation lies in the user's subtree."""
     return org.path.startswith(scope_path(user))

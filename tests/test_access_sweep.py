@@ -16,6 +16,7 @@ from app.auth.services import create_user
 from app.extensions import db
 from app.orgs.services import create_org
 from app.realname import services as realname
+from app.suspensions import services as suspensions
 from app.checks.catalogue import CATALOGUE
 from app.reports.catalogue import CHART_BY_KEY
 from app.seed import DEMO_PASSWORD
@@ -28,7 +29,8 @@ from conftest import login
 SWEEP_ACCOUNTS = {"branch_admin": "branch1:branch_admin", "committee_admin": "committee1:committee_admin"}
 ANONYMOUS = "anonymous"
 # Arguments naming an object that belongs to an organisation (scope applies); the others name shared things.
-SCOPED = {"person_id", "org_id", "user_id", "transfer_id", "request_id", "task_id", "sha256"}
+SCOPED = {"person_id", "org_id", "user_id", "transfer_id", "request_id", "task_id", "sha256", "suspension_id",
+          "resume_id", "sent_transfer_id"}
 
 
 def _methods(rule) -> list[str]:
@@ -108,19 +110,41 @@ class World:
         transfer_out = transfers.request_transfer(far2, person_out.name, person_out.id_number, branch6.id)
         request_in = realname.save(branch, self._realname(demo.orgs["branch1"], sha_in, 200))
         request_out = realname.save(far, self._realname(branch5, sha_out, 201))
+        resume_in = self._suspended(branch, demo.orgs["branch1"], 300)
+        resume_out = self._suspended(far, branch5, 301)
+        sent_in = self._sent(branch, demo.users["branch2:branch_admin"], demo.orgs["branch1"], demo.orgs["branch2"], 302)
+        sent_out = self._sent(far, far2, branch5, branch6, 303)
         db.session.commit()
         task = lambda person: services.load(person).ready[0].id  # noqa: E731
         self.values = {
             "in": {"person_id": person_in.id, "org_id": demo.orgs["branch1"].id,
                    "user_id": demo.users["branch2:branch_admin"].id, "transfer_id": transfer_in.id,
-                   "request_id": request_in.id, "task_id": task(person_in), "sha256": sha_in},
+                   "request_id": request_in.id, "task_id": task(person_in), "sha256": sha_in,
+                   "suspension_id": resume_in.suspension_id, "resume_id": resume_in.id,
+                   "sent_transfer_id": sent_in.id},
             "out": {"person_id": person_out.id, "org_id": branch5.id, "user_id": far.id,
                     "transfer_id": transfer_out.id, "request_id": request_out.id, "task_id": task(person_out),
-                    "sha256": sha_out},
+                    "sha256": sha_out, "suspension_id": resume_out.suspension_id, "resume_id": resume_out.id,
+                    "sent_transfer_id": sent_out.id},
         }
         self.shared = {"step": 1, "tab_no": 1, "version_id": active_version(DEVELOPMENT).id,
                        "check_id": CATALOGUE[0].id, "chart": next(iter(CHART_BY_KEY)), "filename": "charts.js",
                        "board_id": demo.orgs["county"].id, "notice_id": 1, "number": 1}
+
+    @staticmethod
+    def _suspended(admin, branch, seq):
+        # A person suspended (暂停发展-出国(境)) whose 归国恢复申请 waits for the committee.
+        person = simulate.add_applicant(admin, branch, seq, name=f"暂停{seq}")
+        suspension = suspensions.suspend(admin, person, reason="出国", expected_from="2026-01-01",
+                                         expected_to="2027-01-01")
+        return suspensions.apply_resume(admin, suspension, "已归国")
+
+    @staticmethod
+    def _sent(sender, receiver, from_branch, to_branch, seq):
+        # An approved 接续培养: the sending side keeps its read-only record.
+        person = simulate.add_applicant(sender, from_branch, seq, name=f"转出{seq}")
+        transfer = transfers.request_transfer(receiver, person.name, person.id_number, to_branch.id)
+        return transfers.decide(sender, transfer, "approve", "同意")
 
     @staticmethod
     def _realname(branch, sha, seq):

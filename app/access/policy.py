@@ -58,7 +58,9 @@ POLICY: tuple[Right, ...] = (
     Right("process", "cancel", "取消发展", ADMINS, personal=True, writes=True),
     Right("archive", "read", "历史库", READERS, personal=True),
     Right("archive", "restore", "恢复发展、重新发展", UPPER, personal=True, writes=True),
-    Right("transfers", "act", "接续培养（申请、审核）", ADMINS, personal=True, writes=True),
+    Right("suspensions", "act", "暂停发展-出国(境)、归国恢复申请", ADMINS, personal=True, writes=True),
+    Right("suspensions", "review", "归国恢复审核（基层党委、县级）", REVIEWERS, personal=True, writes=True),
+    Right("transfers", "act", "接续培养（申请、审核、撤回）", ADMINS, personal=True, writes=True),
     Right("realname", "act", "实名校验（录入、上报）", ADMINS, personal=True, writes=True),
     Right("realname", "confirm", "实名校验（备案认证、不通过）", UPPER, personal=True, writes=True),
     Right("query", "read", "综合查询、导出、下载证明材料", READERS, personal=True),
@@ -96,7 +98,7 @@ def allows(user, area: str, action: str) -> bool:
 
 # Operations-log rows whose details name applicants or what was searched about them (names, ID numbers):
 # their details are shown only to roles that may read personal data; the row itself stays visible.
-PERSONAL_OPERATIONS = ("realname.", "transfer.", "query_export", "evidence_download")
+PERSONAL_OPERATIONS = ("realname.", "transfer.", "suspension.", "query_export", "evidence_download")
 
 
 def may_read_detail(user, operation: str) -> bool:

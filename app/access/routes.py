@@ -46,7 +46,14 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "archive.index": ("archive", "read"),
     "archive.restore": ("archive", "restore"),
     "archive.redevelop": ("archive", "restore"),
+    "archive.transfer_record": ("archive", "read"),   # the sender's as-of view; scope: the sending side
+    "suspensions.new": {"GET": ("suspensions", "act"), "POST": ("suspensions", "act")},
+    "suspensions.show": ("archive", "read"),
+    "suspensions.request_page": ("archive", "read"),
+    "suspensions.apply": ("suspensions", "act"),
+    "suspensions.review": ("suspensions", "review"),
     "transfers.index": ("transfers", "act"),
+    "transfers.withdraw": ("transfers", "act"),
     "transfers.create": ("transfers", "act"),
     "transfers.show": ("transfers", "act"),
     "transfers.review": ("transfers", "act"),
@@ -111,6 +118,13 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.act_on_task": ACT,
     "api.create_applicant": ACT,
     "api.upload_attachment": ACT,
+    "api.suspension_list": ("archive", "read"),
+    "api.suspension_get": ("archive", "read"),
+    "api.suspension_create": ("suspensions", "act"),
+    "api.resume_request_create": ("suspensions", "act"),
+    "api.resume_request_decide": ("suspensions", "review"),
+    "api.transfer_withdraw": ("transfers", "act"),
+    "api.transfer_sent_record": ("archive", "read"),
 }
 
 

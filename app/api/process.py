@@ -21,6 +21,8 @@ from app.people.models import Person
 from app.realname import services as realname
 from app.realname.models import RealnameRequest
 from app.scope import get_in_scope, path_prefix, scope_path, select_in_scope
+from app.suspensions import services as suspensions
+from app.suspensions.models import ResumeRequest
 from app.transfers import services as transfers
 from app.transfers.models import Transfer
 from app.transaction import CONFLICT_MESSAGE
@@ -109,7 +111,8 @@ def _instance_in_scope(user, instance_id: int) -> bool:
     sending = path_prefix(Transfer.from_org_path, scope_path(user))
     for stmt in (select_in_scope(Person, user).where(Person.instance_id == instance_id),
                  sa.select(Transfer.id).where(Transfer.instance_id == instance_id, sending),
-                 select_in_scope(RealnameRequest, user).where(RealnameRequest.instance_id == instance_id)):
+                 select_in_scope(RealnameRequest, user).where(RealnameRequest.instance_id == instance_id),
+                 select_in_scope(ResumeRequest, user).where(ResumeRequest.instance_id == instance_id)):
         if db.session.scalar(stmt.limit(1)) is not None:
             return True
     return False
@@ -128,6 +131,11 @@ def _task_in_scope(task_id: str):
 
 # Review tasks of the smaller procedures: (load the row, may review, version, decide).
 def _review_target(user, row: HumanTask):
+    if row.process == "resume":
+        resume = get_in_scope(ResumeRequest, row.subject_id, user)
+        return (suspensions.can_review(user, resume), suspensions.instance_version(resume),
+                lambda action, opinion, version: suspensions.decide(user, resume, action, opinion,
+                                                                    expected_version=version))
     if row.process == "transfer":
         transfer = get_in_scope(Transfer, row.subject_id, user)
         return (transfers.can_review(user, transfer), transfer.version,
@@ -247,8 +255,8 @@ register_schema("ProcessTask", {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
     "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
     "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
-    "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
-    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
+    "process": {"type": "string", "enum": ["development", "transfer", "realname", "resume"]},
+    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 / 归国恢复 的申请ID"}}})
 register_schema("ProcessPerson", {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
     "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},

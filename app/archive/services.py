@@ -1,9 +1,11 @@
-"""历史库: the lists of persons out of development within the user's scope, and the two actions on them.
+"""历史库 (manual §2.11): the lists of persons out of development within the user's scope, and the actions on them.
 
-停止发展 lists cancelled persons with the reason, date and files of their last 取消发展 event;
-已重新发展 lists records closed by 重新发展 (kept read-only); 已归档 lists completed records.
-The actions themselves are the procedure's (app.workflow.services.restore / redevelop), so they are
-instance events like every other step of the record.
+停止发展 lists cancelled persons with the reason, date and files of their last 取消发展 event; 转出 the
+approved 接续培养 sent from the user's scope (opened as the record stood at the transfer); 恢复发展 every
+恢复发展 and 归国恢复 event (when, by whom, why); 暂停发展 the 暂停发展-出国(境) rows (app/suspensions);
+已重新发展 records closed by 重新发展 (kept read-only); 已归档 completed records. The actions themselves are
+the procedure's (app.workflow.services.restore / redevelop), so they are instance events like every other
+step of the record.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,15 +18,23 @@ from app.events.models import Event
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
-from app.scope import path_prefix, select_in_scope
+from app.paging import CallablePage
+from app.scope import path_prefix, scope_condition, select_in_scope
+from app.suspensions import services as suspensions
+from app.transfers import services as transfers
 from app.workflow import services as workflow
 
-# Tab key -> (person status, tab label).
+# Tab key -> (person status for lists of persons, tab label), in the manual's order.
 KINDS = {
     "cancelled": ("cancelled", "停止发展"),
+    "transferred": ("", "转出"),
+    "restored": ("", "恢复发展"),
+    "suspended": ("", "暂停发展"),
     "closed": ("closed", "已重新发展"),
     "completed": ("completed", "已归档"),
 }
+# The events that put a person back into development, listed under 恢复发展.
+RESTORE_ACTIONS = ("restore", "resume")
 # The event that put a person in each list, whose reason, date and files the list shows.
 _REASON_EVENT = {"cancelled": "cancel", "closed": "redevelop"}
 
@@ -45,6 +55,12 @@ def may_act(actor) -> bool:
 def archive_page(actor, kind: str, page: int, name: str = "", org: Organisation | None = None):
     """One page of a 历史库 list (most recently changed first), with each row's reason, date and files;
     ``org`` (fetched through the scope helper) narrows it to that organisation's subtree."""
+    per_page = current_app.config.get("PAGE_SIZE", 20)
+    lists = {"transferred": transfers.sent_page, "suspended": suspensions.suspension_page, "restored": restored_page}
+    if kind in lists:
+        result = lists[kind](actor, name=name, org=org, page=page, per_page=per_page)
+        result.rows = result.items
+        return result
     status = KINDS[kind][0]
     stmt = select_in_scope(Person, actor).where(Person.status == status)
     if name.strip():
@@ -52,9 +68,42 @@ def archive_page(actor, kind: str, page: int, name: str = "", org: Organisation 
     if org is not None:
         stmt = stmt.where(path_prefix(Person.org_path, org.path))
     stmt = stmt.order_by(Person.updated_at.desc(), Person.id.desc())
-    result = db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20), error_out=False)
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     result.rows = _rows(result.items, _REASON_EVENT.get(kind))
     return result
+
+
+@dataclass
+class RestoredRow:
+    """One return to development: the person, how (恢复发展 or 归国恢复), when, by whom, why, with which files."""
+    person: Person
+    action: str
+    at: datetime
+    actor_name: str
+    reason: str
+    attachments: tuple[str, ...]
+
+
+def restored_page(actor, *, name: str = "", org: Organisation | None = None, page: int = 1,
+                  per_page: int = 20) -> CallablePage:
+    """One page of 恢复发展: every 恢复发展 and 归国恢复 event of persons in scope, newest first."""
+    base = (sa.select(Event, Person).join(Person, Person.instance_id == Event.instance_id)
+            .where(Event.action.in_(RESTORE_ACTIONS), scope_condition(Person, actor)))
+    if name.strip():
+        base = base.where(Person.name.contains(name.strip(), autoescape=True))
+    if org is not None:
+        base = base.where(path_prefix(Person.org_path, org.path))
+
+    def items(offset: int, limit: int) -> list[RestoredRow]:
+        rows = db.session.execute(base.order_by(Event.created_at.desc(), Event.id.desc()).offset(offset).limit(limit))
+        return [RestoredRow(person=p, action=e.action, at=e.created_at, actor_name=e.actor_name,
+                            reason=(e.data or {}).get("reason", ""), attachments=tuple(e.attachments or ()))
+                for e, p in rows]
+
+    def total() -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+
+    return CallablePage(page=page, per_page=per_page, items=items, total=total)
 
 
 def _rows(persons: list[Person], action: str | None) -> list[ArchiveRow]:

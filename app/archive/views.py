@@ -8,6 +8,8 @@ from app.people.models import Person
 from app.orgs.models import Organisation
 from app.scope import get_in_scope
 from app.transaction import attempt
+from app.suspensions import services as suspensions
+from app.transfers import services as transfers
 from app.workflow.services import WorkflowError
 
 bp = Blueprint("archive", __name__, url_prefix="/archive", template_folder="templates")
@@ -23,7 +25,17 @@ def index():
     org = get_in_scope(Organisation, org_id, current_user) if org_id else None
     page = services.archive_page(current_user, kind, request.args.get("page", 1, type=int), name, org)
     return render_template("archive/index.html", page=page, kind=kind, kinds=services.KINDS, name=name, org=org,
-                           may_act=services.may_act(current_user), active_menu="history")
+                           may_act=services.may_act(current_user), active_menu="history",
+                           may_apply=lambda s: suspensions.can_apply(current_user, s))
+
+
+@bp.get("/transfers/<int:sent_transfer_id>")
+def transfer_record(sent_transfer_id: int):
+    """历史库 → 转出 → 查看: the record as it stood at the transfer, read-only, for the sending side."""
+    transfer = transfers.get_sent(current_user, sent_transfer_id)
+    view, sections, files = transfers.sent_record(current_user, transfer)
+    return render_template("archive/transfer_record.html", transfer=transfer, view=view, sections=sections,
+                           files=files, active_menu="history")
 
 
 def _action(person_id: int, run, done: str):

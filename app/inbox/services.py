@@ -85,6 +85,7 @@ _PAGES = {
     "development": lambda t: url_for("workflow.step", person_id=t.person_id, step=t.step),
     "transfer": lambda t: url_for("transfers.show", transfer_id=t.subject_id),
     "realname": lambda t: url_for("realname.show", request_id=t.subject_id),
+    "resume": lambda t: url_for("suspensions.request_page", resume_id=t.subject_id),
 }
 
 

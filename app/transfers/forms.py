@@ -21,7 +21,8 @@ class TransferRequestForm(FlaskForm):
 
 
 class TransferReviewForm(FlaskForm):
-    """转出审核: 通过 / 不通过 with an optional opinion; ``version`` is the row version displayed."""
+    """转出审核: 通过 / 不通过 with an opinion (required for 不通过, by the service); ``version`` is the row
+    version displayed. Also carries the version for 撤回."""
     opinion = TextAreaField("审核意见", filters=[_strip],
                             validators=[Length(max=500, message="审核意见不能超过500个字")])
     version = HiddenField()

@@ -8,8 +8,8 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.timeutil import utcnow
 
-# 申请中 → 已完成 (approved, person moved) | 被拒绝 (refused, person stays)
-PENDING, DONE, REFUSED = "申请中", "已完成", "被拒绝"
+# 申请中 → 已完成 (approved, person moved) | 被拒绝 (refused, person stays) | 已撤回 (withdrawn by the requester)
+PENDING, DONE, REFUSED, WITHDRAWN = "申请中", "已完成", "被拒绝", "已撤回"
 
 
 def _either_side(prefix: str) -> sa.ColumnElement[bool]:
@@ -49,6 +49,9 @@ class Transfer(db.Model):
     decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]
     opinion: Mapped[str] = mapped_column(sa.Text, default="")
+    # The seq of the ``transfer`` event in the person's development instance: the sending side reads the
+    # record as of that event (a replay), never anything written after it.
+    person_seq: Mapped[int | None]
     # Every write is UPDATE ... WHERE version = :seen: of two approvals at once, one wins.
     version: Mapped[int] = mapped_column(default=1)
 

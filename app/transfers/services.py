@@ -7,6 +7,7 @@ instance, a ``transfer`` event in the person's development history and an operat
 here commits; the request commits once.
 """
 import sqlalchemy as sa
+from flask import abort
 from sqlalchemy.exc import IntegrityError
 from forms.validators import normalize_id_number
 
@@ -16,9 +17,11 @@ from app.inbox import services as inbox
 from app.orgs.models import Organisation
 from app.paging import CallablePage
 from app.people.models import Person
-from app.scope import can_act_as, get_in_scope, org_in_scope, path_prefix, scope_path, scoped
+from app.scope import (can_act_as, get_by_path_in_scope, get_in_scope, org_in_scope, path_prefix, scope_path,
+                       scoped)
 from app.timeutil import utcnow
-from app.transfers.models import DONE, PENDING, REFUSED, Transfer
+from app.transfers.models import DONE, PENDING, Transfer
+from app.vocab.statuses import TRANSFER
 from app.workflow import runner
 from app.workflow import services as workflow
 from app.workflow.services import Conflict, NotAllowed, RuleViolation, WorkflowError
@@ -112,22 +115,47 @@ def can_review(actor, transfer: Transfer) -> bool:
 
 def decide(actor, transfer: Transfer, decision: str, opinion: str = "", *,
            expected_version: int | None = None) -> Transfer:
-    """审核 通过 (approve: the person moves) or 不通过 (reject: the person stays)."""
+    """审核 通过 (approve: the person moves) or 不通过 (reject: the person stays; the opinion, which the
+    receiving side sees, is required)."""
     if decision not in ("approve", "reject"):
         raise WorkflowError("未知的审核结果")
+    opinion = (opinion or "").strip()
     if expected_version is not None and expected_version != transfer.version:
         raise Conflict()
     if transfer.status != PENDING:
         raise Conflict()
     if not can_act_as(actor, "branch_admin", transfer.from_org_path):
         raise NotAllowed("没有权限审核该接续培养申请")
+    if decision == "reject" and not opinion:
+        raise RuleViolation({"opinion": "审核不通过时请填写审核意见"})
     from app.orgs.services import lock_tree
     lock_tree(shared=True)
     ctx = runner.load(transfer.instance_id, process=PROCESS, subject=transfer)
     task = next((t for t in ctx.ready if t.is_review), None)
     if task is None:
         raise Conflict()
-    runner.run(actor, ctx, decision, task=task, data={"decision": decision, "opinion": (opinion or "").strip()})
+    runner.run(actor, ctx, decision, task=task, data={"decision": decision, "opinion": opinion})
+    return transfer
+
+
+def can_withdraw(actor, transfer: Transfer) -> bool:
+    """撤回: the requesting (receiving) branch's admin or an admin above it, while the request is pending."""
+    return transfer.status == PENDING and can_act_as(actor, "branch_admin", transfer.to_org_path)
+
+
+def withdraw(actor, transfer: Transfer, *, expected_version: int | None = None) -> Transfer:
+    """撤回申请: the pending review ends on the diagram's 已撤回 path; the person stays where they are."""
+    if expected_version is not None and expected_version != transfer.version:
+        raise Conflict()
+    if transfer.status != PENDING:
+        raise Conflict()
+    if not can_withdraw(actor, transfer):
+        raise NotAllowed("只有申请方可以撤回接续培养申请")
+    ctx = runner.load(transfer.instance_id, process=PROCESS, subject=transfer)
+    task = next((t for t in ctx.ready if t.is_review), None)
+    if task is None:
+        raise Conflict()
+    runner.run(actor, ctx, "withdraw", task=task)
     return transfer
 
 
@@ -136,14 +164,14 @@ def _project_transfer(change: runner.Change) -> None:
     """The transfer row follows its instance; an approval moves the person (an event of their own process)."""
     transfer, action = change.ctx.subject, change.event["action"]
     _project_inbox(change.ctx, transfer)
-    if action not in ("approve", "reject"):
+    if action not in ("approve", "reject", "withdraw"):
         return
-    transfer.status = DONE if action == "approve" else REFUSED
+    TRANSFER.move(transfer, action)
     transfer.pending_person_id = None
     transfer.decided_by, transfer.decided_at = change.actor.id, utcnow()
     transfer.opinion = change.event["data"].get("opinion", "")
     if action == "approve":
-        _move_person(change.actor, transfer)
+        transfer.person_seq = _move_person(change.actor, transfer)
     log_operation(change.actor, f"transfer.{action}", f"transfer:{transfer.id}",
                   {"person_id": transfer.person_id, "from_org_id": transfer.from_org_id,
                    "to_org_id": transfer.to_org_id})
@@ -159,15 +187,16 @@ def _project_inbox(ctx: runner.Context, transfer: Transfer) -> None:
     inbox.replace_tasks(ctx.instance.id, rows)
 
 
-def _move_person(actor, transfer: Transfer) -> None:
+def _move_person(actor, transfer: Transfer) -> int:
     """The person's development process records the transfer; its projection moves the person row, inbox
-    rows and file visibility to the receiving branch."""
+    rows and file visibility to the receiving branch. Returns the seq of the ``transfer`` event."""
     person = db.session.get(Person, transfer.person_id)
     if person.org_id != transfer.from_org_id or person.status != "active" or \
             person.category not in TRANSFERABLE:
         raise WorkflowError("该人员的组织或类别已变化，不能完成接续培养")
-    workflow.run_on_person(actor, person, "transfer", {
+    event = workflow.run_on_person(actor, person, "transfer", {
         "transfer_id": transfer.id, "from_org_id": transfer.from_org_id, "to_org_id": transfer.to_org_id})
+    return event["seq"]
 
 
 def transfer_page(actor, tab: str, *, name: str = "", id_number: str = "", to_org: str = "",
@@ -202,3 +231,44 @@ def person_in_scope(actor, transfer: Transfer) -> bool:
     return person_path.startswith(scope_path(actor)) and \
         db.session.scalar(sa.select(Person.org_path).where(Person.id == transfer.person_id)) \
         .startswith(scope_path(actor))
+
+
+# ---- the sending side's read-only view (历史库 → 转出) -----------------------------------------------
+
+def sent_page(actor, *, name: str = "", org: Organisation | None = None, page: int = 1,
+              per_page: int = 20) -> CallablePage:
+    """One page of 历史库 → 转出: approved transfers sent from the actor's scope, newest first."""
+    base = sa.select(Transfer).where(Transfer.status == DONE, path_prefix(Transfer.from_org_path, scope_path(actor)))
+    if name.strip():
+        base = base.where(Transfer.person_name.contains(name.strip(), autoescape=True))
+    if org is not None:
+        base = base.where(path_prefix(Transfer.from_org_path, org.path))
+
+    def items(offset: int, limit: int) -> list[Transfer]:
+        return list(db.session.scalars(base.order_by(Transfer.decided_at.desc(), Transfer.id.desc())
+                                       .offset(offset).limit(limit)))
+
+    def total() -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+
+    return CallablePage(page=page, per_page=per_page, items=items, total=total)
+
+
+def get_sent(actor, transfer_id) -> Transfer:
+    """An approved transfer sent from the actor's scope (the sender's read-only grant), or 404."""
+    transfer = get_by_path_in_scope(Transfer, transfer_id, actor, Transfer.from_org_path)
+    if transfer.status != DONE or transfer.person_seq is None:
+        abort(404)
+    return transfer
+
+
+def sent_record(actor, transfer: Transfer):
+    """The person's record as it stood at the transfer: a replay of their instance up to the ``transfer``
+    event (nothing written after it is read), with each step's data as read-only sections."""
+    from app.audit import services as audit
+    person = db.session.get(Person, transfer.person_id)
+    view = audit.state_at(person, transfer.person_seq)
+    # Later events exist in the log but are not the sender's to see.
+    view.events = [e for e in view.events if e["seq"] <= transfer.person_seq]
+    sections, files = audit.step_display(actor, person, view)
+    return view, sections, files

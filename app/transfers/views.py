@@ -43,11 +43,36 @@ def create():
 @bp.get("/<int:transfer_id>")
 def show(transfer_id: int):
     transfer = services.get_transfer(current_user, transfer_id)
-    form = TransferReviewForm(data={"version": transfer.version})
+    return _show_page(transfer, TransferReviewForm(data={"version": transfer.version}))
+
+
+def _show_page(transfer, form, status: int = 200):
     return render_template("transfers/show.html", transfer=transfer, form=form,
                            can_review=services.can_review(current_user, transfer),
+                           can_withdraw=services.can_withdraw(current_user, transfer),
                            person_link=services.person_in_scope(current_user, transfer),
-                           active_menu="transfers")
+                           active_menu="transfers"), status
+
+
+@bp.post("/<int:transfer_id>/withdraw")
+def withdraw(transfer_id: int):
+    transfer = services.get_transfer(current_user, transfer_id)
+    form = TransferReviewForm()
+    if not form.validate_on_submit():
+        return _show_page(transfer, form, 400)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        with attempt():
+            services.withdraw(current_user, transfer, expected_version=version)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return _show_page(transfer, form, 409)
+    except WorkflowError as exc:
+        # The role holds the right; only this request is not the actor's to withdraw (the sending side's).
+        flash(exc.message, "error")
+        return _show_page(transfer, form, 400 if exc.status == 403 else exc.status)
+    flash("已撤回接续培养申请，该人员继续保留在原党组织")
+    return redirect(url_for(".index", tab="in"))
 
 
 @bp.post("/<int:transfer_id>/review")
@@ -56,23 +81,19 @@ def review(transfer_id: int):
     form = TransferReviewForm()
     decision = request.form.get("decision", "")
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for(".show", transfer_id=transfer.id))
+        return _show_page(transfer, form, 422)
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
-        # The answer is a redirect either way: a refusal must undo its own writes.
+        # A refusal must undo its own writes.
         with attempt():
             services.decide(current_user, transfer, decision, form.opinion.data, expected_version=version)
     except Conflict as exc:
         flash(exc.message, "error")
-        return render_template("transfers/show.html", transfer=transfer, form=form,
-                               can_review=services.can_review(current_user, transfer),
-                               person_link=services.person_in_scope(current_user, transfer),
-                               active_menu="transfers"), 409
+        return _show_page(transfer, form, 409)
     except WorkflowError as exc:
         if exc.status == 403:
             abort(403)
-        flash(exc.message, "error")
-        return redirect(url_for(".show", transfer_id=transfer_id))
+        apply_errors(form, exc)
+        return _show_page(transfer, form, exc.status)
     flash("已通过，人员已转入接受党组织" if decision == "approve" else "已不通过，人员继续保留在本党组织")
     return redirect(url_for(".index", tab="out"))

@@ -4,16 +4,18 @@ here; ``app/vocab/guard.py`` refuses an undeclared name or status change whereve
 from app.vocab.actions import Action
 from app.vocab.labelled import LabelledEnum
 from app.vocab.operations import Operation, detail_rows
-from app.vocab.statuses import (FINISH, INSTANCE, PERSON, REALNAME, TRANSFER, InstanceStatus, Lifecycle,
-                                PersonStatus, RealnameStatus, TransferStatus, TransitionRefused)
+from app.vocab.statuses import (FINISH, INSTANCE, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, InstanceStatus,
+                                Lifecycle, PersonStatus, RealnameStatus, ResumeStatus, SuspensionStatus,
+                                TransferStatus, TransitionRefused)
 
 __all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "FINISH", "INSTANCE", "PERSON", "REALNAME",
-           "TRANSFER", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus", "TransferStatus",
-           "TransitionRefused", "template_globals"]
+           "RESUME", "SUSPENSION", "TRANSFER", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus",
+           "ResumeStatus", "SuspensionStatus", "TransferStatus", "TransitionRefused", "template_globals"]
 
 
 def template_globals() -> dict:
     """What every template may use: the enums (``PersonStatus.label_of(p.status)``) and ``detail_rows``."""
     return {"Action": Action, "Operation": Operation, "InstanceStatus": InstanceStatus,
             "PersonStatus": PersonStatus, "TransferStatus": TransferStatus, "RealnameStatus": RealnameStatus,
+            "SuspensionStatus": SuspensionStatus, "ResumeStatus": ResumeStatus,
             "detail_rows": detail_rows}

@@ -3,7 +3,7 @@ from app.vocab.labelled import LabelledEnum
 
 
 class Action(LabelledEnum):
-    """What an event did to its instance (development, 接续培养, 实名认证)."""
+    """What an event did to its instance (development, 接续培养, 实名认证, 归国恢复)."""
     START = ("start", "添加")
     SAVE = ("save", "保存")
     SUBMIT = ("submit", "提交")
@@ -17,6 +17,9 @@ class Action(LabelledEnum):
     MIGRATE = ("migrate", "迁移流程版本")
     AMEND = ("amend", "修改人员信息")
     TRANSFER = ("transfer", "接续培养")
+    WITHDRAW = ("withdraw", "撤回申请")
+    SUSPEND = ("suspend", "暂停发展")
+    RESUME = ("resume", "归国恢复")
 
 
 

@@ -7,10 +7,12 @@ from sqlalchemy.orm import attributes
 from app.events.models import Event, OperationLog
 from app.people.models import Person
 from app.realname.models import RealnameRequest
+from app.suspensions.models import ResumeRequest, Suspension
 from app.transfers.models import Transfer
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
-from app.vocab.statuses import INSTANCE, PERSON, REALNAME, TRANSFER, Lifecycle, TransitionRefused
+from app.vocab.statuses import (INSTANCE, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, Lifecycle,
+                                TransitionRefused)
 from app.workflow.models import ProcessInstance
 
 _UNSET = (attributes.NO_VALUE, attributes.NEVER_SET, None)
@@ -37,6 +39,7 @@ def _name_check(names, what: str):
 _CHECKS = [
     (ProcessInstance.status, _status_check(INSTANCE)), (Person.status, _status_check(PERSON)),
     (Transfer.status, _status_check(TRANSFER)), (RealnameRequest.status, _status_check(REALNAME)),
+    (Suspension.status, _status_check(SUSPENSION)), (ResumeRequest.status, _status_check(RESUME)),
     (Event.action, _name_check(Action, "event action")), (OperationLog.action, _name_check(Operation, "operation")),
 ]
 

@@ -36,6 +36,13 @@ class Operation(LabelledEnum):
     TRANSFER_REQUEST = ("transfer.request", "申请接续培养")
     TRANSFER_APPROVE = ("transfer.approve", "接续培养审核通过")
     TRANSFER_REJECT = ("transfer.reject", "接续培养审核不通过")
+    TRANSFER_WITHDRAW = ("transfer.withdraw", "撤回接续培养申请")
+    SUSPENSION_SUSPEND = ("suspension.suspend", "暂停发展（出国（境））")
+    SUSPENSION_RESUME_APPLY = ("suspension.resume_apply", "归国恢复申请")
+    SUSPENSION_COMMITTEE_APPROVE = ("suspension.committee_approve", "归国恢复基层党委审核通过")
+    SUSPENSION_COMMITTEE_REJECT = ("suspension.committee_reject", "归国恢复基层党委审核不通过")
+    SUSPENSION_COUNTY_APPROVE = ("suspension.county_approve", "归国恢复县级审核通过")
+    SUSPENSION_COUNTY_REJECT = ("suspension.county_reject", "归国恢复县级审核不通过")
     REALNAME_SAVE = ("realname.save", "保存实名认证申请")
     REALNAME_REPORT = ("realname.report", "上报实名认证申请")
     REALNAME_CONFIRM = ("realname.confirm", "实名认证备案认证")
@@ -56,7 +63,8 @@ DETAIL_LABELS = {
     "person_id": "人员编号", "from_org_id": "转出组织编号", "to_org_id": "转入组织编号", "rows": "导出行数",
     "conditions": "查询条件", "files": "文件数", "instance_id": "流程实例编号", "events": "事件数",
     "instances": "实例数", "findings": "发现问题数", "format": "格式",
-    "element": "流程元素", "error": "错误",
+    "element": "流程元素", "error": "错误", "suspension_id": "暂停发展编号", "request_id": "恢复申请编号",
+    "opinion": "意见",
 }
 
 # Coded values of some keys, in words.

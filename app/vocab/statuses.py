@@ -1,4 +1,4 @@
-"""Statuses of instances, persons, transfers and 实名认证 requests, with the transitions allowed.
+"""Statuses of instances, persons, transfers, 实名认证 requests and 暂停发展/归国恢复, with the transitions allowed.
 
 Each ``Lifecycle`` names, per transition, the statuses it leaves from and the status it reaches
 (viewflow's ``@status.transition(source=..., target=...)``). A new row may hold any declared status (an
@@ -19,6 +19,7 @@ class InstanceStatus(LabelledEnum):
     CANCELLED = ("cancelled", "已取消发展")
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "已完成")
+    SUSPENDED = ("suspended", "暂停发展（出国（境））")
 
 
 class PersonStatus(LabelledEnum):
@@ -27,6 +28,7 @@ class PersonStatus(LabelledEnum):
     CANCELLED = ("cancelled", "已取消发展")
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "纪实完成")
+    SUSPENDED = ("suspended", "暂停发展（出国（境））")
 
 
 class TransferStatus(LabelledEnum):
@@ -34,6 +36,23 @@ class TransferStatus(LabelledEnum):
     PENDING = ("申请中", "申请中")
     DONE = ("已完成", "已完成")
     REFUSED = ("被拒绝", "被拒绝")
+    WITHDRAWN = ("已撤回", "已撤回")
+
+
+class SuspensionStatus(LabelledEnum):
+    """A 暂停发展-出国(境) record: suspended, a 归国恢复申请 under review, or restored."""
+    SUSPENDED = ("suspended", "暂停发展中")
+    RESUMING = ("resuming", "归国恢复审核中")
+    RESUMED = ("resumed", "已恢复发展")
+
+
+class ResumeStatus(LabelledEnum):
+    """One 归国恢复申请 (its own resume.bpmn instance): where its two reviews stand."""
+    COMMITTEE = ("committee", "待基层党委审核")
+    COUNTY = ("county", "待县级审核")
+    COMMITTEE_REJECTED = ("committee_rejected", "基层党委审核不通过")
+    COUNTY_REJECTED = ("county_rejected", "县级审核不通过")
+    RESUMED = ("resumed", "已恢复发展")
 
 
 class RealnameStatus(LabelledEnum):
@@ -87,6 +106,9 @@ INSTANCE = Lifecycle(InstanceStatus, transitions={
     Action.CANCEL: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
     Action.RESTORE: ((InstanceStatus.CANCELLED,), InstanceStatus.RUNNING),
     Action.REDEVELOP: ((InstanceStatus.CANCELLED,), InstanceStatus.CLOSED),
+    # 暂停发展-出国(境) pauses the instance where it stands; 归国恢复 (after two approvals) resumes it there.
+    Action.SUSPEND: ((InstanceStatus.RUNNING,), InstanceStatus.SUSPENDED),
+    Action.RESUME: ((InstanceStatus.SUSPENDED,), InstanceStatus.RUNNING),
     FINISH: ((InstanceStatus.RUNNING,), InstanceStatus.COMPLETED),
 })
 
@@ -94,12 +116,30 @@ PERSON = Lifecycle(PersonStatus, transitions={
     Action.CANCEL: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
     Action.RESTORE: ((PersonStatus.CANCELLED,), PersonStatus.ACTIVE),
     Action.REDEVELOP: ((PersonStatus.CANCELLED,), PersonStatus.CLOSED),
+    Action.SUSPEND: ((PersonStatus.ACTIVE,), PersonStatus.SUSPENDED),
+    Action.RESUME: ((PersonStatus.SUSPENDED,), PersonStatus.ACTIVE),
     FINISH: ((PersonStatus.ACTIVE,), PersonStatus.COMPLETED),
 })
 
 TRANSFER = Lifecycle(TransferStatus, transitions={
     Action.APPROVE: ((TransferStatus.PENDING,), TransferStatus.DONE),
     Action.REJECT: ((TransferStatus.PENDING,), TransferStatus.REFUSED),
+    Action.WITHDRAW: ((TransferStatus.PENDING,), TransferStatus.WITHDRAWN),
+})
+
+SUSPENSION = Lifecycle(SuspensionStatus, transitions={
+    Operation.SUSPENSION_RESUME_APPLY: ((SuspensionStatus.SUSPENDED,), SuspensionStatus.RESUMING),
+    # A refusal at either level leaves the person suspended; the branch may apply again.
+    Operation.SUSPENSION_COMMITTEE_REJECT: ((SuspensionStatus.RESUMING,), SuspensionStatus.SUSPENDED),
+    Operation.SUSPENSION_COUNTY_REJECT: ((SuspensionStatus.RESUMING,), SuspensionStatus.SUSPENDED),
+    Action.RESUME: ((SuspensionStatus.RESUMING,), SuspensionStatus.RESUMED),
+})
+
+RESUME = Lifecycle(ResumeStatus, transitions={
+    Operation.SUSPENSION_COMMITTEE_APPROVE: ((ResumeStatus.COMMITTEE,), ResumeStatus.COUNTY),
+    Operation.SUSPENSION_COMMITTEE_REJECT: ((ResumeStatus.COMMITTEE,), ResumeStatus.COMMITTEE_REJECTED),
+    Operation.SUSPENSION_COUNTY_APPROVE: ((ResumeStatus.COUNTY,), ResumeStatus.RESUMED),
+    Operation.SUSPENSION_COUNTY_REJECT: ((ResumeStatus.COUNTY,), ResumeStatus.COUNTY_REJECTED),
 })
 
 # 实名认证 has no instance yet: its status changes are operations-log rows.

@@ -185,7 +185,17 @@ def _transfer(state: State, event: dict) -> None:
         raise HandlerError("接续培养记录缺少原党组织或接受党组织")
 
 
-# One entry per action name, for every procedure (development, 接续培养, 实名认证).
+def _withdraw(state: State, event: dict) -> None:
+    # The requester withdraws a pending 接续培养: the review task ends with decision 'withdraw', and the
+    # diagram's gateway takes the 已撤回 path (a version without that path would not end as withdrawn).
+    task = _ready_task(state, event)
+    if not task.is_review:
+        raise HandlerError(f"任务 {task.name} 不是审核任务")
+    _complete(state, task, {"decision": "withdraw", "review_opinion": ""})
+    state.reviews[task.name] = "withdraw"
+
+
+# One entry per action name, for every procedure (development, 接续培养, 实名认证, 归国恢复).
 HANDLERS = {
     "start": _start,
     "save": _save,
@@ -200,6 +210,10 @@ HANDLERS = {
     "migrate": _migrate,
     "amend": _amend,
     "transfer": _transfer,
+    "withdraw": _withdraw,
+    # 暂停发展-出国(境) and its return: the engine state stays where it was, only the status moves.
+    "suspend": _status_change("该人员不在发展流程中，不能暂停发展"),
+    "resume": _status_change("该人员未处于暂停发展状态"),
 }
 
 

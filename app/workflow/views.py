@@ -8,6 +8,7 @@ from app.access.policy import allows
 from app.attachments import services as attachments
 from app.people.models import Person
 from app.scope import get_in_scope
+from app.suspensions import services as suspensions
 from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
@@ -53,7 +54,8 @@ def _person_page(person, status: int = 200, posted_reason: str = ""):
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
                            move_back=services.move_back_options(current_user, ctx), posted_reason=posted_reason,
-                           can_cancel=services.can_cancel(current_user, ctx), active_menu="process"), status
+                           can_cancel=services.can_cancel(current_user, ctx),
+                           can_suspend=suspensions.can_suspend(current_user, person), active_menu="process"), status
 
 
 @bp.get("/versions/<int:version_id>/diagram.bpmn")
