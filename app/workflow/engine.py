@@ -8,7 +8,6 @@ Diagram expressions run in the restricted evaluator of ``expressions``.
 import copy
 import hashlib
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from app.workflow import diagram, expressions
+from app.workflow.lru import LRU
 
 
 class EngineError(Exception):
@@ -38,8 +38,10 @@ class _RestrictedEnvironment(TaskDataEnvironment):
 
 
 SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
-_SPEC_CACHE: dict[str, tuple] = {}
-_SPEC_LOCK = threading.Lock()
+# Parsed diagrams by spec reference. Bounded: every draft a designer validates is parsed too, and a worker
+# must not keep them all; a deployed version evicted by drafts is simply parsed again on its next load.
+SPEC_CACHE_SIZE = 64
+_SPEC_CACHE = LRU(SPEC_CACHE_SIZE)
 # Called with a spec reference missing from the cache; returns (xml, process_id). Set by the app.
 _spec_loader = None
 
@@ -50,10 +52,16 @@ def set_spec_loader(loader) -> None:
     _spec_loader = loader
 
 
+def configure(spec_cache_size: int | None = None) -> None:
+    """Set the bound of the parsed-diagram cache (the app's ``SPEC_CACHE_SIZE``)."""
+    if spec_cache_size:
+        _SPEC_CACHE.resize(spec_cache_size)
+
+
 def _resolve(ref: str):
-    with _SPEC_LOCK:
-        if ref in _SPEC_CACHE:
-            return _SPEC_CACHE[ref]
+    cached = _SPEC_CACHE.get(ref)
+    if cached is not None:
+        return cached
     if _spec_loader is None:
         raise EngineError(f"流程定义 {ref} 未加载")
     xml, process_id = _spec_loader(ref)
@@ -133,9 +141,9 @@ def spec_ref(xml: bytes, process_id: str) -> str:
 def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
     """Parse and validate a diagram; returns (spec, subprocess_specs) or raises EngineError."""
     key = spec_ref(xml, process_id)
-    with _SPEC_LOCK:
-        if key in _SPEC_CACHE:
-            return _SPEC_CACHE[key]
+    cached = _SPEC_CACHE.get(key)
+    if cached is not None:
+        return cached
     try:
         # Parsed by us with entities, DTDs and network off (add_bpmn_str uses lxml's defaults).
         root = diagram.safe_parse(xml)
@@ -145,8 +153,7 @@ def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
         subs = parser.get_subprocess_specs(process_id)
     except Exception as exc:  # the parser raises many types; the designer needs the message
         raise EngineError(str(exc)) from exc
-    with _SPEC_LOCK:
-        _SPEC_CACHE[key] = (spec, subs)
+    _SPEC_CACHE.put(key, (spec, subs))
     return spec, subs
 
 
