@@ -194,9 +194,21 @@ def _properties(task_spec) -> dict:
     return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}))
 
 
-def _passes(wf) -> dict:
+def _user_tasks(wf, state, spec_name: str | None = None) -> list:
+    """User tasks in ``state`` (of the element ``spec_name`` if given), in no particular order.
+
+    A flat pass over the workflow's task map: SpiffWorkflow's tree iterator costs about ten times as much
+    per task, and the runner, the replay and verification ask this several times per event. A workflow
+    with subprocesses goes through the iterator, which descends into them."""
+    if wf.subprocesses:
+        return [t for t in wf.get_tasks(state=state, spec_name=spec_name) if t.task_spec.manual]
+    return [t for t in wf.tasks.values()
+            if t._state & state and t.task_spec.manual and (spec_name is None or t.task_spec.name == spec_name)]
+
+
+def _passes(wf, reached: list | None = None) -> dict:
     """task id → which pass through its BPMN element it is (1 = first time reached), in one sweep."""
-    reached = [t for t in wf.get_tasks(state=_REACHED) if t.task_spec.manual]
+    reached = list(_user_tasks(wf, _REACHED) if reached is None else reached)
     # Ready tasks come after every completed pass through the same element.
     reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
     counts: dict[str, int] = {}
@@ -226,9 +238,9 @@ def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:
 
 def completed_tasks(wf) -> list[TaskInfo]:
     """Completed user tasks in the order they were completed, each with its data."""
-    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED, manual=True)]
-    done.sort(key=lambda t: t.last_state_change)
-    passes = _passes(wf)
+    reached = _user_tasks(wf, _REACHED)
+    done = sorted((t for t in reached if t.state == TaskState.COMPLETED), key=lambda t: t.last_state_change)
+    passes = _passes(wf, reached)
     return [_info(wf, t, passes, with_data=True) for t in done]
 
 
@@ -251,7 +263,7 @@ def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | Non
     """The ready user task with this BPMN id (and pass, if given), or None.
 
     One walk over the tasks of that element only (the runner and the replay call this for every event)."""
-    reached = [t for t in wf.get_tasks(state=_REACHED, spec_name=task_name) if t.task_spec.manual]
+    reached = _user_tasks(wf, _REACHED, task_name)
     reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
     for n, task in enumerate(reached, start=1):
         if task.state == TaskState.READY and (pass_no is None or n == pass_no):
@@ -261,8 +273,8 @@ def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | Non
 
 def rule_errors(wf, task_name: str) -> dict:
     """The ``rule_errors`` a rule gateway left on the task ``task_name`` when it looped back to it, or {}."""
-    for task in wf.get_tasks(state=TaskState.READY, spec_name=task_name):
-        if task.task_spec.manual and task.data.get("rule_errors"):
+    for task in _user_tasks(wf, TaskState.READY, task_name):
+        if task.data.get("rule_errors"):
             return dict(task.data["rule_errors"])
     return {}
 
