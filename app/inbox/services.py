@@ -97,7 +97,7 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
     new_ids = [row["task_id"] for row in rows if row["task_id"] not in known]
     if new_ids:
         # A task offered before (a restored instance) is already known: one statement either way.
-        db.session.execute(dialect_insert(TaskRef).on_conflict_do_nothing(),
+        db.session.execute(dialect_insert(TaskRef.__table__).on_conflict_do_nothing(),
                            [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 

@@ -232,8 +232,9 @@ def _info(wf, task, passes: dict, with_data: bool = False) -> TaskInfo:
 
 def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:
     """The user tasks waiting for a person."""
-    passes = _passes(wf)
-    return [_info(wf, t, passes, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+    reached = _user_tasks(wf, _REACHED)
+    passes = _passes(wf, reached)
+    return [_info(wf, t, passes, with_data) for t in reached if t.state == TaskState.READY]
 
 
 def completed_tasks(wf) -> list[TaskInfo]:
