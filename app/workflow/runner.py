@@ -159,13 +159,21 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         _save(instance, seen, text, state)  # under the version lock, before any projection writes
         _remember(ctx)
         ctx.version, ctx.text = instance.version, text
-        row = append_event(instance.id, actor, action, task_name=event["task_name"], task_pass=event["task_pass"],
-                           data=event["data"], attachments=event["attachments"])
-        event["seq"] = row.seq
-        change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created, ready_before=ready_before)
-        for project in PROJECTIONS.get(ctx.process, ()):
-            project(change)
-        db.session.flush()
+        try:
+            row = append_event(instance.id, actor, action, task_name=event["task_name"],
+                               task_pass=event["task_pass"], data=event["data"], attachments=event["attachments"])
+            event["seq"] = row.seq
+            change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
+                            ready_before=ready_before)
+            for project in PROJECTIONS.get(ctx.process, ()):
+                project(change)
+            db.session.flush()
+        except Exception:
+            # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
+            # the row is read again when next used rather than kept at the version that never was.
+            db.session.expire(instance, ["state", "version", "updated_at"])
+            ctx.text = None
+            raise
     except StaleDataError as exc:
         raise Conflict() from exc
     except IntegrityError as exc:
