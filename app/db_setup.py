@@ -17,3 +17,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def dialect_insert(table):
+    """An INSERT for the session's database that offers ``on_conflict_do_update``/``…_nothing`` (SQLite and
+    PostgreSQL spell the upsert the same way, but each dialect has its own construct)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.extensions import db
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

@@ -118,9 +118,7 @@ def _instance_in_scope(user, instance_id: int) -> bool:
     return False
 
 
-def _task_in_scope(task_id: str):
-    user = api_user()
-    row = _inbox_row(user, task_id)
+def _task_in_scope(user, row: HumanTask, task_id: str):
     person = get_in_scope(Person, row.person_id, user)
     ctx = services.load(person)
     task = next((t for t in ctx.ready if t.id == task_id), None)
@@ -168,13 +166,13 @@ def get_task(task_id: str):
         may, version, _ = _review_target(user, row)
         return jsonify(task=_review_task_json(row), form="review", schema=schema(get_form_class("review")),
                        data={}, actions=list(services.REVIEW_ACTIONS) if may else [], version=version)
-    user, ctx, task = _task_in_scope(task_id)
+    user, ctx, task = _task_in_scope(user, row, task_id)
     form_key = "review" if task.is_review else task.form_key
     view = services.step_view(user, ctx, task.step)
     return jsonify(task=_task_json(task, ctx.person.id), form=form_key,
                    schema=schema(get_form_class(form_key)), data=view.data if view else {},
                    actions=(actions := services.allowed_actions(user, ctx, task)),
-                   action_labels={a: Action.label_of(a) for a in actions}, version=ctx.instance.version)
+                   action_labels={a: Action.label_of(a) for a in actions}, version=ctx.version)
 
 
 @bp.post("/tasks/<task_id>")
@@ -191,7 +189,7 @@ def act_on_task(task_id: str):
         api_error(422, fields={"version": "version 须为整数"})
     if row.process != "development":
         return _act_on_review(user, row, action, str(body.get("opinion") or ""), version)
-    user, ctx, task = _task_in_scope(task_id)
+    user, ctx, task = _task_in_scope(user, row, task_id)
     data = None
     if not task.is_review:
         form = binding.form_for(task.form_key, user, ctx.person, payload=body.get("data") or {})
@@ -204,8 +202,9 @@ def act_on_task(task_id: str):
                              expected_version=version)
     except services.WorkflowError as exc:
         _refuse(exc)
+    # The version the runner wrote: nothing is read again to answer.
     return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
-                   version=ctx.instance.version)
+                   version=ctx.version)
 
 
 def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int | None):

@@ -72,9 +72,13 @@ def check_chain(events: list[dict]) -> list[tuple[int, str]]:
     return problems
 
 
-def check_files(events: list[dict], path_of) -> list[tuple[int, str]]:
-    """(seq, message) for every cited attachment whose stored bytes are missing or differ from its hash."""
-    problems, seen = [], {}
+def check_files(events: list[dict], path_of, seen: dict | None = None) -> list[tuple[int, str]]:
+    """(seq, message) for every cited attachment whose stored bytes are missing or differ from its hash.
+
+    ``seen`` (sha → problem) carries what was found over a whole run: a scan cited by thousands of
+    records is read once."""
+    problems = []
+    seen = {} if seen is None else seen
     for event in events:
         for sha in event["attachments"] or []:
             if sha not in seen:
@@ -127,14 +131,15 @@ def _event_for_task(events: list[dict], name: str, pass_no: int) -> int | None:
     return seqs[-1] if seqs else None
 
 
-def verify_instance(instance_id: int, version_cache: dict | None = None) -> tuple[list[Finding], int, int]:
+def verify_instance(instance_id: int, version_cache: dict | None = None,
+                    file_cache: dict | None = None) -> tuple[list[Finding], int, int]:
     """All checks on one instance; returns (findings, events checked, files checked)."""
     info = records.instance_row(instance_id)
     events = records.event_dicts(instance_id)
     versions = version_cache if version_cache is not None else {}
     found: list[tuple[str, int | None, str]] = []
     found += [("chain", seq, msg) for seq, msg in check_chain(events)]
-    found += [("file", seq, msg) for seq, msg in check_files(events, records.file_path)]
+    found += [("file", seq, msg) for seq, msg in check_files(events, records.file_path, file_cache)]
     start_seq = events[0]["seq"] if events else None
     if info.version_problem(versions):
         found.append(("version", start_seq, info.version_problem(versions)))
@@ -152,11 +157,12 @@ def verify_instance(instance_id: int, version_cache: dict | None = None) -> tupl
 
 
 def verify_instances(instance_ids: list[int]) -> Report:
-    """Verify many instances; one parsed diagram per version is shared between them. Rows are read
-    with Core selects, so the session's identity map does not grow over a whole county."""
-    findings, events, files, cache = [], 0, 0, {}
+    """Verify many instances; one parsed diagram per version and one check of each file's bytes are
+    shared between them. Rows are read with Core selects, so the session's identity map does not grow
+    over a whole county."""
+    findings, events, files, cache, file_cache = [], 0, 0, {}, {}
     for instance_id in instance_ids:
-        f, e, n = verify_instance(instance_id, cache)
+        f, e, n = verify_instance(instance_id, cache, file_cache)
         findings += f
         events += e
         files += n

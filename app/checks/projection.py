@@ -11,6 +11,7 @@ from forms import feeds
 from forms.validators import birth_date_from_id, id_number_error, sex_from_id
 
 from app.checks.models import CheckFact
+from app.db_setup import dialect_insert
 from app.extensions import db
 
 # Facts that are dates, copied into the check_fact column of the same name.
@@ -30,15 +31,6 @@ def _date(value) -> date | None:
         return date.fromisoformat(value) if value else None
     except (TypeError, ValueError):
         return None
-
-
-def fact_for(person) -> CheckFact:
-    """The person's fact row, created (and added to the session) on first use."""
-    fact = db.session.get(CheckFact, person.id) if person.id else None
-    if fact is None:
-        fact = CheckFact(person_id=person.id, id_issue="")
-        db.session.add(fact)
-    return fact
 
 
 def id_issue(id_number: str, birth_date: date | None, sex: str) -> str:
@@ -78,19 +70,24 @@ def _months(value) -> int | None:
 
 def record_step(person, form_key: str, data: dict) -> None:
     """Copy what the logic checks need from one step's data (a task with form ``form_key``) into the
-    person's fact row."""
-    fact = fact_for(person)
+    person's fact row: one upsert of the facts the form feeds, nothing for a form that feeds none."""
     fed = feeds(form_key)
+    values = {}
     if set(fed.values()) & set(IDENTITY_COLUMNS):
-        fact.id_birth_date = birth_date_from_id(person.id_number)
-        fact.id_issue = id_issue(person.id_number, person.birth_date, person.sex)
+        values["id_birth_date"] = birth_date_from_id(person.id_number)
+        values["id_issue"] = id_issue(person.id_number, person.birth_date, person.sex)
     for field, name in fed.items():
         if name in _DATE_FACTS:
             if field in data:
-                setattr(fact, name, _date(data.get(field)))
+                values[name] = _date(data.get(field))
         elif name == "training_sessions":
-            fact.training_days, fact.training_hours = training_totals(data.get(field))
+            values["training_days"], values["training_hours"] = training_totals(data.get(field))
         elif name == "conversion_conclusion":
-            fact.conversion_conclusion = data.get(field) or ""
+            values["conversion_conclusion"] = data.get(field) or ""
         elif name == "extension_months":
-            fact.extension_months = _months(data.get(field))
+            values["extension_months"] = _months(data.get(field))
+    if not values:
+        return
+    table = CheckFact.__table__
+    db.session.execute(dialect_insert(table).values(person_id=person.id, **{"id_issue": "", **values})
+                       .on_conflict_do_update(index_elements=[table.c.person_id], set_=values))

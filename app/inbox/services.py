@@ -1,9 +1,9 @@
 """The inbox query: one indexed read of the human_task table, never a workflow load."""
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
+from app.db_setup import dialect_insert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
@@ -62,17 +62,43 @@ def stage_label(stage: int) -> str:
     return STAGES.get(stage, "")
 
 
-def replace_tasks(instance_id: int, rows: list[dict]) -> None:
+def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None = None) -> None:
     """The inbox projection of one instance: its human_task rows become ``rows`` (HumanTask fields);
-    each task id is also remembered in task_ref, so a late request for it is known as a lost race."""
-    db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id))
-    if not rows:
-        return
-    db.session.execute(sa.insert(HumanTask), [{"instance_id": instance_id, **row} for row in rows])
-    # A task still ready (a parallel branch, a restored instance) is already known: one statement either way.
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(TaskRef).on_conflict_do_nothing(),
-                       [{"task_id": row["task_id"], "instance_id": instance_id} for row in rows])
+    each task id is also remembered in task_ref, so a late request for it is known as a lost race.
+
+    ``before``: the task ids the rows showed until now, if the caller knows them. Then rows are rewritten
+    in place (one UPDATE per task that replaced another, the usual step-to-step move) instead of all
+    deleted and inserted again; rows of tasks still ready are rewritten too (their status may change)."""
+    table = HumanTask.__table__
+    known = set()   # task ids whose row was already there (and so already in task_ref)
+    if before is None:
+        # The ORM's delete, so task rows loaded in this session are known to be gone.
+        db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id))
+        fresh = rows
+    else:
+        fresh = []
+        old = list(before)
+        for row in rows:
+            # A task still ready keeps its row; otherwise take over the row of a task that left.
+            reuse = row["task_id"] if row["task_id"] in old else (old[0] if old else None)
+            if reuse is not None and db.session.execute(
+                    sa.update(table).where(table.c.instance_id == instance_id, table.c.task_id == reuse)
+                    .values(row)).rowcount == 1:
+                old.remove(reuse)
+                if reuse == row["task_id"]:
+                    known.add(reuse)
+            else:
+                fresh.append(row)
+        if old:
+            db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.task_id.in_(old)))
+    if fresh:
+        db.session.execute(sa.insert(table), [{"instance_id": instance_id, **row} for row in fresh])
+    new_ids = [row["task_id"] for row in rows if row["task_id"] not in known]
+    if new_ids:
+        # A task offered before (a restored instance) is already known: one statement either way.
+        db.session.execute(dialect_insert(TaskRef.__table__).on_conflict_do_nothing(),
+                           [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 
 def instance_of_task(task_id: str) -> int | None:

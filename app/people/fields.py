@@ -26,6 +26,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.db_setup import dialect_insert
 from app.extensions import db
 from app.people.models import PersonField
 
@@ -113,15 +114,22 @@ def form_values(form_key: str, key: str, data: dict) -> dict[str, tuple[str | No
 
 def _range(key: str):
     # Every field of a step sorts between "<key>." and "<key>/" ("/" follows "." in ASCII).
-    return sa.and_(PersonField.field >= key + ".", PersonField.field < key + "/")
+    field = PersonField.__table__.c.field
+    return sa.and_(field >= key + ".", field < key + "/")
 
 
-def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
-    """Rewrite the projected values of one step (``key``: its data key) from its data; its done date stays."""
-    db.session.execute(sa.delete(PersonField).where(
-        PersonField.person_id == person_id, _range(key), PersonField.field != f"{key}.{STEP_DATE}"))
+def project_step(person_id: int, key: str, form_key: str, data: dict, done: date | None = None) -> None:
+    """Rewrite the projected values of one step (``key``: its data key) from its data: one DELETE and one
+    INSERT of all its rows. Its done date stays, unless ``done`` gives a new one (a submit)."""
+    table = PersonField.__table__
+    keep_date = table.c.field != f"{key}.{STEP_DATE}"
+    # Core statements on the table: the ORM's bulk DML path costs more than the statements themselves.
+    db.session.execute(sa.delete(table).where(table.c.person_id == person_id, _range(key),
+                                              *(() if done else (keep_date,))))
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
             for field, (text, day) in form_values(form_key, key, data or {}).items()]
+    if done:
+        rows.append({"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None, "value_date": done})
     if rows:
         # Core, not the ORM's bulk insert: the ORM batches rows by which values are None, one statement
         # per run of text and date rows; Core sends them all as one executemany.
@@ -130,11 +138,9 @@ def project_step(person_id: int, key: str, form_key: str, data: dict) -> None:
 
 def mark_step_done(person_id: int, key: str, day: date) -> None:
     """Record the day the step with data key ``key`` was completed (submitted, or approved where reviewed)."""
-    field = f"{key}.{STEP_DATE}"
-    db.session.execute(sa.delete(PersonField).where(PersonField.person_id == person_id,
-                                                    PersonField.field == field))
-    db.session.execute(sa.insert(PersonField), [{"person_id": person_id, "field": field, "value_text": None,
-                                                 "value_date": day}])
+    db.session.execute(dialect_insert(PersonField.__table__).values(
+        person_id=person_id, field=f"{key}.{STEP_DATE}", value_text=None, value_date=day)
+        .on_conflict_do_update(index_elements=["person_id", "field"], set_={"value_date": day}))
 
 
 def reopen_step(person_id: int, key: str, later_keys: list[str]) -> None:

@@ -8,7 +8,6 @@ Diagram expressions run in the restricted evaluator of ``expressions``.
 import copy
 import hashlib
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from app.workflow import diagram, expressions
+from app.workflow.lru import LRU
 
 
 class EngineError(Exception):
@@ -38,8 +38,10 @@ class _RestrictedEnvironment(TaskDataEnvironment):
 
 
 SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
-_SPEC_CACHE: dict[str, tuple] = {}
-_SPEC_LOCK = threading.Lock()
+# Parsed diagrams by spec reference. Bounded: every draft a designer validates is parsed too, and a worker
+# must not keep them all; a deployed version evicted by drafts is simply parsed again on its next load.
+SPEC_CACHE_SIZE = 64
+_SPEC_CACHE = LRU(SPEC_CACHE_SIZE)
 # Called with a spec reference missing from the cache; returns (xml, process_id). Set by the app.
 _spec_loader = None
 
@@ -50,10 +52,16 @@ def set_spec_loader(loader) -> None:
     _spec_loader = loader
 
 
+def configure(spec_cache_size: int | None = None) -> None:
+    """Set the bound of the parsed-diagram cache (the app's ``SPEC_CACHE_SIZE``)."""
+    if spec_cache_size:
+        _SPEC_CACHE.resize(spec_cache_size)
+
+
 def _resolve(ref: str):
-    with _SPEC_LOCK:
-        if ref in _SPEC_CACHE:
-            return _SPEC_CACHE[ref]
+    cached = _SPEC_CACHE.get(ref)
+    if cached is not None:
+        return cached
     if _spec_loader is None:
         raise EngineError(f"流程定义 {ref} 未加载")
     xml, process_id = _spec_loader(ref)
@@ -133,9 +141,9 @@ def spec_ref(xml: bytes, process_id: str) -> str:
 def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
     """Parse and validate a diagram; returns (spec, subprocess_specs) or raises EngineError."""
     key = spec_ref(xml, process_id)
-    with _SPEC_LOCK:
-        if key in _SPEC_CACHE:
-            return _SPEC_CACHE[key]
+    cached = _SPEC_CACHE.get(key)
+    if cached is not None:
+        return cached
     try:
         # Parsed by us with entities, DTDs and network off (add_bpmn_str uses lxml's defaults).
         root = diagram.safe_parse(xml)
@@ -145,8 +153,7 @@ def parse(xml: bytes, process_id: str, filename: str = "diagram.bpmn"):
         subs = parser.get_subprocess_specs(process_id)
     except Exception as exc:  # the parser raises many types; the designer needs the message
         raise EngineError(str(exc)) from exc
-    with _SPEC_LOCK:
-        _SPEC_CACHE[key] = (spec, subs)
+    _SPEC_CACHE.put(key, (spec, subs))
     return spec, subs
 
 
@@ -187,9 +194,21 @@ def _properties(task_spec) -> dict:
     return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}))
 
 
-def _passes(wf) -> dict:
+def _user_tasks(wf, state, spec_name: str | None = None) -> list:
+    """User tasks in ``state`` (of the element ``spec_name`` if given), in no particular order.
+
+    A flat pass over the workflow's task map: SpiffWorkflow's tree iterator costs about ten times as much
+    per task, and the runner, the replay and verification ask this several times per event. A workflow
+    with subprocesses goes through the iterator, which descends into them."""
+    if wf.subprocesses:
+        return [t for t in wf.get_tasks(state=state, spec_name=spec_name) if t.task_spec.manual]
+    return [t for t in wf.tasks.values()
+            if t._state & state and t.task_spec.manual and (spec_name is None or t.task_spec.name == spec_name)]
+
+
+def _passes(wf, reached: list | None = None) -> dict:
     """task id → which pass through its BPMN element it is (1 = first time reached), in one sweep."""
-    reached = [t for t in wf.get_tasks(state=_REACHED) if t.task_spec.manual]
+    reached = list(_user_tasks(wf, _REACHED) if reached is None else reached)
     # Ready tasks come after every completed pass through the same element.
     reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
     counts: dict[str, int] = {}
@@ -213,15 +232,16 @@ def _info(wf, task, passes: dict, with_data: bool = False) -> TaskInfo:
 
 def ready_tasks(wf, with_data: bool = False) -> list[TaskInfo]:
     """The user tasks waiting for a person."""
-    passes = _passes(wf)
-    return [_info(wf, t, passes, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+    reached = _user_tasks(wf, _REACHED)
+    passes = _passes(wf, reached)
+    return [_info(wf, t, passes, with_data) for t in reached if t.state == TaskState.READY]
 
 
 def completed_tasks(wf) -> list[TaskInfo]:
     """Completed user tasks in the order they were completed, each with its data."""
-    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED, manual=True)]
-    done.sort(key=lambda t: t.last_state_change)
-    passes = _passes(wf)
+    reached = _user_tasks(wf, _REACHED)
+    done = sorted((t for t in reached if t.state == TaskState.COMPLETED), key=lambda t: t.last_state_change)
+    passes = _passes(wf, reached)
     return [_info(wf, t, passes, with_data=True) for t in done]
 
 
@@ -244,7 +264,7 @@ def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | Non
     """The ready user task with this BPMN id (and pass, if given), or None.
 
     One walk over the tasks of that element only (the runner and the replay call this for every event)."""
-    reached = [t for t in wf.get_tasks(state=_REACHED, spec_name=task_name) if t.task_spec.manual]
+    reached = _user_tasks(wf, _REACHED, task_name)
     reached.sort(key=lambda t: (t.state == TaskState.READY, t.last_state_change))
     for n, task in enumerate(reached, start=1):
         if task.state == TaskState.READY and (pass_no is None or n == pass_no):
@@ -254,8 +274,8 @@ def find_ready(wf, task_name: str, pass_no: int | None = None) -> TaskInfo | Non
 
 def rule_errors(wf, task_name: str) -> dict:
     """The ``rule_errors`` a rule gateway left on the task ``task_name`` when it looped back to it, or {}."""
-    for task in wf.get_tasks(state=TaskState.READY, spec_name=task_name):
-        if task.task_spec.manual and task.data.get("rule_errors"):
+    for task in _user_tasks(wf, TaskState.READY, task_name):
+        if task.data.get("rule_errors"):
             return dict(task.data["rule_errors"])
     return {}
 

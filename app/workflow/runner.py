@@ -8,12 +8,21 @@ Rights are checked by the procedure's service before it calls ``run`` (``allowed
 the hook for separation of duties). The lock comes before any projection write, so a lost race never
 half-writes anything: the loser gets ``Conflict`` (409 已被他人处理). A rule gateway that loops back
 raises ``RuleViolation``; the request then rolls back. Nothing here commits.
+
+Loaded workflows are kept per worker (``WORKFLOWS``, an LRU keyed by instance id and version, each entry
+with the state text it matches): the step page's GET, the POST after it and the page after the redirect
+deserialise an instance once between them. An entry is used only if the stored text is still exactly
+the text it was loaded from or saved as, so a rolled-back save, another server's write or an altered row
+never serves a stale workflow. A request owns the workflows it took; they go back at the end of the
+request, unless an action moved one without saving it.
 """
 from dataclasses import dataclass, field
 from typing import Callable
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.events.services import append_event
@@ -22,7 +31,12 @@ from app.timeutil import utcnow
 from app.workflow import engine
 from app.workflow.errors import Conflict, RuleViolation, WorkflowError
 from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, apply
+from app.workflow.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
+
+WORKFLOW_CACHE_SIZE = 256
+# (instance id, version) → (state text, workflow); see the module's docstring.
+WORKFLOWS = LRU(WORKFLOW_CACHE_SIZE)
 
 
 @dataclass
@@ -36,6 +50,10 @@ class Context:
     # The instance version ``wf`` was loaded at: the lock compares against this, not against the row
     # object, which a commit in between may have refreshed under a workflow that is now stale.
     version: int | None = None
+    instance_id: int | None = None
+    # The stored state text ``wf`` matches (loaded from or saved as); None while an action has moved it
+    # without saving, so it never goes back to the per-worker cache.
+    text: str | None = field(default=None, repr=False)
     _ready: list | None = field(default=None, repr=False)
 
     @property
@@ -59,6 +77,8 @@ class Change:
     event: dict
     task: engine.TaskInfo | None
     created: bool = False
+    # The ready tasks before the event (what the inbox rows showed), so projections can write the difference.
+    ready_before: list = field(default_factory=list)
 
 
 Projection = Callable[[Change], None]
@@ -112,17 +132,19 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
     instance = ctx.instance
     created = ctx.wf is None
     try:
+        seen = None
         if not created:
             seen = ctx.version if ctx.version is not None else instance.version
             if expected_version is not None and expected_version != seen:
                 raise Conflict()
-            lock(instance, seen)
         event = {"action": action, "task_name": task.name if task else task_name,
                  "task_pass": task.pass_no if task else task_pass, "data": data or {},
                  "attachments": sorted(set(attachments or []))}
-        ready = task if task is not None and any(t.id == task.id for t in ctx.ready) else None
+        ready_before = ctx.ready
+        ready = task if task is not None and any(t.id == task.id for t in ready_before) else None
         state = State(wf=ctx.wf, status=instance.status or "running", version_id=instance.process_version_id,
                       load_version=load_version, found=ready)
+        ctx.text = None  # from here on the workflow object may differ from any stored text
         try:
             apply(state, event)
         except RuleRefused as exc:
@@ -133,27 +155,65 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             raise WorkflowError(exc.message) from exc
         ctx.wf = state.wf
         ctx.changed()
-        instance.state = engine.dumps(state.wf)
-        instance.status = state.status
-        if instance.process_version_id != state.version_id:  # migrated
-            instance.process_version_id = state.version_id
-            db.session.expire(instance, ["process_version"])
-        instance.updated_at = utcnow()
-        db.session.flush()  # the state under its version lock, before any projection writes
-        ctx.version = instance.version
-        row = append_event(instance.id, actor, action, task_name=event["task_name"], task_pass=event["task_pass"],
-                           data=event["data"], attachments=event["attachments"])
-        event["seq"] = row.seq
-        change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created)
-        for project in PROJECTIONS.get(ctx.process, ()):
-            project(change)
-        db.session.flush()
+        text = engine.dumps(state.wf)
+        _save(instance, seen, text, state)  # under the version lock, before any projection writes
+        _remember(ctx)
+        ctx.version, ctx.text = instance.version, text
+        try:
+            row = append_event(instance.id, actor, action, task_name=event["task_name"],
+                               task_pass=event["task_pass"], data=event["data"], attachments=event["attachments"])
+            event["seq"] = row.seq
+            change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
+                            ready_before=ready_before)
+            for project in PROJECTIONS.get(ctx.process, ()):
+                project(change)
+            db.session.flush()
+        except Exception:
+            # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
+            # the row is read again when next used rather than kept at the version that never was.
+            db.session.expire(instance, ["state", "version", "updated_at"])
+            ctx.text = None
+            raise
     except StaleDataError as exc:
         raise Conflict() from exc
     except IntegrityError as exc:
         # Two writers of one chain or one unique key: the other one won.
         raise Conflict() from exc
     return event
+
+
+def _save(instance: ProcessInstance, seen: int | None, text: str, state: State) -> None:
+    """Write the new state under the version lock; Conflict if the version moved on since ``seen``.
+
+    The common case (same status, same diagram version) is one UPDATE ... WHERE version = :seen, which is
+    the lock itself; a change of status or diagram version goes through the ORM after the lock, so the
+    vocabulary guard checks the status transition."""
+    now = utcnow()
+    if seen is not None and state.status == instance.status and state.version_id == instance.process_version_id:
+        table = ProcessInstance.__table__
+        try:
+            with db.session.no_autoflush:
+                result = db.session.execute(
+                    sa.update(table).where(table.c.id == instance.id, table.c.version == seen)
+                    .values(state=text, version=seen + 1, updated_at=now))
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():  # SQLite: still not our turn after the busy timeout
+                raise Conflict() from exc
+            raise
+        if result.rowcount != 1:
+            raise Conflict()
+        for name, value in (("state", text), ("version", seen + 1), ("updated_at", now)):
+            set_committed_value(instance, name, value)
+        return
+    if seen is not None:
+        lock(instance, seen)
+    instance.state = text
+    instance.status = state.status
+    if instance.process_version_id != state.version_id:  # migrated
+        instance.process_version_id = state.version_id
+        db.session.expire(instance, ["process_version"])
+    instance.updated_at = now
+    db.session.flush()
 
 
 def open_instance(version: ProcessVersion, *, process: str, person=None, subject=None) -> Context:
@@ -172,7 +232,34 @@ def start(actor, ctx: Context, version: ProcessVersion, data: dict) -> dict:
 
 
 def load(instance_id: int, *, process: str = "development", person=None, subject=None) -> Context:
-    """An instance and its workflow, for acting on it."""
+    """An instance and its workflow, for acting on it (from the per-worker cache when still current)."""
     instance = db.session.get(ProcessInstance, instance_id)
-    return Context(instance=instance, wf=engine.loads(instance.state), person=person, subject=subject,
-                   process=process, version=instance.version)
+    text = instance.state
+    entry = WORKFLOWS.pop((instance.id, instance.version))
+    wf = entry[1] if entry is not None and entry[0] == text else engine.loads(text)
+    ctx = Context(instance=instance, wf=wf, person=person, subject=subject, process=process,
+                  version=instance.version, text=text)
+    _remember(ctx)
+    return ctx
+
+
+def _remember(ctx: Context) -> None:
+    # The request hands its workflows back to the cache when it ends (release_workflows).
+    ctx.instance_id = ctx.instance.id
+    if has_request_context():
+        held = g.setdefault("_workflows", {})
+        held[id(ctx)] = ctx
+
+
+def release_workflows(exc=None) -> None:
+    """End of a request: workflows that still match a stored text go back to the per-worker cache."""
+    held = g.pop("_workflows", None) if has_request_context() else None
+    for ctx in (held or {}).values():
+        if ctx.text is not None and ctx.wf is not None and ctx.version is not None:
+            WORKFLOWS.put((ctx.instance_id, ctx.version), (ctx.text, ctx.wf))
+
+
+def configure(workflow_cache_size: int | None = None) -> None:
+    """Set the bound of the per-worker workflow cache (the app's ``WORKFLOW_CACHE_SIZE``)."""
+    if workflow_cache_size:
+        WORKFLOWS.resize(workflow_cache_size)

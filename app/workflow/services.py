@@ -379,9 +379,7 @@ def _project_person(change: Change) -> None:
     if action in EDIT_ACTIONS:
         key = data_key(task)
         apply_step_data(person, task.form_key, data[key])
-        project_step(person.id, key, task.form_key, data[key])
-        if action == "submit":
-            mark_step_done(person.id, key, local_today())
+        project_step(person.id, key, task.form_key, data[key], done=local_today() if action == "submit" else None)
     elif action == "approve":
         mark_step_done(person.id, step_of(ctx, task).data_key, local_today())
     elif action == "move_back":
@@ -407,7 +405,7 @@ def _project_person(change: Change) -> None:
         grant_to_org(event["attachments"], person.org_path)
     person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
     _summarise(ctx, refresh_inbox=action not in ("save", "amend", "transfer") or change.created,
-               rejected=action == "reject")
+               rejected=action == "reject", before=[t.id for t in change.ready_before])
 
 
 def _move_person(ctx: Context, data: dict) -> None:
@@ -425,7 +423,7 @@ def _move_person(ctx: Context, data: dict) -> None:
         grant_to_org(hashes, to_org.path)
 
 
-def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> None:
+def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, before: list[str] | None = None) -> None:
     """The person row's current step and review state, and (on a change of ready tasks) the inbox rows."""
     now = utcnow()
     instance, person = ctx.instance, ctx.person
@@ -455,7 +453,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> 
                  "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
                  "arrived_at": now, "process": DEVELOPMENT}
                 for task in ready] if instance.status == "running" else []
-        inbox.replace_tasks(instance.id, rows)
+        inbox.replace_tasks(instance.id, rows, before)
 
 
 def _attachment_hashes(data) -> list[str]:
