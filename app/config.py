@@ -22,10 +22,12 @@ class Config:
         # Only the test suite may switch this on: it lets a test read the captcha answer.
         self.CAPTCHA_TEST_HOOK = False
         self.PAGE_SIZE = int(env("PAGE_SIZE", "20"))
-        # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default;
-        # with several servers point them at a shared Redis: RATELIMIT_STORAGE_URI=redis://host:6379/0.
+        # The shared Redis of several servers (rate-limit counters; README → Production layout).
+        self.REDIS_URL = env("REDIS_URL", "")
+        # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default
+        # (per process: one server only); with REDIS_URL set they live in that Redis, shared by every server.
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "1") == "1"
-        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
         self.RATELIMIT_STRATEGY = "moving-window"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_LIMIT_PER_IP = env("LOGIN_LIMIT_PER_IP", "20 per minute;200 per hour")
