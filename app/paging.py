@@ -95,6 +95,24 @@ class KeysetPage(CallablePage):
         return self._key_of(self.items[0]) if self.items else None
 
 
+class CappedPage(CallablePage):
+    """A page of a list in its own order (OFFSET), whose count stops at ``cap`` (then a lower bound): for lists
+    ordered by something other than one key, where the count, not the page, is what grows with the data."""
+
+    def __init__(self, stmt, *, page: int, per_page: int, cap: int = COUNT_CAP):
+        self._stmt, self._cap = stmt, cap
+        super().__init__(page=page, per_page=per_page, items=self._rows, total=self._capped_total)
+
+    def _rows(self, offset: int, limit: int) -> list:
+        return list(db.session.scalars(self._stmt.offset(offset).limit(limit)).unique())
+
+    def _capped_total(self) -> int:
+        keys = self._stmt.order_by(None).with_only_columns(sa.literal(1)).limit(self._cap + 1)
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(keys.subquery()))
+        self.capped = found > self._cap
+        return min(found, self._cap)
+
+
 def query_fields(url: str) -> list[tuple[str, str]]:
     """The query-string pairs of ``url`` except the page's address: the hidden fields of the pager's 前往 N 页
     form.

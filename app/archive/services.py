@@ -15,6 +15,7 @@ from app.access.policy import allows
 from app.events.models import Event
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.paging import CappedPage
 from app.people.models import Person
 from app.scope import path_prefix, select_in_scope
 from app.workflow import services as workflow
@@ -52,7 +53,7 @@ def archive_page(actor, kind: str, page: int, name: str = "", org: Organisation 
     if org is not None:
         stmt = stmt.where(path_prefix(Person.org_path, org.path))
     stmt = stmt.order_by(Person.updated_at.desc(), Person.id.desc())
-    result = db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20), error_out=False)
+    result = CappedPage(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20))
     result.rows = _rows(result.items, _REASON_EVENT.get(kind))
     return result
 
