@@ -101,18 +101,17 @@ def _cell(value) -> str:
 
 
 class Copier:
-    """Rows of one table buffered as COPY text and sent in blocks."""
+    """Rows of one table buffered as COPY text; ``flush`` sends them (the caller flushes the tables of a block
+    of persons together, parents first, so foreign keys hold)."""
 
-    def __init__(self, cursor, table: str, columns: list[str], block: int = 200_000):
-        self.cursor, self.table, self.columns, self.block = cursor, table, columns, block
+    def __init__(self, cursor, table: str, columns: list[str]):
+        self.cursor, self.table, self.columns = cursor, table, columns
         self.buffer, self.pending, self.written = io.StringIO(), 0, 0
 
     def add(self, row: dict) -> None:
         self.buffer.write("\t".join(_cell(row[c]) for c in self.columns))
         self.buffer.write("\n")
         self.pending += 1
-        if self.pending >= self.block:
-            self.flush()
 
     def flush(self) -> None:
         if self.pending:
@@ -198,7 +197,9 @@ def seed(world, branches, persons: int) -> dict:
             if fact.get("training_hours") is not None:
                 fact["training_hours"] += (i % 7) - 3
             copiers["check_fact"].add(fact)
-        if (i + 1) % 100_000 == 0:
+        if (i + 1) % 50_000 == 0:
+            for table in SEEDED_TABLES:   # parents first (foreign keys)
+                copiers[table].flush()
             print(f"  {i + 1:,} persons ({time.perf_counter() - t0:.0f}s)", flush=True)
     for table in SEEDED_TABLES:   # parents first (foreign keys)
         copiers[table].flush()
