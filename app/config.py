@@ -17,7 +17,9 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", "0") == "1"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # pre-ping: a `SELECT 1` at every connection checkout (about 3 per GET + POST), so a pooled connection the
+        # database dropped (restart, failover) is replaced instead of failing one request; 0 saves the round trips.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": env("DATABASE_POOL_PRE_PING", "1") == "1"}
         self.WTF_CSRF_TIME_LIMIT = None
         # Only the test suite may switch this on: it lets a test read the captcha answer.
         self.CAPTCHA_TEST_HOOK = False
