@@ -20,7 +20,8 @@ endif
 export STRICT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres test-browser venv sysdeps sysdeps-run assets db bench bench-query clean
+.PHONY: run test test-sqlite test-postgres test-browser venv sysdeps sysdeps-run assets db bench bench-sqlite \
+	bench-sqlite-http bench-postgres bench-postgres-http bench-query clean
 
 venv: $(VENV)/.installed
 
@@ -73,9 +74,21 @@ test-postgres: venv
 test-browser: venv sysdeps assets
 	$(PY) -m pytest -q $(XDIST) -m browser $(PYTEST_ARGS)
 
-bench: venv
-	$(PY) bench/run.py
+# Each figure of README's Benchmarks section from one command (see bench/README.md).
+bench: bench-sqlite bench-sqlite-http bench-postgres bench-postgres-http
 	$(PY) bench/reports.py --persons 10000
+
+bench-sqlite: venv
+	$(PY) bench/run.py
+
+bench-sqlite-http: venv
+	$(PY) bench/run.py --http
+
+bench-postgres: venv
+	$(PY) bench/run.py --db postgresql
+
+bench-postgres-http: venv
+	$(PY) bench/run.py --db postgresql --http
 
 # 综合查询 on 100,000 persons (about 6 minutes of seeding, 5.4 GiB in a temp dir).
 bench-query: venv

@@ -3,6 +3,7 @@
 #   chromium + fonts-noto-cjk  (browser tests, Chinese glyphs in screenshots and in PDFs)
 #   libpango-1.0-0 libpangoft2-1.0-0  (WeasyPrint: 采集表 PDF)
 #   postgresql                 (the second test run, on a throwaway cluster)
+#   redis-server               (tests/test_two_servers.py: rate limits shared by two servers)
 # Installs only what is missing (one `apt-get update` first). Where apt is unavailable or the install fails,
 # prints a loud warning and exits 0 so the suite runs without those parts (conftest skips the browser tests,
 # scripts/pg_test.sh skips the PostgreSQL run) -- unless STRICT=1 (the default under CI), which makes it fail.
@@ -10,7 +11,7 @@
 set -uo pipefail
 
 packages=("$@")
-[ ${#packages[@]} -eq 0 ] && packages=(chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql)
+[ ${#packages[@]} -eq 0 ] && packages=(chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql redis-server)
 
 give_up() {
     {

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import render_template_string
 
 from app.extensions import db
 from app.inbox import services as inbox
@@ -65,3 +66,39 @@ def test_stage_page_counts_and_pages_by_index(app, demo):
     assert page.total == 5 and page.pages == 3 and [p.id for p in page.items] == [people[0].id]
     other = people_services.stage_page(demo.users["branch2:branch_admin"], 1)
     assert other.total == 0 and other.items == []
+
+
+def test_stage_and_info_lists_page_by_keyset_with_a_capped_count(app, demo, client, monkeypatch):
+    from app import paging
+    from app.people import profile
+    branch = demo.users["branch1:branch_admin"]
+    people = [simulate.add_applicant(branch, demo.orgs["branch1"], i) for i in range(7)]
+    db.session.commit()
+    newest_first = [p.id for p in reversed(people)]
+    for listing in (lambda **kw: people_services.stage_page(branch, 1, per_page=3, **kw),
+                    lambda **kw: profile.search(branch, per_page=3, **kw)):
+        first = listing(page=1)
+        second = listing(page=2, after=first.next_after)
+        third = listing(page=3, after=second.next_after)
+        assert [p.id for p in first.items + second.items + third.items] == newest_first
+        # 上一页 from page 3 gives page 2 again; the offset of a numbered jump agrees with the cursor.
+        assert [p.id for p in listing(page=2, before=third.prev_before).items] == [p.id for p in second.items]
+        assert [p.id for p in listing(page=2).items] == [p.id for p in second.items]
+        assert first.total == 7 and not first.capped
+    monkeypatch.setattr(paging.KeysetPage.__init__, "__kwdefaults__",
+                        dict(paging.KeysetPage.__init__.__kwdefaults__, cap=4))
+    capped = people_services.stage_page(branch, 1, per_page=3)
+    assert capped.capped and capped.total == 4 and capped.has_next
+    # The pager: 下一页 and 上一页 carry the cursor, page numbers and the 前往 form do not, and it says what a
+    # jump does.
+    middle = people_services.stage_page(branch, 1, per_page=2, page=3, after=newest_first[3])
+    with app.test_request_context("/people/?stage=1&name="):
+        html = render_template_string('{% from "macros.html" import pager %}'
+                                      '{{ pager(page, "people.stage_list", stage=1, name="") }}', page=middle)
+    assert f"after={newest_first[5]}" in html and f"before={newest_first[4]}" in html
+    assert 'href="/people/?page=1&amp;stage=1&amp;name="' in html and "从第一条数起" in html
+    assert 'name="after"' not in html and 'name="before"' not in html
+    # The page reads the cursor of 下一页.
+    login(client, branch)
+    rows = client.get(f"/people/?stage=1&after={people[3].id}").get_data(as_text=True)
+    assert people[2].name in rows and f'/process/{people[3].id}"' not in rows and f'/process/{people[2].id}"' in rows

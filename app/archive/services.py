@@ -18,7 +18,7 @@ from app.events.models import Event
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
-from app.paging import CallablePage
+from app.paging import CallablePage, CappedPage
 from app.scope import path_prefix, scope_condition, select_in_scope
 from app.suspensions import services as suspensions
 from app.transfers import services as transfers
@@ -68,7 +68,7 @@ def archive_page(actor, kind: str, page: int, name: str = "", org: Organisation 
     if org is not None:
         stmt = stmt.where(path_prefix(Person.org_path, org.path))
     stmt = stmt.order_by(Person.updated_at.desc(), Person.id.desc())
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    result = CappedPage(stmt, page=page, per_page=per_page)
     result.rows = _rows(result.items, _REASON_EVENT.get(kind))
     return result
 

@@ -17,7 +17,9 @@ from app.events.models import Event, OperationLog
 from app.events.services import log_operation
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.paging import KeysetPage
 from app.people.models import Person
+from app.people.services import persons_with_orgs
 from app.scope import scope_condition, scope_path, scoped, select_in_scope
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
@@ -27,14 +29,15 @@ from forms.validators import date_in_bounds
 
 # ---- choosing a person --------------------------------------------------------------------------
 
-def people_page(actor, query: str = "", page: int = 1):
-    """Persons in scope whose name or ID number matches ``query``, newest first, one page."""
-    stmt = select_in_scope(Person, actor).where(Person.instance_id.is_not(None))
+def people_page(actor, query: str = "", page: int = 1, after: int | None = None, before: int | None = None):
+    """Persons in scope whose name or ID number matches ``query``, newest first, one page (keyset paging,
+    capped count: app/paging.py)."""
+    keys = select_in_scope(Person, actor).with_only_columns(Person.id).where(Person.instance_id.is_not(None))
     query = (query or "").strip()
     if query:
-        stmt = stmt.where(sa.or_(Person.name.contains(query), Person.id_number == query.upper()))
-    stmt = stmt.order_by(Person.id.desc())
-    return db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20), error_out=False)
+        keys = keys.where(sa.or_(Person.name.contains(query), Person.id_number == query.upper()))
+    return KeysetPage(page=page, per_page=current_app.config.get("PAGE_SIZE", 20), keys=keys, key=Person.id,
+                      load=persons_with_orgs, after=after, before=before)
 
 
 # ---- timeline -----------------------------------------------------------------------------------
@@ -310,7 +313,8 @@ def log_dossier(actor, person: Person, fmt: str) -> None:
 
 # ---- operations log ------------------------------------------------------------------------------
 
-def operations_page(actor, filters: TimelineFilter, page: int = 1):
+def operations_page(actor, filters: TimelineFilter, page: int = 1, after: int | None = None,
+                    before: int | None = None):
     """Operations-log rows the actor may see, newest first: rows of organisations in scope, and rows
     without an organisation (failed logins, activations) that name an account in scope; at the top of
     the tree, every row."""
@@ -319,9 +323,13 @@ def operations_page(actor, filters: TimelineFilter, page: int = 1):
     unattributed = OperationLog.org_path == ""
     if prefix.count("/") > 2:  # not the root organisation: only rows naming an account in scope
         unattributed = sa.and_(unattributed, OperationLog.target.in_(accounts_in_scope))
-    stmt = sa.select(OperationLog).where(sa.or_(scope_condition(OperationLog, actor), unattributed))
-    stmt = filters.apply(stmt, OperationLog).order_by(OperationLog.id.desc())
-    return db.paginate(stmt, page=page, per_page=current_app.config.get("PAGE_SIZE", 20) * 2, error_out=False)
+    keys = sa.select(OperationLog.id).where(sa.or_(scope_condition(OperationLog, actor), unattributed))
+    keys = filters.apply(keys, OperationLog)
+
+    def load(ids) -> list[OperationLog]:
+        return list(db.session.scalars(sa.select(OperationLog).where(OperationLog.id.in_(ids))))
+    return KeysetPage(page=page, per_page=current_app.config.get("PAGE_SIZE", 20) * 2, keys=keys,
+                      key=OperationLog.id, load=load, after=after, before=before)
 
 
 def operation_actions() -> list[str]:

@@ -2,7 +2,7 @@
 and the operations log. Every page only reads; the CLI group ``flask audit`` is attached here too."""
 import json
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from app.audit import bundle, cli, services
@@ -26,7 +26,8 @@ def _person(person_id: int) -> Person:
 @bp.get("/")
 def index():
     query = request.args.get("q", "")
-    page = services.people_page(current_user, query, request.args.get("page", 1, type=int))
+    page = services.people_page(current_user, query, request.args.get("page", 1, type=int),
+                                after=request.args.get("after", type=int), before=request.args.get("before", type=int))
     return render_template("audit/index.html", page=page, q=query, show_oplog=allows(current_user, "oplog", "read"),
                            active_menu="audit")
 
@@ -112,9 +113,11 @@ def dossier_pdf(person_id: int):
 @bp.get("/operations")
 def operations():
     filters = services.TimelineFilter.from_args(request.args)
-    page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int))
+    page = services.operations_page(current_user, filters, request.args.get("page", 1, type=int),
+                                    after=request.args.get("after", type=int),
+                                    before=request.args.get("before", type=int))
     return render_template("audit/operations.html", page=page, filters=filters,
                            actions=services.operation_actions(), role_label=role_label,
                            active_menu="oplog",
                            detail_visible=lambda action: may_read_detail(current_user, action),
-                           page_url=lambda n: url_for("audit.operations", page=n, **filters.as_args()))
+                           filter_args=filters.as_args())

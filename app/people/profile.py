@@ -7,11 +7,11 @@ form; its step is whichever step of the person's diagram has a form with that se
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 
-from app.extensions import db
+from app.paging import KeysetPage
 from app.people.models import Person
+from app.people.services import persons_with_orgs
 from app.scope import path_prefix, select_in_scope
 from app.workflow import binding, services as workflow
 from app.workflow.versions import DEVELOPMENT, active_version
@@ -80,17 +80,20 @@ def editable_fields(form_key: str, section: str) -> list[str]:
             if name not in NOT_EDITABLE and not isinstance(form[name], AttachmentField)]
 
 
-def search(user, q: str = "", *, org=None, page: int = 1, per_page: int = 20):
+def search(user, q: str = "", *, org=None, page: int = 1, per_page: int = 20, after: int | None = None,
+           before: int | None = None) -> KeysetPage:
     """人员信息 list: every person in scope, newest first, filtered by name (contains) or ID number (prefix) and by
-    organisation (``org``, already fetched through the scope helper: its subtree)."""
-    stmt = select_in_scope(Person, user).options(joinedload(Person.org)).order_by(Person.id.desc())
+    organisation (``org``, already fetched through the scope helper: its subtree). Keyset paging with a capped
+    count (app/paging.py), so the list costs the same for a branch and for the province."""
+    keys = select_in_scope(Person, user).with_only_columns(Person.id)
     if org is not None:
-        stmt = stmt.where(path_prefix(Person.org_path, org.path))
+        keys = keys.where(path_prefix(Person.org_path, org.path))
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(sa.or_(Person.name.contains(q, autoescape=True),
+        keys = keys.where(sa.or_(Person.name.contains(q, autoescape=True),
                                  Person.id_number.startswith(q.upper(), autoescape=True)))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return KeysetPage(page=page, per_page=per_page, keys=keys, key=Person.id, load=persons_with_orgs, after=after,
+                      before=before)
 
 
 @dataclass

@@ -4,32 +4,28 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.paging import CallablePage
+from app.paging import KeysetPage
 from app.people.models import Person
 from app.scope import path_prefix, scope_path
 
 
 def stage_page(user, stage: int, *, name: str = "", org: Organisation | None = None, page: int = 1,
-               per_page: int = 20):
+               per_page: int = 20, after: int | None = None, before: int | None = None) -> KeysetPage:
     """One page of active persons at a stage, within scope, optionally filtered by name and organisation.
 
     The filter is one range of ``ix_person_stage_status_path``; the page's ids are picked on that index
-    before the 20 rows (and their organisations) are read, so page 50 costs about what page 1 does.
+    (keyset: ``after``/``before`` from 下一页/上一页) before the 20 rows and their organisations are read, and
+    the count stops at ``COUNT_CAP``, so the page costs the same at 10,000 and 1,000,000 persons.
     """
     prefix = org.path if org is not None and org.path.startswith(scope_path(user)) else scope_path(user)
     where = [Person.stage == stage, Person.status == "active", path_prefix(Person.org_path, prefix)]
     if name.strip():
         where.append(Person.name.contains(name.strip(), autoescape=True))
+    return KeysetPage(page=page, per_page=per_page, keys=sa.select(Person.id).where(*where), key=Person.id,
+                      load=persons_with_orgs, after=after, before=before)
 
-    def items(offset: int, limit: int) -> list[Person]:
-        ids = (sa.select(Person.id).where(*where).order_by(Person.id.desc()).offset(offset).limit(limit)
-               .scalar_subquery())
-        return list(db.session.scalars(sa.select(Person).where(Person.id.in_(ids))
-                                       .options(joinedload(Person.org)).order_by(Person.id.desc())).unique())
 
-    def total() -> int:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(
-            sa.select(Person.id).where(*where).subquery()))
-
-    return CallablePage(page=page, per_page=per_page, items=items, total=total)
-
+def persons_with_orgs(ids) -> list[Person]:
+    """The persons of ``ids`` with their organisations (one query)."""
+    return list(db.session.scalars(sa.select(Person).where(Person.id.in_(ids))
+                                   .options(joinedload(Person.org))).unique())

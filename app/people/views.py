@@ -22,7 +22,8 @@ def stage_list():
     org = get_in_scope(Organisation, org_id, current_user) if org_id else None
     name = request.args.get("name", "")
     page = services.stage_page(current_user, stage, name=name, org=org,
-                               page=request.args.get("page", 1, type=int))
+                               page=request.args.get("page", 1, type=int),
+                               after=request.args.get("after", type=int), before=request.args.get("before", type=int))
     return render_template("people/stage_list.html", stages=STAGES, stage=stage, page=page, name=name,
                            org=org,
                            can_add=allows(current_user, "process", "act"), active_menu="process")
@@ -33,7 +34,8 @@ def info_list():
     q = request.args.get("q", "")
     org_id = request.args.get("org", type=int)
     org = get_in_scope(Organisation, org_id, current_user) if org_id else None
-    page = profile.search(current_user, q, org=org, page=request.args.get("page", 1, type=int))
+    page = profile.search(current_user, q, org=org, page=request.args.get("page", 1, type=int),
+                          after=request.args.get("after", type=int), before=request.args.get("before", type=int))
     return render_template("people/info_list.html", page=page, q=q, org=org, active_menu="people")
 
 
