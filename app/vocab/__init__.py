@@ -4,11 +4,12 @@ here; ``app/vocab/guard.py`` refuses an undeclared name or status change whereve
 from app.vocab.actions import Action
 from app.vocab.labelled import LabelledEnum
 from app.vocab.operations import Operation, detail_rows
-from app.vocab.statuses import (FINISH, INSTANCE, PERSON, REALNAME, TRANSFER, InstanceStatus, Lifecycle,
-                                PersonStatus, RealnameStatus, TransferStatus, TransitionRefused)
+from app.vocab.statuses import (DELIVERY, FINISH, INSTANCE, JOB, PERSON, REALNAME, TRANSFER, DeliveryStatus,
+                                InstanceStatus, JobStatus, Lifecycle, PersonStatus, RealnameStatus, TransferStatus,
+                                TransitionRefused)
 
-__all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "FINISH", "INSTANCE", "PERSON", "REALNAME",
-           "TRANSFER", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus", "TransferStatus",
+__all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "DELIVERY", "FINISH", "INSTANCE", "JOB", "PERSON",
+           "REALNAME", "TRANSFER", "DeliveryStatus", "JobStatus", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus", "TransferStatus",
            "TransitionRefused", "template_globals"]
 
 
@@ -16,4 +17,4 @@ def template_globals() -> dict:
     """What every template may use: the enums (``PersonStatus.label_of(p.status)``) and ``detail_rows``."""
     return {"Action": Action, "Operation": Operation, "InstanceStatus": InstanceStatus,
             "PersonStatus": PersonStatus, "TransferStatus": TransferStatus, "RealnameStatus": RealnameStatus,
-            "detail_rows": detail_rows}
+            "JobStatus": JobStatus, "DeliveryStatus": DeliveryStatus, "detail_rows": detail_rows}

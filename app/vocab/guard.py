@@ -10,7 +10,9 @@ from app.realname.models import RealnameRequest
 from app.transfers.models import Transfer
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
-from app.vocab.statuses import INSTANCE, PERSON, REALNAME, TRANSFER, Lifecycle, TransitionRefused
+from app.jobs.models import Job
+from app.registry.models import RegistryEvent
+from app.vocab.statuses import DELIVERY, INSTANCE, JOB, PERSON, REALNAME, TRANSFER, Lifecycle, TransitionRefused
 from app.workflow.models import ProcessInstance
 
 _UNSET = (attributes.NO_VALUE, attributes.NEVER_SET, None)
@@ -37,6 +39,7 @@ def _name_check(names, what: str):
 _CHECKS = [
     (ProcessInstance.status, _status_check(INSTANCE)), (Person.status, _status_check(PERSON)),
     (Transfer.status, _status_check(TRANSFER)), (RealnameRequest.status, _status_check(REALNAME)),
+    (Job.status, _status_check(JOB)), (RegistryEvent.status, _status_check(DELIVERY)),
     (Event.action, _name_check(Action, "event action")), (OperationLog.action, _name_check(Operation, "operation")),
 ]
 

@@ -43,6 +43,8 @@ class Operation(LabelledEnum):
     AUDIT_EXPORT = ("audit.export", "导出纪实数据包")
     AUDIT_VERIFY = ("audit.verify", "核验纪实记录")
     AUDIT_DOSSIER = ("audit.dossier", "打印入党材料")
+    REGISTRY_RETRY = ("registry.retry", "重新发送党员信息同步事件")
+    REGISTRY_INBOUND = ("registry.inbound", "党员信息系统来件")
 
 
 # The keys services put in ``detail``; a key missing here is shown as logged.
@@ -56,7 +58,7 @@ DETAIL_LABELS = {
     "person_id": "人员编号", "from_org_id": "转出组织编号", "to_org_id": "转入组织编号", "rows": "导出行数",
     "conditions": "查询条件", "files": "文件数", "instance_id": "流程实例编号", "events": "事件数",
     "instances": "实例数", "findings": "发现问题数", "format": "格式",
-    "element": "流程元素", "error": "错误",
+    "element": "流程元素", "error": "错误", "event_id": "同步事件编号", "kind": "类别", "key": "幂等键",
 }
 
 # Coded values of some keys, in words.
