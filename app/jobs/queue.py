@@ -96,7 +96,9 @@ def end_transaction(ok: bool = True) -> None:
 
 def enqueue_after_commit(task_fn, *args) -> None:
     """Enqueue ``task_fn(*args)`` once the current transaction commits (never if it rolls back)."""
-    db.session().info.setdefault(_PENDING, []).append((task_fn, args))
+    session = db.session()
+    session.connection()  # inside a transaction, so that its rollback is seen and drops the task
+    session.info.setdefault(_PENDING, []).append((task_fn, args))
 
 
 def _flush_pending(session) -> None:

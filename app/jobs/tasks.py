@@ -22,6 +22,7 @@ def _run(job_id: int, work) -> None:
         end_transaction(ok=False)
         job = db.session.get(Job, job_id)
         services.fail(job, f"任务失败：{type(exc).__name__}")
+        end_transaction()  # the failure is kept; the worker's log gets the traceback
         raise
 
 
