@@ -76,6 +76,7 @@ def _import_models() -> None:
     from app.realname import models as _realname  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
     from app.registry import models as _registry  # noqa: F401
+    from app.deadlines import models as _deadlines  # noqa: F401
     from app.vocab import guard
     guard.install()
 

@@ -1,8 +1,8 @@
-"""jobs (background work with progress) and the member-registry outbox and inbound requests
+"""jobs (background work with progress), the member-registry outbox and inbound requests, deadlines (due dates in the inbox, reminders sent)
 
 Revision ID: f1a2b3c4d5e6
 Revises: e3b7c1d9a2f4
-Create Date: 2026-11-30 22:13:31.976911
+Create Date: 2026-11-30 22:30:42.612036
 
 """
 from alembic import op
@@ -49,6 +49,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
+    op.create_table('deadline_reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('task_name', sa.String(length=80), nullable=False),
+    sa.Column('rule', sa.String(length=8), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('sms_message_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
+    sa.ForeignKeyConstraint(['sms_message_id'], ['sms_message.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('instance_id', 'task_name', 'due_date', name='uq_deadline_reminder')
+    )
     op.create_table('registry_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=36), nullable=False),
@@ -72,15 +87,24 @@ def upgrade():
         batch_op.create_index('ix_registry_event_path', ['org_path', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_event_person_id'), ['person_id'], unique=False)
 
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('due_date', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('due_rule', sa.String(length=8), nullable=False, server_default=''))
+
 
 
 def downgrade():
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_column('due_rule')
+        batch_op.drop_column('due_date')
+
     with op.batch_alter_table('registry_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registry_event_person_id'))
         batch_op.drop_index('ix_registry_event_path')
         batch_op.drop_index('ix_registry_event_due')
 
     op.drop_table('registry_event')
+    op.drop_table('deadline_reminder')
     op.drop_table('registry_inbound')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_user_id'))
