@@ -276,3 +276,36 @@ def test_openapi_documents_the_event_schema_and_inbound_endpoints(client):
                                                         "transfer_out", "transfer_in"}
     assert "HMAC-SHA256" in event["description"]
     assert {"/registry/reductions", "/registry/transfers"} <= set(spec["paths"])
+
+
+# --- the other events: 转正, 取消预备党员资格, 转出/转入 -----------------------------------------------------------------
+
+def test_full_membership_and_cancelled_probation_are_sent(app, demo, actors, registry):
+    from app.workflow import services as workflow
+    member = _probationary(demo, actors, 1, "转正丁")
+    simulate.advance(member, actors)  # to the end: 转正 approved, archived
+    revoked = _probationary(demo, actors, 2, "取消戊")
+    workflow.cancel(actors["branch_admin"], workflow.load(revoked), "预备期间违反党的纪律", [])
+    db.session.commit()
+    by_person = {}
+    for event in registry.events():
+        by_person.setdefault(event["body"]["person"]["name"], []).append(event["type"])
+    assert by_person == {"转正丁": ["probationary", "full_member"], "取消戊": ["probationary", "probation_revoked"]}
+    assert all(row.status == "delivered" for row in _rows())
+
+
+def test_a_transfer_sends_transfer_out_and_in(app, demo, actors, registry):
+    from app.transfers import services as transfers
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 9, name="转接己")
+    request = transfers.request_transfer(demo.users["branch2:branch_admin"], person.name, person.id_number,
+                                         demo.orgs["branch2"].id)
+    db.session.commit()
+    transfers.decide(actors["branch_admin"], request, "approve", "同意")
+    db.session.commit()
+    events = {e["type"]: e["body"] for e in registry.events()}
+    assert set(events) == {"transfer_out", "transfer_in"}
+    assert events["transfer_out"]["from_organisation"]["id"] == demo.orgs["branch1"].id
+    assert events["transfer_in"]["to_organisation"]["id"] == demo.orgs["branch2"].id
+    # Each side's county sees its own row: the sending branch's for 转出, the receiving one's for 转入.
+    paths = {row.kind: row.org_path for row in _rows()}
+    assert paths == {"transfer_out": demo.orgs["branch1"].path, "transfer_in": demo.orgs["branch2"].path}
