@@ -13,7 +13,7 @@ import functools
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from huey import Huey
+from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy.orm import Session
 
@@ -49,39 +49,32 @@ def _app() -> Flask:
     return _flask_app
 
 
+def _in_own_transaction(fn):
+    """``fn`` run in a fresh app context (its own session), committed when it returns, rolled back if not."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with _app().app_context():
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+    return run
+
+
 def task(**options):
-    """``huey.task`` whose body runs in a fresh app context and commits when it returns (rolls back if it
-    raises); ``options`` go to huey (retries, retry_delay …)."""
+    """``huey.task`` whose body runs in its own app context and transaction; ``options`` go to huey."""
     def decorate(fn):
-        @functools.wraps(fn)
-        def run(*args, **kwargs):
-            with _app().app_context():
-                try:
-                    result = fn(*args, **kwargs)
-                    db.session.commit()
-                    return result
-                except BaseException:
-                    db.session.rollback()
-                    raise
-        return huey.task(name=fn.__name__, **options)(run)
+        return huey.task(name=fn.__name__, **options)(_in_own_transaction(fn))
     return decorate
 
 
 def periodic(crontab_kwargs: dict):
-    """A periodic task (huey's crontab), run like ``task``; the consumer schedules it."""
-    from huey import crontab
-
+    """A periodic task (huey's crontab, UTC), run like ``task``; the consumer schedules it."""
     def decorate(fn):
-        @functools.wraps(fn)
-        def run():
-            with _app().app_context():
-                try:
-                    fn()
-                    db.session.commit()
-                except BaseException:
-                    db.session.rollback()
-                    raise
-        return huey.periodic_task(crontab(**crontab_kwargs), name=fn.__name__)(run)
+        return huey.periodic_task(crontab(**crontab_kwargs), name=fn.__name__)(_in_own_transaction(fn))
     return decorate
 
 

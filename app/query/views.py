@@ -42,11 +42,16 @@ def index():
                            active_menu="query"), 422 if errors else 200
 
 
-@bp.get("/export.xlsx")
-def export_xlsx():
+def _valid_conditions():
     conditions = services.parse_conditions(request.args)
     if any(c.error for c in conditions):
         abort(400)
+    return conditions
+
+
+@bp.get("/export.xlsx")
+def export_xlsx():
+    conditions = _valid_conditions()
     sort, descending = _sort()
     body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending)
     return _download(body, "综合查询结果.xlsx",
@@ -56,9 +61,7 @@ def export_xlsx():
 @bp.post("/export-job")
 def export_job():
     # Up to EXPORT_CAP rows: the worker writes the workbook, the job page shows progress and the file.
-    conditions = services.parse_conditions(request.args)
-    if any(c.error for c in conditions):
-        abort(400)
+    _valid_conditions()
     sort, descending = _sort()
     job = jobs.start(current_user, "query.export", query_export_job,
                      {"args": request.args.to_dict(flat=False), "sort": sort, "descending": descending})
