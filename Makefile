@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 #   make run   venv, fonts + pango (PDF), front-end assets, `flask init-db`, `flask seed-demo` (prints demo logins), serve on HOST:PORT
+#              with the background worker (`flask jobs worker`) beside it
 #   make test  venv, system packages, assets; the suite on SQLite (browser tests included), then again on a
 #              throwaway PostgreSQL cluster without browser tests; fails if either run fails.
 # Options: PYTEST_ARGS="-k login -x"; XDIST="-n 0" for no parallelism; STRICT=1 (default when CI=true) turns
@@ -49,7 +50,11 @@ db: venv
 	$(VENV)/bin/flask init-db
 	$(VENV)/bin/flask seed-demo
 
+# The job queue's consumer (`flask jobs worker`: 核验, exports, 党员信息同步) runs beside the server and is
+# stopped with it; production runs it as its own process (README → Background jobs).
 run: sysdeps-run assets db
+	@$(VENV)/bin/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(VENV)/bin/flask run --host $(HOST) --port $(PORT)
 
 test: venv sysdeps assets

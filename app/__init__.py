@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
+    from app.jobs import queue
+    queue.init_app(app)
     from app.file_modes import secure_storage
     secure_storage(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
@@ -78,6 +80,9 @@ def _import_models() -> None:
     from app.realname import models as _realname  # noqa: F401
     from app.publicity import models as _publicity  # noqa: F401
     from app.suspensions import models as _suspensions  # noqa: F401
+    from app.jobs import models as _jobs  # noqa: F401
+    from app.registry import models as _registry  # noqa: F401
+    from app.deadlines import models as _deadlines  # noqa: F401
     from app.vocab import guard
     guard.install()
 
@@ -104,11 +109,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.realname.views import bp as realname_bp
     from app.suspensions.views import bp as suspensions_bp
     from app.workflow.views import bp as workflow_bp
+    from app.jobs.views import bp as jobs_bp
+    from app.registry.views import bp as registry_bp
+    from app.registry import projection as _registry_projection  # noqa: F401  (after the person projection)
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
                query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp,
-               suspensions_bp):
+               suspensions_bp, jobs_bp, registry_bp):
         app.register_blueprint(bp)
 
 

@@ -34,6 +34,15 @@ def register(app: Flask) -> None:
             for user in accounts:
                 click.echo(f"  {user.username} / {DEMO_PASSWORD} / {user.role_label} / {user.org.name}")
 
+    @app.cli.command("remind-deadlines")
+    def remind_deadlines():
+        """Send today's deadline reminders now (the worker does it every day at 08:00)."""
+        from app.deadlines.reminders import send_due
+        from app.timeutil import local_today
+        sent = send_due(local_today())
+        db.session.commit()
+        click.echo(f"已发送期限提醒 {sent} 条")
+
     @app.cli.command("create-org")
     @click.option("--name", required=True)
     @click.option("--level", required=True,

@@ -44,6 +44,18 @@ class Config:
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none), so that
         # per-address limits and logs see the client's address rather than the proxy's.
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
+        # The job queue (app/jobs): Redis when REDIS_URL is set (several servers and workers), else a SQLite
+        # file under instance/. JOBS_IMMEDIATE=1 runs tasks in the enqueuing process (tests, debugging).
+        self.REDIS_URL = env("REDIS_URL") or None
+        self.JOBS_SQLITE = env("JOBS_SQLITE") or os.path.join(instance_path, "jobs.sqlite3")
+        self.JOBS_IMMEDIATE = env("JOBS_IMMEDIATE", "0") == "1"
+        # 党员信息同步 (app/registry): where events are POSTed, the HMAC key they are signed with, and the
+        # retry policy (attempt n waits REGISTRY_RETRY_BASE · 2^(n-1) seconds, at most 6 hours).
+        self.REGISTRY_URL = env("REGISTRY_URL") or None
+        self.REGISTRY_SECRET = env("REGISTRY_SECRET", "")
+        self.REGISTRY_TIMEOUT = float(env("REGISTRY_TIMEOUT", "10"))
+        self.REGISTRY_MAX_ATTEMPTS = int(env("REGISTRY_MAX_ATTEMPTS", "8"))
+        self.REGISTRY_RETRY_BASE = float(env("REGISTRY_RETRY_BASE", "30"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -23,6 +23,7 @@ MENU = [
     MenuItem("checks", "逻辑校验", "checks.index"),
     MenuItem("realname", "实名校验", "realname.index"),
     MenuItem("history", "历史库", "archive.index"),
+    MenuItem("registry", "党员信息同步", "registry.deliveries"),
     MenuItem("orgs", "组织管理", "orgs.index"),
     MenuItem("accounts", "账号管理", "auth.accounts"),
     MenuItem("sms", "短信发件箱", "sms.outbox"),

@@ -23,6 +23,8 @@ DEMO_ACCOUNTS = [
     ("110101199003070193", "冯安全", "security_officer", "county"),
     ("110101199003070214", "陈设计", "designer", "province"),
     ("110101199003070230", "褚审计", "auditor", "county"),
+    # The member registry's system account (in production: `flask registry create-account`, token only).
+    ("110101199003070513", "党员信息系统", "registry_system", "province"),
 ]
 
 

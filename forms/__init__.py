@@ -106,6 +106,12 @@ def feeds(key: str) -> dict[str, str]:
     return dict(form_cls.feeds) if form_cls else {}
 
 
+def registry_event(key: str) -> str | None:
+    """The member-registry event the completion of a step with form ``key`` publishes (None: none)."""
+    form_cls = FORMS.get(key)
+    return form_cls.registry_event if form_cls else None
+
+
 def forms_feeding(fact: str) -> list[str]:
     """Keys of the forms that feed ``fact``, in registry order."""
     return [key for key, form_cls in FORMS.items() if fact in form_cls.feeds.values()]

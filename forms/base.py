@@ -45,6 +45,9 @@ class StepForm(FlaskForm):
     # Where a task with this form keeps its data when the diagram's task declares no ``dataKey``
     # (versions deployed before tasks carried one; their instances store the data under this key).
     data_key: str = ""
+    # The member-registry event (app/registry) the completion of this step publishes, if any:
+    # "probationary" (预备党员) or "full_member" (转正).
+    registry_event: str | None = None
 
     class Meta:
         def get_translations(self, form):

@@ -10,6 +10,8 @@ class FilingForm(StepForm):
 
     title = "上级党委组织部门备案"
     data_key = "step18"
+    # 备案 approved: the person is a 预备党员 in the member registry (manual §2.3.22(2), §2.12(1)).
+    registry_event = "probationary"
     sections = [("党委组织部门备案情况", ["filing_department", "filing_date"])]
 
     filing_department = text_field("备案组织部门", required=True)

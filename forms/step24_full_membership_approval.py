@@ -10,6 +10,8 @@ class FullMembershipApprovalForm(StepForm):
 
     title = "上级党委审批"
     data_key = "step24"
+    # Approved: the registry changes the person's category to 正式党员 (manual §2.12(4)).
+    registry_event = "full_member"
     feeds = {"approval_date": "full_member_date"}
     sections = [
         ("党委审批意见", ["approval_date", "approval_opinion"]),

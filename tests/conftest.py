@@ -124,6 +124,8 @@ def app(tmp_path, database_url):
         # Tests log in many times from one address; tests of the limits switch them on (tests/test_limits.py).
         "RATELIMIT_ENABLED": False,
         "SMS_SENDER": "test-capture",
+        # Background jobs run at once, after the transaction that enqueued them commits (app/jobs/queue.py).
+        "JOBS_IMMEDIATE": True,
     }
     app = create_app(config)
 
@@ -290,6 +292,7 @@ def live_server(tmp_path):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SMS_SENDER": "test-capture",
+        "JOBS_IMMEDIATE": True,
     })
     with app.app_context():
         db.create_all()

@@ -35,6 +35,9 @@ def test_auditor_steps_through_a_replay_and_verifies_the_county(live_server, bro
     page.screenshot(path=str(tmp_path / "replay-2.png"), full_page=True)
     page.goto(live_server("/audit/"))
     page.click('[data-testid="verify-scope"]')
-    assert page.locator('[data-testid="verify-clean"]').is_visible()
+    with page.expect_navigation():
+        page.click('[data-testid="verify-start"]')  # a background job; its page shows progress, then the result
+    page.locator('[data-testid="verify-clean"]').wait_for()
+    assert page.locator('[data-testid="job-status"]').inner_text() == "已完成"
     assert "核验实例 8 个" in page.locator('[data-testid="verify-summary"]').inner_text()
     assert page.js_errors == []

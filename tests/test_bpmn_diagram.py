@@ -212,18 +212,26 @@ def test_parses_with_process_name_and_lanes(parsed, tree):
 
 def test_edit_tasks_properties_and_lane(parsed):
     spec, _ = parsed
+    deadlines = {}
     for n, tid, name in STEPS:
         ts = spec.task_specs[tid]
         assert ts.manual, tid
         assert ts.bpmn_name == name
         assert ts.lane == "党支部", tid
-        assert ts.extensions == {"properties": {
+        props = dict(ts.extensions["properties"])
+        due = {k: props.pop(k) for k in ("dueRule", "dueFrom", "dueIn") if k in props}
+        assert props == {
             "formKey": tid, "dataKey": "step%02d" % n, "step": str(n), "stage": str(stage_of(n)),
-            "category": category_of(n)}}, tid
+            "category": category_of(n)}, tid
+        # deadlines (app/deadlines) are declared on the tasks whose rule has one, complete when present
+        assert len(due) in (0, 3), tid
+        if due:
+            deadlines[due["dueRule"]] = tid
         # a version deployed before tasks declared dataKey finds the same data through the form
         assert default_data_key(tid) == "step%02d" % n
     # the steps activation insists on are exactly the 25 steps of the 细则, by the manual's names
     assert REQUIRED_FORMS == {tid: name for _, tid, name in STEPS}
+    assert sorted(deadlines) == ["R02", "R07", "R13", "R14", "R15"]
 
 
 def test_review_tasks_properties_and_lane(parsed):

@@ -74,6 +74,11 @@ POLICY: tuple[Right, ...] = (
     Right("design", "manage", "流程设计（上传、编辑、校验、启用、迁移）", ("designer",), writes=True),
     Right("audit", "read", "审计：时间线、回放、校验、导出、案卷", ("auditor",) + UPPER, personal=True),
     Right("oplog", "read", "操作日志", ("security_officer", "auditor")),
+    Right("jobs", "read", "本人发起的后台任务：进度、结果、文件", READERS, personal=True),
+    Right("registry", "read", "党员信息同步：发送记录（待发送、已送达、发送失败）", UPPER, personal=True),
+    Right("registry", "retry", "党员信息同步：重试发送", UPPER, personal=True, writes=True),
+    Right("registry", "inbound", "党员信息系统来件：减少、组织关系转接（系统账号，接口）", ("registry_system",),
+          personal=True, writes=True),
 )
 
 RIGHTS: dict[tuple[str, str], Right] = {right.key: right for right in POLICY}

@@ -67,6 +67,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "query.index": ("query", "read"),
     "query.export_xlsx": ("query", "read"),
     "query.evidence": ("query", "read"),
+    "query.export_job": ("query", "read"),
     "reports.index": ("stats", "read"),
     "reports.export": ("stats", "read"),
     "checks.index": ("checks", "read"),
@@ -85,6 +86,14 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "auth.account_disable": ("accounts", "administer"),
     "auth.account_enable": ("accounts", "administer"),
     "sms.outbox": ("sms", "read"),
+    # 后台任务, 党员信息同步
+    "jobs.show": ("jobs", "read"),
+    "jobs.status": ("jobs", "read"),
+    "jobs.download": ("jobs", "read"),
+    "registry.deliveries": ("registry", "read"),
+    "registry.retry": ("registry", "retry"),
+    "api.registry_reduction": ("registry", "inbound"),
+    "api.registry_transfer": ("registry", "inbound"),
     # 流程设计
     "designer.index": ("design", "manage"),
     "designer.upload": ("design", "manage"),
@@ -103,6 +112,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "audit.diagram": ("audit", "read"),
     "audit.verify_person": ("audit", "read"),
     "audit.verify_scope": ("audit", "read"),
+    "audit.verify_scope_start": ("audit", "read"),   # starts a job that only reads
     "audit.export": ("audit", "read"),
     "audit.dossier": ("audit", "read"),
     "audit.dossier_pdf": ("audit", "read"),

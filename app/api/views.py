@@ -127,7 +127,7 @@ register_path("/openapi.json", "get", {
 
 # Modules defining further /api/v1 endpoints on ``bp``; each is imported once, before the blueprint
 # is registered, so its routes and register_path() entries exist in every app. Add yours here.
-ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.suspensions")
+ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.suspensions", "app.registry.api")
 
 for _module in ENDPOINT_MODULES:
     importlib.import_module(_module)

@@ -243,7 +243,7 @@ def diagram_xml(version_id: int) -> bytes:
 def verify_person(actor, person: Person) -> verify.Report:
     """Verify one person's instance (logged in the operations log)."""
     report = verify.verify_instances([person.instance_id])
-    _log_verification(actor, f"person:{person.id}", report)
+    log_verification(actor, f"person:{person.id}", report)
     return report
 
 
@@ -252,7 +252,7 @@ def verify_scope(actor, operations: bool = True) -> verify.Report:
     report = verify.verify_instances(records.instance_ids_in_scope(actor))
     if operations:
         report.findings += verify.verify_operations_log()
-    _log_verification(actor, f"org:{actor.org_id}", report)
+    log_verification(actor, f"org:{actor.org_id}", report)
     return report
 
 
@@ -261,11 +261,12 @@ def verify_subtree(org_path: str | None, operations: bool = True) -> verify.Repo
     report = verify.verify_instances(records.instance_ids_under(org_path))
     if operations:
         report.findings += verify.verify_operations_log()
-    _log_verification(None, org_path or "/", report)
+    log_verification(None, org_path or "/", report)
     return report
 
 
-def _log_verification(actor, target: str, report: verify.Report) -> None:
+def log_verification(actor, target: str, report: verify.Report) -> None:
+    """One ``audit.verify`` operations-log row for a verification run."""
     log_operation(actor, "audit.verify", target=target,
                   detail={"instances": report.instances, "events": report.events, "findings": len(report.findings)})
 

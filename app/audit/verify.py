@@ -156,16 +156,18 @@ def verify_instance(instance_id: int, version_cache: dict | None = None,
     return findings, len(events), files
 
 
-def verify_instances(instance_ids: list[int]) -> Report:
+def verify_instances(instance_ids: list[int], on_instance=None) -> Report:
     """Verify many instances; one parsed diagram per version and one check of each file's bytes are
     shared between them. Rows are read with Core selects, so the session's identity map does not grow
-    over a whole county."""
+    over a whole county. ``on_instance()`` is called after each (a job's progress)."""
     findings, events, files, cache, file_cache = [], 0, 0, {}, {}
     for instance_id in instance_ids:
         f, e, n = verify_instance(instance_id, cache, file_cache)
         findings += f
         events += e
         files += n
+        if on_instance is not None:
+            on_instance()
     return Report(instances=len(instance_ids), events=events, files=files, findings=findings)
 
 

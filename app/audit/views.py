@@ -2,13 +2,15 @@
 and the operations log. Every page only reads; the CLI group ``flask audit`` is attached here too."""
 import json
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.audit import bundle, cli, services
 from app.audit.verify import KIND_LABELS
 from app.auth.roles import role_label
 from app.access.policy import allows, may_read_detail
+from app.jobs import services as jobs
+from app.jobs.tasks import verify_scope_job
 from app.people.models import Person
 from app.scope import get_in_scope
 
@@ -70,9 +72,14 @@ def verify_person(person_id: int):
 
 @bp.get("/verify")
 def verify_scope():
-    report = services.verify_scope(current_user)
-    return render_template("audit/verify.html", report=report, person=None, kinds=KIND_LABELS,
-                           active_menu="audit")
+    return render_template("audit/verify.html", report=None, person=None, kinds=KIND_LABELS, active_menu="audit")
+
+
+@bp.post("/verify")
+def verify_scope_start():
+    # A county holds thousands of instances: the worker verifies them, the job page shows progress.
+    job = jobs.start(current_user, "audit.verify", verify_scope_job)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.get("/people/<int:person_id>/export.json")

@@ -9,6 +9,8 @@ ROLES = {
     "security_officer": "安全员",
     "designer": "流程设计员",
     "auditor": "审计员",
+    # The member registry's system account (app/registry): an API token, no password, no pages.
+    "registry_system": "党员信息系统",
 }
 
 # Admin roles that handle the development procedure, lowest first.

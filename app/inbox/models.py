@@ -1,5 +1,5 @@
 """The inbox (待办事项): ready human tasks projected into a table, so listing never loads a workflow."""
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +37,9 @@ class HumanTask(db.Model):
     # transfer (the transfer row ``subject_id``), realname (the 实名认证 request ``subject_id``).
     process: Mapped[str] = mapped_column(sa.String(32), default="development")
     subject_id: Mapped[int | None]
+    # The task's deadline from the diagram's due properties (app/deadlines), and the rule it comes from.
+    due_date: Mapped[date | None]
+    due_rule: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
 
 
 class TaskRef(db.Model):

@@ -3,7 +3,9 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from app.auth.roles import admin_rank
+from app.deadlines.rules import urgency
 from app.inbox import services
+from app.timeutil import local_today
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates")
 
@@ -13,7 +15,8 @@ def index():
     views = dict(services.VIEWS) if admin_rank(current_user.role) > 0 else {"mine": services.VIEWS["mine"]}
     view = request.args.get("view", "mine")
     view = view if view in views else "mine"
-    page = services.inbox_page(current_user, view, page=request.args.get("page", 1, type=int))
-    return render_template("inbox/index.html", page=page, view=view, views=views,
+    sort = "due" if request.args.get("sort") == "due" else "arrived"
+    page = services.inbox_page(current_user, view, page=request.args.get("page", 1, type=int), sort=sort)
+    return render_template("inbox/index.html", page=page, view=view, views=views, sort=sort,
                            stage_label=services.stage_label, task_url=services.task_url,
-                           active_menu="inbox")
+                           urgency=urgency, today=local_today(), active_menu="inbox")

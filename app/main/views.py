@@ -1,16 +1,19 @@
 """The home page (send each user to where their work starts) and the site icon."""
-from flask import Blueprint, current_app, redirect, send_from_directory, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
 from app.menu import menu_for
 
-bp = Blueprint("main", __name__)
+bp = Blueprint("main", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def index():
     items = menu_for(current_user)
-    return redirect(url_for(items[0].endpoint) if items else url_for("auth.login"))
+    if items:
+        return redirect(url_for(items[0].endpoint))
+    # A signed-in account whose role opens no page (a system account): say so rather than loop to login.
+    return render_template("main/no_pages.html") if current_user.is_authenticated else redirect(url_for("auth.login"))
 
 
 @bp.get("/favicon.ico")

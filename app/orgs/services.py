@@ -98,13 +98,16 @@ def _path_tables():
     from app.inbox.models import HumanTask
     from app.people.models import Person
     from app.realname.models import RealnameRequest
+    from app.registry.models import RegistryEvent
+    from app.publicity.models import PublicityNotice
     from app.sms.models import SmsMessage
     from app.suspensions.models import ResumeRequest, Suspension
     from app.transfers.models import Transfer
     return [(Person, Person.org_path), (HumanTask, HumanTask.org_path), (Attachment, Attachment.org_path),
             (SmsMessage, SmsMessage.org_path), (Transfer, Transfer.from_org_path),
             (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path),
-            (Suspension, Suspension.org_path), (ResumeRequest, ResumeRequest.org_path)]
+            (Suspension, Suspension.org_path), (ResumeRequest, ResumeRequest.org_path),
+            (RegistryEvent, RegistryEvent.org_path), (PublicityNotice, PublicityNotice.org_path)]
 
 
 # Tables whose path records where the actor stood at the time and must not be rewritten: the

@@ -21,9 +21,16 @@ HEADERS = ["序号", "姓名", "性别", "民族", "公民身份证号", "人员
     ["上级党组织"] * ANCESTOR_COLUMNS
 
 
-def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes, int]:
+def export_size(user, conditions) -> int:
+    """How many rows ``result_xlsx`` will write (a job's progress total)."""
+    stmt = services.statement(user, conditions).limit(EXPORT_CAP).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt))
+
+
+def result_xlsx(user, conditions, *, sort: str, descending: bool, on_rows=None) -> tuple[bytes, int]:
     """The matching persons (at most EXPORT_CAP) as a workbook, plus a column for each extra condition's
-    field; returns (bytes, rows written). The export is written to the operations log."""
+    field; returns (bytes, rows written). The export is written to the operations log. ``on_rows(n)`` is
+    called after each batch of ``n`` rows (a job's progress)."""
     definitions = catalogue.by_key()
     ethnicity = definitions["person.ethnicity"]
     extra = [c.definition for c in conditions if c.active and c.definition.key not in catalogue.BASE_KEYS
@@ -48,6 +55,8 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes
             step = "纪实完成" if p.status == "completed" else f"{p.current_step}. {p.current_title}"
             append_row(ws, [written, p.name, p.sex, services.display(ethnicity, p.ethnicity), p.id_number, p.category,
                        step, chain[0] if chain else ""] + ancestors + [values.get((p.id, d.key), "") for d in extra])
+        if on_rows is not None and batch:
+            on_rows(len(batch))
         batch.clear()
 
     for person in db.session.scalars(stmt).unique():

@@ -1,9 +1,11 @@
 """综合查询 pages: the condition form with its results, the .xlsx export, and 下载证明材料."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.jobs import services as jobs
+from app.jobs.tasks import query_export_job
 from app.people.models import Person
 from app.query import catalogue, export, services
 from app.scope import get_in_scope
@@ -40,15 +42,30 @@ def index():
                            active_menu="query"), 422 if errors else 200
 
 
-@bp.get("/export.xlsx")
-def export_xlsx():
+def _valid_conditions():
     conditions = services.parse_conditions(request.args)
     if any(c.error for c in conditions):
         abort(400)
+    return conditions
+
+
+@bp.get("/export.xlsx")
+def export_xlsx():
+    conditions = _valid_conditions()
     sort, descending = _sort()
     body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending)
     return _download(body, "综合查询结果.xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.post("/export-job")
+def export_job():
+    # Up to EXPORT_CAP rows: the worker writes the workbook, the job page shows progress and the file.
+    _valid_conditions()
+    sort, descending = _sort()
+    job = jobs.start(current_user, "query.export", query_export_job,
+                     {"args": request.args.to_dict(flat=False), "sort": sort, "descending": descending})
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.get("/evidence/<int:person_id>.zip")

@@ -4,13 +4,14 @@ here; ``app/vocab/guard.py`` refuses an undeclared name or status change whereve
 from app.vocab.actions import Action
 from app.vocab.labelled import LabelledEnum
 from app.vocab.operations import Operation, detail_rows
-from app.vocab.statuses import (FINISH, INSTANCE, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, InstanceStatus,
-                                Lifecycle, PersonStatus, RealnameStatus, ResumeStatus, SuspensionStatus,
-                                TransferStatus, TransitionRefused)
+from app.vocab.statuses import (DELIVERY, FINISH, INSTANCE, JOB, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER,
+                                DeliveryStatus, InstanceStatus, JobStatus, Lifecycle, PersonStatus, RealnameStatus,
+                                ResumeStatus, SuspensionStatus, TransferStatus, TransitionRefused)
 
-__all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "FINISH", "INSTANCE", "PERSON", "REALNAME",
-           "RESUME", "SUSPENSION", "TRANSFER", "InstanceStatus", "Lifecycle", "PersonStatus", "RealnameStatus",
-           "ResumeStatus", "SuspensionStatus", "TransferStatus", "TransitionRefused", "template_globals"]
+__all__ = ["Action", "LabelledEnum", "Operation", "detail_rows", "DELIVERY", "FINISH", "INSTANCE", "JOB", "PERSON",
+           "REALNAME", "RESUME", "SUSPENSION", "TRANSFER", "DeliveryStatus", "InstanceStatus", "JobStatus",
+           "Lifecycle", "PersonStatus", "RealnameStatus", "ResumeStatus", "SuspensionStatus", "TransferStatus",
+           "TransitionRefused", "template_globals"]
 
 
 def template_globals() -> dict:
@@ -18,4 +19,4 @@ def template_globals() -> dict:
     return {"Action": Action, "Operation": Operation, "InstanceStatus": InstanceStatus,
             "PersonStatus": PersonStatus, "TransferStatus": TransferStatus, "RealnameStatus": RealnameStatus,
             "SuspensionStatus": SuspensionStatus, "ResumeStatus": ResumeStatus,
-            "detail_rows": detail_rows}
+            "JobStatus": JobStatus, "DeliveryStatus": DeliveryStatus, "detail_rows": detail_rows}

@@ -5,13 +5,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
 from app.events.models import Event, OperationLog
+from app.jobs.models import Job
 from app.people.models import Person
 from app.realname.models import RealnameRequest
+from app.registry.models import RegistryEvent
 from app.suspensions.models import ResumeRequest, Suspension
 from app.transfers.models import Transfer
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
-from app.vocab.statuses import (INSTANCE, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, Lifecycle,
+from app.vocab.statuses import (DELIVERY, INSTANCE, JOB, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, Lifecycle,
                                 TransitionRefused)
 from app.workflow.models import ProcessInstance
 
@@ -40,6 +42,7 @@ _CHECKS = [
     (ProcessInstance.status, _status_check(INSTANCE)), (Person.status, _status_check(PERSON)),
     (Transfer.status, _status_check(TRANSFER)), (RealnameRequest.status, _status_check(REALNAME)),
     (Suspension.status, _status_check(SUSPENSION)), (ResumeRequest.status, _status_check(RESUME)),
+    (Job.status, _status_check(JOB)), (RegistryEvent.status, _status_check(DELIVERY)),
     (Event.action, _name_check(Action, "event action")), (OperationLog.action, _name_check(Operation, "operation")),
 ]
 

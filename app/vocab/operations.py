@@ -50,6 +50,8 @@ class Operation(LabelledEnum):
     AUDIT_EXPORT = ("audit.export", "导出纪实数据包")
     AUDIT_VERIFY = ("audit.verify", "核验纪实记录")
     AUDIT_DOSSIER = ("audit.dossier", "打印入党材料")
+    REGISTRY_RETRY = ("registry.retry", "重新发送党员信息同步事件")
+    REGISTRY_INBOUND = ("registry.inbound", "党员信息系统来件")
 
 
 # The keys services put in ``detail``; a key missing here is shown as logged.
@@ -65,6 +67,7 @@ DETAIL_LABELS = {
     "instances": "实例数", "findings": "发现问题数", "format": "格式",
     "element": "流程元素", "error": "错误", "suspension_id": "暂停发展编号", "request_id": "恢复申请编号",
     "opinion": "意见",
+    "element": "流程元素", "error": "错误", "event_id": "同步事件编号", "kind": "类别", "key": "幂等键",
 }
 
 # Coded values of some keys, in words.

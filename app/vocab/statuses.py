@@ -63,6 +63,21 @@ class RealnameStatus(LabelledEnum):
     REJECTED = ("不通过", "不通过")
 
 
+class JobStatus(LabelledEnum):
+    """A background job (app/jobs)."""
+    QUEUED = ("queued", "排队中")
+    RUNNING = ("running", "进行中")
+    DONE = ("done", "已完成")
+    FAILED = ("failed", "失败")
+
+
+class DeliveryStatus(LabelledEnum):
+    """An outbox event for the member registry (app/registry)."""
+    PENDING = ("pending", "待发送")
+    DELIVERED = ("delivered", "已送达")
+    FAILED = ("failed", "发送失败")
+
+
 # The diagram reached its end event: not an event of its own, the last task's action finishes it.
 FINISH = "finish"
 
@@ -148,4 +163,17 @@ REALNAME = Lifecycle(RealnameStatus, transitions={
     Operation.REALNAME_REPORT: ((RealnameStatus.DRAFT, RealnameStatus.REJECTED), RealnameStatus.PENDING),
     Operation.REALNAME_CONFIRM: ((RealnameStatus.PENDING,), RealnameStatus.CONFIRMED),
     Operation.REALNAME_REJECT: ((RealnameStatus.PENDING,), RealnameStatus.REJECTED),
+})
+
+# A job's progress is written by the worker in its own short transactions (app/jobs/progress.py).
+JOB = Lifecycle(JobStatus, transitions={
+    FINISH: ((JobStatus.QUEUED, JobStatus.RUNNING), JobStatus.DONE),
+    "fail": ((JobStatus.QUEUED, JobStatus.RUNNING), JobStatus.FAILED),
+})
+
+# Attempts are counted on the row; after the last one it is failed until someone presses 重试.
+DELIVERY = Lifecycle(DeliveryStatus, transitions={
+    "deliver": ((DeliveryStatus.PENDING,), DeliveryStatus.DELIVERED),
+    "give_up": ((DeliveryStatus.PENDING,), DeliveryStatus.FAILED),
+    Operation.REGISTRY_RETRY: ((DeliveryStatus.FAILED, DeliveryStatus.PENDING), DeliveryStatus.PENDING),
 })

@@ -15,6 +15,7 @@ from forms import default_data_key
 from app.access import duties
 from app.access.policy import allows
 from app.attachments.services import grant_to_org
+from app.deadlines.rules import due_for
 from app.auth.roles import LANE_ROLES
 from app.extensions import db
 from app.inbox import services as inbox
@@ -447,12 +448,15 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
             person.review_status = ""
     person.updated_at = now
     if refresh_inbox:
-        rows = [{"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
-                 "step": task.step, "stage": task.stage, "role": task_role(task), "org_path": person.org_path,
-                 "person_name": person.name, "org_name": person.org.name if person.org else "",
-                 "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
-                 "arrived_at": now, "process": DEVELOPMENT}
-                for task in ready] if instance.status == "running" else []
+        rows = []
+        for task in ready if instance.status == "running" else []:
+            due, rule = due_for(person, instance.process_version_id, task.name)  # the diagram's deadline
+            rows.append({"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
+                         "step": task.step, "stage": task.stage, "role": task_role(task),
+                         "org_path": person.org_path, "person_name": person.name,
+                         "org_name": person.org.name if person.org else "",
+                         "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
+                         "arrived_at": now, "process": DEVELOPMENT, "due_date": due, "due_rule": rule})
         inbox.replace_tasks(instance.id, rows, before)
 
 

@@ -1,0 +1,85 @@
+"""Due dates from the diagram: a user task may carry ``dueRule`` (R02 …), ``dueFrom`` (the date it counts
+from: a person column or a check fact, e.g. ``apply_date``, ``admission_meeting_date``) and ``dueIn`` (``1M``,
+``6M``, ``1Y``, ``30D``). A designer changes a deadline by editing these properties and deploying a version;
+the code names no step.
+"""
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.checks.models import CheckFact
+from app.extensions import db
+from app.workflow import engine
+from app.workflow.models import ProcessVersion
+
+_DURATION = re.compile(r"^\s*(\d{1,3})\s*([YMD])\s*$", re.IGNORECASE)
+# Days before the due date when a task counts as 即将到期 (and its reminder is sent).
+SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One task's deadline as the diagram declares it."""
+    rule: str
+    base: str
+    amount: int
+    unit: str
+
+    def due(self, start: date) -> date:
+        """The due date counted from ``start``."""
+        if self.unit == "D":
+            return start + timedelta(days=self.amount)
+        months = self.amount * (12 if self.unit == "Y" else 1)
+        year, month = divmod(start.month - 1 + months, 12)
+        year, month = start.year + year, month + 1
+        return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def parse(props: dict) -> Deadline | None:
+    """The deadline a task's properties declare, or None (none, or not understood)."""
+    match = _DURATION.match(props.get("dueIn") or "")
+    base = (props.get("dueFrom") or "").strip()
+    if not match or not base:
+        return None
+    return Deadline(rule=(props.get("dueRule") or "").strip(), base=base, amount=int(match.group(1)),
+                    unit=match.group(2).upper())
+
+
+_CACHE: dict[str, dict[str, Deadline]] = {}
+
+
+def deadlines(version_id: int) -> dict[str, Deadline]:
+    """{task name: deadline} of a deployed version (cached per diagram checksum)."""
+    version = db.session.get(ProcessVersion, version_id)
+    key = engine.spec_ref(version.bpmn_xml, version.process_id)
+    if key not in _CACHE:
+        specs = engine.user_task_specs(version.bpmn_xml, version.process_id)
+        _CACHE[key] = {name: d for name, _, _, props in specs if (d := parse(props)) is not None}
+    return _CACHE[key]
+
+
+def base_date(person, name: str) -> date | None:
+    """The date a deadline counts from: the person's column, else the person's check fact of that name."""
+    value = getattr(person, name, None)
+    if value is None and hasattr(CheckFact, name):
+        fact = db.session.get(CheckFact, person.id)
+        value = getattr(fact, name, None) if fact is not None else None
+    return value if isinstance(value, date) else None
+
+
+def due_for(person, version_id: int, task_name: str) -> tuple[date | None, str]:
+    """(due date, rule) of a ready task of the person, or (None, '')."""
+    deadline = deadlines(version_id).get(task_name)
+    if deadline is None:
+        return None, ""
+    start = base_date(person, deadline.base)
+    return (deadline.due(start), deadline.rule) if start else (None, "")
+
+
+def urgency(due: date | None, today: date) -> str:
+    """'overdue', 'soon' (within SOON_DAYS) or '' — the colour of the 剩余天数 cell."""
+    if due is None:
+        return ""
+    left = (due - today).days
+    return "overdue" if left < 0 else ("soon" if left <= SOON_DAYS else "")

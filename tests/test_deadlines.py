@@ -1,0 +1,66 @@
+"""期限提醒: due dates from the diagram's task properties in 待办事项 (剩余天数, colour, sort), and the daily
+reminder: one SMS per deadline through the SMS sender, recorded, never sent twice."""
+import re
+from datetime import date, timedelta
+
+from app.deadlines import reminders
+from app.deadlines.models import DeadlineReminder
+from app.deadlines.rules import Deadline, parse
+from app.extensions import db
+from app.inbox.models import HumanTask
+from app.timeutil import local_today
+from app.workflow import simulate
+from tests.conftest import count, login, sent_sms
+
+
+def test_task_properties_declare_deadlines():
+    assert parse({"dueRule": "R02", "dueFrom": "apply_date", "dueIn": "1M"}) == Deadline("R02", "apply_date", 1, "M")
+    assert parse({"dueFrom": "apply_date", "dueIn": "soon"}) is None and parse({"dueIn": "1M"}) is None
+    assert Deadline("R13", "x", 3, "M").due(date(2021, 11, 30)) == date(2022, 2, 28)
+    assert Deadline("R14", "x", 1, "Y").due(date(2020, 2, 29)) == date(2021, 2, 28)
+    assert Deadline("", "x", 30, "D").due(date(2021, 1, 1)) == date(2021, 1, 31)
+
+
+def _applicants(demo, actors):
+    """Three persons waiting for the talk (R02: within one month of the application): overdue, soon, later."""
+    today = local_today()
+    people = {}
+    for seq, (name, days_ago) in enumerate((("逾期甲", 40), ("将到期乙", 27), ("充裕丙", 5)), start=1):
+        applied = (today - timedelta(days=days_ago)).isoformat()
+        people[name] = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], seq, name=name,
+                                              apply_date=applied)
+    return today, people
+
+
+def test_the_inbox_shows_due_dates_with_days_left_colour_and_sort(app, demo, actors):
+    today, people = _applicants(demo, actors)
+    first = people["逾期甲"]
+    row = db.session.query(HumanTask).filter_by(person_id=first.id).one()
+    assert row.due_rule == "R02" and row.due_date == Deadline("R02", "", 1, "M").due(first.apply_date)
+    branch = app.test_client()
+    login(branch, demo.users["branch1:branch_admin"])
+    html = branch.get("/inbox/").get_data(as_text=True)
+    assert 'data-urgency="overdue"' in html and 'data-urgency="soon"' in html and 'data-urgency="ok"' in html
+    assert "已逾期" in html and "剩余" in html
+    by_due = branch.get("/inbox/?sort=due").get_data(as_text=True)
+    order = [n for n in re.findall(r"<td>(逾期甲|将到期乙|充裕丙)</td>", by_due)]
+    assert order == ["逾期甲", "将到期乙", "充裕丙"]
+    newest_first = re.findall(r"<td>(逾期甲|将到期乙|充裕丙)</td>", html)
+    assert newest_first == ["充裕丙", "将到期乙", "逾期甲"]
+
+
+def test_one_reminder_per_deadline_is_sent_once(app, demo, actors):
+    today, people = _applicants(demo, actors)
+    branch_admin = demo.users["branch1:branch_admin"]
+    assert reminders.send_due(today) == 2  # the overdue and the soon one; the third has weeks left
+    assert "逾期甲" in sent_sms(branch_admin.phone, "逾期甲") and "已逾期" in sent_sms(branch_admin.phone, "逾期甲")
+    assert "剩余" in sent_sms(branch_admin.phone, "将到期乙")
+    assert sent_sms(branch_admin.phone, "充裕丙") is None
+    assert count(DeadlineReminder) == 2
+    assert reminders.send_due(today) == 0 and count(DeadlineReminder) == 2
+    # Weeks later the third deadline comes due: only it is sent.
+    assert reminders.send_due(today + timedelta(days=22)) == 1
+    assert sent_sms(branch_admin.phone, "充裕丙") is not None
+    # Once the talk is recorded, that task leaves the inbox and nothing more is sent for it.
+    simulate.advance(people["将到期乙"], actors, until_step=3)
+    assert reminders.send_due(today + timedelta(days=30)) == 0
