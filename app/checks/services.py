@@ -20,7 +20,7 @@ from app.scope import path_prefix, scope_condition
 def _checked(user, org: Organisation):
     """Persons under ``org`` (within the user's scope) that the checks look at."""
     return sa.and_(scope_condition(Person, user), path_prefix(Person.org_path, org.path),
-                   Person.status.not_in(("cancelled", "closed")))
+                   Person.status.not_in(("cancelled", "closed", "disqualified")))
 
 
 def _failing_sums(today: date) -> list:

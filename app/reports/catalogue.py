@@ -44,7 +44,7 @@ VIEW_BY_KEY = {v.key: v for v in VIEWS}
 def persons_of(view: View, start: date | None = None, end: date | None = None) -> sa.ColumnElement[bool]:
     """The condition selecting a view's persons (cancelled and closed ones, in the 历史库, are never counted)."""
     # "Every category" is written as IN (all five) so that the category-led statistics indexes serve it.
-    conditions = [P.status.not_in(("cancelled", "closed")), P.category == view.category if view.category else P.category.in_(CATEGORIES)]
+    conditions = [P.status.not_in(("cancelled", "closed", "disqualified")), P.category == view.category if view.category else P.category.in_(CATEGORIES)]
     if view.in_range:
         conditions += [view.entered >= start, view.entered <= end]
     return sa.and_(*conditions)

@@ -17,6 +17,11 @@ class Action(LabelledEnum):
     MIGRATE = ("migrate", "迁移流程版本")
     AMEND = ("amend", "修改人员信息")
     TRANSFER = ("transfer", "接续培养")
+    # Outcomes the diagram decided (R24–R30): recorded right after the action whose decision chose them.
+    STOP = ("stop", "停止发展")
+    SEND_BACK = ("send_back", "退回支部委员会审查")
+    EXTEND_PROBATION = ("extend_probation", "延长预备期")
+    DISQUALIFY = ("disqualify", "取消预备党员资格")
 
 
 

@@ -19,6 +19,7 @@ class InstanceStatus(LabelledEnum):
     CANCELLED = ("cancelled", "已取消发展")
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "已完成")
+    DISQUALIFIED = ("disqualified", "已取消预备党员资格")
 
 
 class PersonStatus(LabelledEnum):
@@ -27,6 +28,7 @@ class PersonStatus(LabelledEnum):
     CANCELLED = ("cancelled", "已取消发展")
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "纪实完成")
+    DISQUALIFIED = ("disqualified", "已取消预备党员资格")
 
 
 class TransferStatus(LabelledEnum):
@@ -85,6 +87,10 @@ def _label(transition: str) -> str:
 
 INSTANCE = Lifecycle(InstanceStatus, transitions={
     Action.CANCEL: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
+    # 停止发展 decided by the diagram (公示未通过, 政审不合格): the same 历史库 list, restored the same way.
+    Action.STOP: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
+    # 取消预备党员资格 ends the process at its own end event: never 正式党员, nothing restores it.
+    Action.DISQUALIFY: ((InstanceStatus.RUNNING,), InstanceStatus.DISQUALIFIED),
     Action.RESTORE: ((InstanceStatus.CANCELLED,), InstanceStatus.RUNNING),
     Action.REDEVELOP: ((InstanceStatus.CANCELLED,), InstanceStatus.CLOSED),
     FINISH: ((InstanceStatus.RUNNING,), InstanceStatus.COMPLETED),
@@ -92,6 +98,8 @@ INSTANCE = Lifecycle(InstanceStatus, transitions={
 
 PERSON = Lifecycle(PersonStatus, transitions={
     Action.CANCEL: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
+    Action.STOP: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
+    Action.DISQUALIFY: ((PersonStatus.ACTIVE,), PersonStatus.DISQUALIFIED),
     Action.RESTORE: ((PersonStatus.CANCELLED,), PersonStatus.ACTIVE),
     Action.REDEVELOP: ((PersonStatus.CANCELLED,), PersonStatus.CLOSED),
     FINISH: ((PersonStatus.ACTIVE,), PersonStatus.COMPLETED),

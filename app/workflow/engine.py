@@ -260,6 +260,18 @@ def rule_errors(wf, task_name: str) -> dict:
     return {}
 
 
+def outcome(wf) -> dict:
+    """The ``outcome`` an outcome script of the diagram set on the way from the task just completed (a dict with
+    ``kind``: stop, return, extend, disqualify, and ``reason``), or {}: read from the tasks now ready, or from
+    the workflow's data when the path ended the process."""
+    if wf.is_completed():
+        return dict(wf.data.get("outcome") or {})
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        if task.data.get("outcome"):
+            return dict(task.data["outcome"])
+    return {}
+
+
 def task_data(wf, task_id: str) -> dict:
     """A copy of a ready task's data."""
     return dict(_ready_task(wf, task_id).data)

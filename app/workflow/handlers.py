@@ -8,6 +8,7 @@ database, the person row or the clock, so forward and replay cannot disagree.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.vocab.actions import Action
 from app.vocab.statuses import FINISH, INSTANCE, TransitionRefused
 from app.workflow import engine, expressions
 
@@ -47,6 +48,8 @@ class State:
     reviews: dict = field(default_factory=dict)
     # The ready task the runner already found for the event (saves a walk); the replay looks it up.
     found: engine.TaskInfo | None = None
+    # The outcome the diagram decided on the last completion, until its own event records it (OUTCOME_ACTIONS).
+    outcome: dict = field(default_factory=dict)
 
 
 def _ready_task(state: State, event: dict) -> engine.TaskInfo:
@@ -72,6 +75,12 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     errors = engine.rule_errors(state.wf, task.name)
     if errors:
         raise RuleRefused(task.name, errors)
+    # An outcome gateway (R24–R30) chose a way that its script named; 停止发展 also stops the instance here.
+    state.outcome = engine.outcome(state.wf)
+    if state.outcome and state.outcome.get("kind") not in OUTCOME_ACTIONS:
+        raise HandlerError(f"流程图设置了未知的结果“{state.outcome.get('kind')}”")
+    if state.outcome.get("kind") == "stop":
+        state.status = INSTANCE.target(Action.STOP, state.status)
 
 
 def _expression_failed(error: BaseException) -> bool:
@@ -111,14 +120,14 @@ def _save(state: State, event: dict) -> None:
 
 def _submit(state: State, event: dict) -> None:
     task = _ready_task(state, event)
-    _complete(state, task, {**(event.get("data") or {}), "rule_errors": {}})
+    _complete(state, task, {**(event.get("data") or {}), "rule_errors": {}, "outcome": {}})
 
 
 def _review(state: State, event: dict) -> None:
     task = _ready_task(state, event)
     if not task.is_review:
         raise HandlerError(f"任务 {task.name} 不是审核任务")
-    _complete(state, task, {"decision": event["action"],
+    _complete(state, task, {"decision": event["action"], "outcome": {},
                             "review_opinion": (event.get("data") or {}).get("opinion", "")})
     state.reviews[task.name] = event["action"]
 
@@ -185,6 +194,28 @@ def _transfer(state: State, event: dict) -> None:
         raise HandlerError("接续培养记录缺少原党组织或接受党组织")
 
 
+# The event recording each outcome kind a diagram's outcome script may set.
+OUTCOME_ACTIONS = {"stop": Action.STOP, "return": Action.SEND_BACK, "extend": Action.EXTEND_PROBATION,
+                   "disqualify": Action.DISQUALIFY}
+
+
+def outcome_event(state: State, decided: dict) -> dict | None:
+    """The event recording the outcome the last completion decided (after the event ``decided``), or None."""
+    if not state.outcome:
+        return None
+    return {"action": OUTCOME_ACTIONS[state.outcome["kind"]], "task_name": decided["task_name"],
+            "task_pass": decided["task_pass"], "data": dict(state.outcome), "attachments": []}
+
+
+def _outcome(state: State, event: dict) -> None:
+    # The status change happened with the decision itself; this event records it, and the replay checks that
+    # the diagram decides the same way today.
+    kind = next((k for k, action in OUTCOME_ACTIONS.items() if action == event["action"]), None)
+    if not state.outcome or state.outcome.get("kind") != kind:
+        raise HandlerError(f"记录的结果“{event['action']}”与流程图的决定不符")
+    state.outcome = {}
+
+
 # One entry per action name, for every procedure (development, 接续培养, 实名认证).
 HANDLERS = {
     "start": _start,
@@ -200,6 +231,7 @@ HANDLERS = {
     "migrate": _migrate,
     "amend": _amend,
     "transfer": _transfer,
+    **{action: _outcome for action in OUTCOME_ACTIONS.values()},
 }
 
 
@@ -210,4 +242,5 @@ def apply(state: State, event: dict) -> None:
         raise HandlerError(f"无法处理的操作“{event['action']}”")
     handler(state, event)
     if state.wf is not None and state.status == "running" and engine.is_completed(state.wf):
-        state.status = INSTANCE.target(FINISH, state.status)
+        ending = Action.DISQUALIFY if state.outcome.get("kind") == "disqualify" else FINISH
+        state.status = INSTANCE.target(ending, state.status)

@@ -37,7 +37,8 @@ __all__ = ["Conflict", "Context", "NotAllowed", "RuleViolation", "WorkflowError"
 EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
 # The person's status for each instance status.
-PERSON_STATUS = {"running": "active", "cancelled": "cancelled", "closed": "closed", "completed": "completed"}
+PERSON_STATUS = {"running": "active", "cancelled": "cancelled", "closed": "closed", "completed": "completed",
+                 "disqualified": "disqualified"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -264,7 +265,7 @@ def can_amend(actor, ctx: Context, step_no: int) -> bool:
     """人员信息 edits follow the procedure's rights: the step's lane role (or an admin above it), on a step
     already reached, while the person is not cancelled (nor closed by 重新发展)."""
     task = step_task(ctx, step_no)
-    return (task is not None and ctx.instance.status not in ("cancelled", "closed")
+    return (task is not None and ctx.instance.status not in ("cancelled", "closed", "disqualified")
             and can_act_as(actor, task_role(task), ctx.person.org_path))
 
 
