@@ -434,6 +434,10 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> 
         person.review_status = "已完成"
         person.current_task = ""
         person.current_title = "纪实完成"
+    elif instance.status == "disqualified":
+        # R29/R30: the process ended without full membership; the category stays 预备党员 as it was.
+        person.current_task = ""
+        person.current_title = "已取消预备党员资格"
     elif ready:
         current = min(ready, key=lambda t: t.step)
         person.current_step, person.stage = current.step, current.stage

@@ -1,0 +1,209 @@
+"""Decisions recorded in a step choose the way on (R24–R30), and hard rules refuse input at entry (R12, R13,
+R15, R16): driven through the services and the runner with the real engine and database, and each outcome's
+log replays to the stored state."""
+import pytest
+import sqlalchemy as sa
+
+from app.archive import services as archive
+from app.audit import records
+from app.audit.replay import replay
+from app.audit.verify import compare_state
+from app.events.models import Event
+from app.extensions import db
+from app.people.models import Person
+from app.workflow import services, simulate
+from app.workflow.errors import RuleViolation
+from app.workflow.models import ProcessInstance
+
+PUBLICITY_STEPS = [(4, "step04_activist_publicity"), (8, "step08_candidate_publicity"),
+                   (15, "step15_admission_meeting"), (17, "step17_committee_approval"),
+                   (23, "step23_full_membership_meeting")]
+
+
+def _person(demo, actors, seq, until_step):
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], seq, name=f"测{seq}")
+    simulate.advance(person, actors, until_step=until_step)
+    return person.id
+
+
+def _instance(pid):
+    return db.session.get(ProcessInstance, db.session.get(Person, pid).instance_id)
+
+
+def _ctx(pid):
+    db.session.expire_all()
+    return services.load(db.session.get(Person, pid))
+
+
+def _submit(actors, pid, form_key, **overrides):
+    """Submit the ready edit task of ``form_key`` with sample data changed by ``overrides``."""
+    ctx = _ctx(pid)
+    task = next(t for t in ctx.ready if t.form_key == form_key)
+    actor = actors[services.task_role(task)]
+    data = simulate.sample(form_key, simulate.stored_sample_file(actor), **overrides)
+    action = "report" if task.name in services.reviewed_steps(ctx) else "submit"
+    services.act(actor, ctx, task.id, action, data)
+    db.session.commit()
+
+
+def _refused(actors, pid, form_key, **overrides) -> dict:
+    version = _instance(pid).version
+    with pytest.raises(RuleViolation) as caught:
+        _submit(actors, pid, form_key, **overrides)
+    db.session.rollback()
+    assert _instance(pid).version == version  # nothing written
+    return caught.value.fields
+
+
+def _ready_forms(pid):
+    return [t.form_key for t in _ctx(pid).ready]
+
+
+def _actions(pid):
+    iid = db.session.get(Person, pid).instance_id
+    return list(db.session.scalars(sa.select(Event.action).where(Event.instance_id == iid).order_by(Event.seq)))
+
+
+def _replays(pid):
+    iid = db.session.get(Person, pid).instance_id
+    events = records.event_dicts(iid)
+    info = records.instance_row(iid)
+    snap = replay(events, lambda vid: records.version_source(vid, {}))
+    assert compare_state(events, snap, info.state, info.status, info.process_version_id) == []
+
+
+@pytest.mark.parametrize("step,form_key", PUBLICITY_STEPS[:2])
+def test_r24_failed_publicity_stops_and_the_county_restores(app, demo, actors, step, form_key):
+    pid = _person(demo, actors, 10 + step, step)
+    _submit(actors, pid, form_key, publicity_result="不通过")
+    person = db.session.get(Person, pid)
+    assert person.status == "cancelled" and _instance(pid).status == "cancelled"
+    assert _actions(pid)[-2:] == ["submit", "stop"]
+    rows = archive.archive_page(actors["county_admin"], "cancelled", 1).rows
+    assert [(r.person.id, r.reason) for r in rows] == [(pid, "公示未通过")]
+    _replays(pid)
+
+    services.restore(actors["county_admin"], _ctx(pid), "重新公示", [])
+    db.session.commit()
+    assert _ready_forms(pid) == [form_key]
+    _submit(actors, pid, form_key)
+    assert db.session.get(Person, pid).status == "active"
+    assert form_key not in _ready_forms(pid)
+    _replays(pid)
+
+
+def test_r24_failed_publicity_at_a_later_step_stops_too(app, demo, actors):
+    pid = _person(demo, actors, 40, 17)
+    _submit(actors, pid, "step17_committee_approval", publicity_result="不通过")
+    assert db.session.get(Person, pid).status == "cancelled"
+    assert db.session.get(Person, pid).category == "发展对象"
+
+
+def test_r25_failed_political_review_stops(app, demo, actors):
+    pid = _person(demo, actors, 41, 10)
+    _submit(actors, pid, "step10_political_review", review_result="不合格")
+    assert db.session.get(Person, pid).status == "cancelled"
+    event = db.session.scalars(sa.select(Event).where(Event.action == "stop")).one()
+    assert event.data["reason"] == "政治审查不合格" and event.task_name == "step10_political_review"
+    _replays(pid)
+
+
+def test_r26_prereview_refused_goes_back_to_step_12(app, demo, actors):
+    pid = _person(demo, actors, 42, 13)
+    _submit(actors, pid, "step13_committee_prereview", prereview_result="不同意")
+    assert _ready_forms(pid) == ["step12_branch_committee_review"]
+    person = db.session.get(Person, pid)
+    assert person.status == "active" and person.category == "发展对象"
+    assert _actions(pid)[-1] == "send_back"
+    # The way on again: a new pass through 12 and 13.
+    _submit(actors, pid, "step12_branch_committee_review")
+    _submit(actors, pid, "step13_committee_prereview")
+    assert _ready_forms(pid) == ["step14_application_form"]
+    _replays(pid)
+
+
+def test_r27_quorum_refused_at_entry_and_failed_vote_goes_back(app, demo, actors):
+    pid = _person(demo, actors, 43, 15)
+    fields = _refused(actors, pid, "step15_admission_meeting", voters_total=20, voters_present=10, votes_for=10)
+    assert "半数" in fields["voters_present"][0]
+    _submit(actors, pid, "step15_admission_meeting", voters_total=20, voters_present=18, votes_for=10)
+    assert _ready_forms(pid) == ["step12_branch_committee_review"]
+    assert db.session.get(Person, pid).category == "发展对象"
+    assert _actions(pid)[-1] == "send_back"
+    _replays(pid)
+
+
+def test_r28_committee_refusal_goes_back_and_r13_six_months(app, demo, actors):
+    pid = _person(demo, actors, 44, 17)
+    # 支部大会 of the sample is 2021-05-10: 8 months later is refused at entry.
+    fields = _refused(actors, pid, "step17_committee_approval", approval_date="2022-01-10")
+    assert "6个月" in fields["approval_date"][0]
+    _submit(actors, pid, "step17_committee_approval", approval_result="不批准")
+    assert _ready_forms(pid) == ["step12_branch_committee_review"]
+    assert db.session.get(Person, pid).category == "发展对象"
+
+
+def test_r16_dates_in_order_at_steps_12_and_13(app, demo, actors):
+    pid = _person(demo, actors, 45, 12)
+    # 确定为发展对象 in the samples is 2021-03-15.
+    fields = _refused(actors, pid, "step12_branch_committee_review", meeting_date="2021-03-01")
+    assert "确定为发展对象" in fields["meeting_date"][0]
+    _submit(actors, pid, "step12_branch_committee_review")
+    fields = _refused(actors, pid, "step13_committee_prereview", review_date="2021-04-01")
+    assert "支部委员会审查" in fields["review_date"][0]
+
+
+def test_r29_disqualification_ends_the_record_never_full_member(app, demo, actors):
+    pid = _person(demo, actors, 46, 23)
+    _submit(actors, pid, "step23_full_membership_meeting", conclusion="取消预备党员资格")
+    person = db.session.get(Person, pid)
+    assert _instance(pid).status == "disqualified" and person.status == "disqualified"
+    assert person.category == "预备党员" and person.current_title == "已取消预备党员资格"
+    assert _ready_forms(pid) == []
+    assert _actions(pid)[-1] == "disqualify"
+    rows = archive.archive_page(actors["county_admin"], "disqualified", 1).rows
+    assert [(r.person.id, r.reason) for r in rows] == [(pid, "支部大会决定取消预备党员资格")]
+    _replays(pid)
+
+
+def test_r15_r14_extension_goes_back_to_step_21_once(app, demo, actors):
+    pid = _person(demo, actors, 47, 23)
+    # 支部大会 2021-05-10: the probation ends 2022-05-10; three weeks after admission is refused.
+    fields = _refused(actors, pid, "step23_full_membership_meeting", publicity_start="2021-05-20",
+                      publicity_end="2021-05-27", meeting_date="2021-05-31")
+    assert "2022-05-10" in fields["meeting_date"][0]
+    _submit(actors, pid, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
+    assert _ready_forms(pid) == ["step21_probation_education"]
+    event = db.session.scalars(sa.select(Event).where(Event.action == "extend_probation")).one()
+    assert event.data["probation_end"] == "2022-11-10" and event.data["months"] == 6
+    _replays(pid)
+    simulate.advance(db.session.get(Person, pid), actors, until_step=23)
+    # The new end of the probation counts now.
+    fields = _refused(actors, pid, "step23_full_membership_meeting")
+    assert "2022-11-10" in fields["meeting_date"][0]
+    later = {"publicity_start": "2022-11-01", "publicity_end": "2022-11-07", "meeting_date": "2022-11-12"}
+    fields = _refused(actors, pid, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6,
+                      **later)
+    assert "只能延长一次" in fields["conclusion"][0] or "延长过一次" in fields["conclusion"][0]
+    _submit(actors, pid, "step23_full_membership_meeting", **later)
+    assert _ready_forms(pid) == ["step24_full_membership_approval"]
+    _replays(pid)
+
+
+def test_r30_higher_committee_decides_the_same_three_ways(app, demo, actors):
+    pid = _person(demo, actors, 48, 24)
+    _submit(actors, pid, "step24_full_membership_approval", conclusion="取消预备党员资格")
+    assert db.session.get(Person, pid).status == "disqualified"
+    pid = _person(demo, actors, 49, 24)
+    _submit(actors, pid, "step24_full_membership_approval", conclusion="延长预备期", extension_months=12)
+    assert _ready_forms(pid) == ["step21_probation_education"]
+    event = db.session.scalars(sa.select(Event).where(Event.action == "extend_probation")).one()
+    assert event.data["probation_end"] == "2023-05-10"
+
+
+def test_positive_outcomes_reach_the_end(app, demo, actors):
+    pid = _person(demo, actors, 50, None)
+    person = db.session.get(Person, pid)
+    assert person.status == "completed" and person.category == "正式党员"
+    assert not set(_actions(pid)) & {"stop", "send_back", "extend_probation", "disqualify"}
+    assert db.session.get(ProcessInstance, person.instance_id).status == "completed"
