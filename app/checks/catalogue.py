@@ -10,7 +10,6 @@ Checks that look at a deadline ("within a month") flag both a late date that was
 still missing once the deadline has passed for a person who is waiting at that point; ``today`` is
 passed in, so a run is reproducible.
 """
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -21,6 +20,7 @@ from app.checks.models import CheckFact as F
 from app.checks.sqldates import add_months, add_years
 from app.checks.waiting import waiting_tasks
 from app.people.models import Person as P
+from app.workflow import expressions
 
 WARNING, ERROR = "提醒", "错误"
 SEVERITIES = (ERROR, WARNING)
@@ -50,9 +50,9 @@ def _recorded(*columns):
 
 
 def months_before(day: date, months: int) -> date:
-    """The same calendar day ``months`` earlier (the last day of the month where it has fewer days)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+    """The same calendar day ``months`` earlier (the last day of the month where it has fewer days): the
+    diagram's own arithmetic, which the SQL's ``add_months`` matches."""
+    return date.fromisoformat(expressions.add_months(day, -months))
 
 
 def _late_or_overdue(done, start, months: int, waiting, today: date):
@@ -83,7 +83,8 @@ def _r08(today):
 
 
 def _r11(today):
-    return sa.and_(F.training_hours < 24, F.training_days < 3)
+    # As the manual words its warning (§2.9): fewer than 24 学时, whatever the number of days.
+    return F.training_hours < 24
 
 
 def _r13(months):
@@ -154,7 +155,7 @@ CATALOGUE: list[Check] = [
     Check("R02", "R02", "收到入党申请后超过一个月未派人谈话", WARNING, RULES_2014, _r02, (_APPLY, ("谈话时间", F.talk_date))),
     Check("R08", "R08", "确定为发展对象时距确定为入党积极分子不满一年", ERROR, RULES_2014, _r08,
           (("确定入党积极分子时间", P.activist_date), ("确定发展对象时间", P.candidate_date))),
-    Check("R11", "R11", "发展对象集中培训时间少于3天且小于24学时", WARNING, RULES_2014, _r11,
+    Check("R11", "R11", "发展对象集中培训时间小于24学时", WARNING, RULES_2014, _r11,
           (("培训天数", F.training_days), ("培训学时", F.training_hours))),
     Check("R13", "R13", "支部大会通过后超过3个月未经党委审批", WARNING, RULES_2014, _r13(3), (_MEETING, _APPROVAL)),
     Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6), (_MEETING, _APPROVAL)),
