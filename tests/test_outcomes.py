@@ -143,6 +143,24 @@ def test_r28_committee_refusal_goes_back_and_r13_six_months(app, demo, actors):
     assert db.session.get(Person, pid).category == "发展对象"
 
 
+def test_r16_talk_not_before_the_application(app, demo, actors):
+    pid = _person(demo, actors, 51, 2)
+    # The sample application is dated 2020-01-02.
+    fields = _refused(actors, pid, "step02_talk", talk_date="2019-12-30")
+    assert "递交入党申请" in fields["talk_date"][0]
+
+
+def test_r16_no_date_after_the_day_of_the_action(app, demo, actors):
+    """Checked against the server's day recorded in the event, so the replay decides the same way."""
+    pid = _person(demo, actors, 52, 12)
+    fields = _refused(actors, pid, "step12_branch_committee_review", meeting_date="2099-01-01")
+    assert "不能晚于操作当天" in fields["meeting_date"][0]
+    _submit(actors, pid, "step12_branch_committee_review")
+    event = db.session.scalars(sa.select(Event).where(Event.task_name == "step12_branch_committee_review")).one()
+    assert event.data["action_date"] >= "2025-01-01"
+    _replays(pid)
+
+
 def test_r16_dates_in_order_at_steps_12_and_13(app, demo, actors):
     pid = _person(demo, actors, 45, 12)
     # 确定为发展对象 in the samples is 2021-03-15.

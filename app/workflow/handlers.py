@@ -5,6 +5,7 @@ auditor's replay (``app.audit.replay``) applies the logged events through the sa
 handler reads only the state and the event (and a diagram loader for start/migrate), never the
 database, the person row or the clock, so forward and replay cannot disagree.
 """
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -118,8 +119,35 @@ def _save(state: State, event: dict) -> None:
     engine.update_data(state.wf, task.id, dict(event.get("data") or {}))
 
 
+# The event data key holding the server's day of an action (ISO), against which the step's dates are checked.
+ACTION_DATE = "action_date"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dates_after(value, day: str) -> bool:
+    if isinstance(value, str):
+        return bool(_ISO_DATE.fullmatch(value)) and value > day
+    if isinstance(value, dict):
+        return any(_dates_after(v, day) for v in value.values())
+    if isinstance(value, list):
+        return any(_dates_after(v, day) for v in value)
+    return False
+
+
+def _refuse_future_dates(task: engine.TaskInfo, data: dict) -> None:
+    """R16: no date of the step after the day of the action (taken from the event, so a replay agrees)."""
+    day = data.get(ACTION_DATE)
+    if not day:
+        return
+    step = next((value for key, value in data.items() if key != ACTION_DATE and isinstance(value, dict)), {})
+    late = [name for name, value in step.items() if _dates_after(value, day)]
+    if late:
+        raise RuleRefused(task.name, {name: f"日期不能晚于操作当天（{day}）" for name in late})
+
+
 def _submit(state: State, event: dict) -> None:
     task = _ready_task(state, event)
+    _refuse_future_dates(task, event.get("data") or {})
     _complete(state, task, {**(event.get("data") or {}), "rule_errors": {}, "outcome": {}})
 
 

@@ -29,6 +29,7 @@ from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE
 from app.workflow import engine, runner
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
+from app.workflow.handlers import ACTION_DATE
 from app.workflow.runner import Change, Context
 from app.workflow.versions import DEVELOPMENT, active_version
 
@@ -206,7 +207,12 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
         return
     hashes = _attachment_hashes(data)
     _require_visible(actor, hashes)
-    runner.run(actor, ctx, action, task=task, data={data_key(task): data}, attachments=hashes,
+    event_data = {data_key(task): data}
+    if action != "save":
+        # The server's day of the action, recorded with the event: no date of the step may be after it
+        # (R16), and a replay reads the same day from the log (handlers._submit).
+        event_data[ACTION_DATE] = local_today().isoformat()
+    runner.run(actor, ctx, action, task=task, data=event_data, attachments=hashes,
                expected_version=expected_version)
 
 
