@@ -9,12 +9,12 @@ FORM_KEY = "step24_full_membership_approval"
 class FullMembershipApprovalForm(conversion_block("审批结论"), StepForm):
     """The higher committee's decision (R30: the same three outcomes as the 支部大会's, which the diagram routes).
 
-    ``approval_date`` feeds the person's 转正 date (see README → rules: R31 is not done yet).
+    The person becomes a 正式党员 as of the end of the probation (R31), not on ``approval_date``.
     """
 
     title = "上级党委审批"
     data_key = "step24"
-    feeds = {"approval_date": "full_member_date"}
+    feeds = {"approval_date": "conversion_approval_date"}
     sections = [
         ("党委审批意见", ["approval_date", "conclusion", "extension_months", "approval_opinion"]),
         ("党委审批材料", ["approval_materials"]),

@@ -225,3 +225,28 @@ def test_positive_outcomes_reach_the_end(app, demo, actors):
     assert person.status == "completed" and person.category == "正式党员"
     assert not set(_actions(pid)) & {"stop", "send_back", "extend_probation", "disqualify"}
     assert db.session.get(ProcessInstance, person.instance_id).status == "completed"
+
+
+def test_r31_membership_dates_follow_the_admission_and_the_extension(app, demo, actors, client):
+    from conftest import login
+    pid = _person(demo, actors, 53, 23)
+    person = db.session.get(Person, pid)
+    # The sample 支部大会 admitting the person is 2021-05-10.
+    assert (str(person.join_date), str(person.probation_end), person.full_member_date) == \
+        ("2021-05-10", "2022-05-10", None)
+    _submit(actors, pid, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
+    assert str(db.session.get(Person, pid).probation_end) == "2022-11-10"
+    simulate.advance(db.session.get(Person, pid), actors, until_step=23)
+    _submit(actors, pid, "step23_full_membership_meeting", publicity_start="2022-11-01", publicity_end="2022-11-07",
+            meeting_date="2022-11-12")
+    _submit(actors, pid, "step24_full_membership_approval", approval_date="2022-11-20")
+    simulate.advance(db.session.get(Person, pid), actors)
+    person = db.session.get(Person, pid)
+    assert person.status == "completed"
+    # 转为正式党员日期 is the end of the (extended) probation, not the approval date.
+    assert str(person.full_member_date) == "2022-11-10"
+    login(client, actors["branch_admin"])
+    page = client.get(f"/people/{pid}/info").get_data(as_text=True)
+    assert "入党日期" in page and "2021-05-10" in page and "转为正式党员日期" in page and "2022-11-10" in page
+    sheet = client.get(f"/printing/person/{pid}?stage=5").get_data(as_text=True)
+    assert "预备期满" in sheet and "2022-11-10" in sheet

@@ -117,8 +117,8 @@ def _r15(today):
 
 
 def _r15_approval(today):
-    waiting = sa.and_(F.conversion_conclusion == "按期转正", _waits_for("full_member_date", or_before=True))
-    return _late_or_overdue(P.full_member_date, F.conversion_meeting_date, 3, waiting, today)
+    waiting = sa.and_(F.conversion_conclusion == "按期转正", _waits_for("conversion_approval_date", or_before=True))
+    return _late_or_overdue(F.conversion_approval_date, F.conversion_meeting_date, 3, waiting, today)
 
 
 # R16: 申请 ≤ 谈话 ≤ 积极分子 ≤ 发展对象 ≤ 预审 ≤ 支部大会 ≤ 审批 ≤ 宣誓 ≤ 转正, for the dates recorded.
@@ -126,7 +126,7 @@ DATE_CHAIN = [
     ("申请入党", P.apply_date), ("谈话", F.talk_date), ("确定入党积极分子", P.activist_date),
     ("确定发展对象", P.candidate_date), ("基层党委预审", F.prereview_date),
     ("支部大会", F.admission_meeting_date), ("党委审批", P.probationary_date), ("入党宣誓", F.oath_date),
-    ("转正", P.full_member_date),
+    ("转正", F.conversion_approval_date),
 ]
 
 
@@ -163,7 +163,7 @@ CATALOGUE: list[Check] = [
     Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension, (_CONCLUSION, _EXTENSION)),
     Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15, (_MEETING, _CONVERSION)),
     Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval,
-          (_CONVERSION, ("上级党委审批时间", P.full_member_date))),
+          (_CONVERSION, ("上级党委审批时间", F.conversion_approval_date))),
     Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16, tuple(DATE_CHAIN[1:])),
     Check("R17", "R17", "公民身份证号码无效或与出生日期、性别不一致", ERROR, RULES_2014, _r17, (("问题", F.id_issue),)),
 ]

@@ -85,6 +85,7 @@ def person_sheet(actor, ctx, tab: profile.ProfileTab) -> Sheet:
         else:
             value = shown[1]
         rows.append(SheetRow(label, value=value, required=bool(f.flags.required)))
+    rows += [SheetRow(label, value=shown[1]) for label, shown in profile.membership_rows(ctx.person)]
     return Sheet(title=tab.sheet_title, tab=tab, rows=rows, org_name=ctx.person.org.name,
                  person_name=ctx.person.name, printed_on=local_today().isoformat())
 

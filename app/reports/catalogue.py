@@ -36,7 +36,8 @@ VIEWS = [
     View("candidate", "发展对象", "发展对象", P.candidate_date, "确定为发展对象时间"),
     View("probationary", "预备党员", "预备党员", P.probationary_date, "成为预备党员时间"),
     View("member", "正式党员", "正式党员", P.full_member_date, "成为正式党员时间"),
-    View("new", "新发展党员", None, P.probationary_date, "成为预备党员时间（月）", in_range=True),
+    # R31: a new member counts from the 支部大会 that admitted them (入党日期).
+    View("new", "新发展党员", None, P.join_date, "入党时间（月）", in_range=True),
 ]
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 

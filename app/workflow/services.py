@@ -8,6 +8,7 @@ request rolls back.
 """
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from forms import default_data_key
@@ -16,6 +17,7 @@ from app.access import duties
 from app.access.policy import allows
 from app.attachments.services import grant_to_org
 from app.auth.roles import LANE_ROLES
+from app.checks.models import CheckFact
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
@@ -27,7 +29,7 @@ from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE
-from app.workflow import engine, runner
+from app.workflow import engine, expressions, runner
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.handlers import ACTION_DATE
 from app.workflow.runner import Change, Context
@@ -456,6 +458,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> 
             person.review_status = "审核不通过"
         elif refresh_inbox:
             person.review_status = ""
+    _membership_dates(ctx)
     person.updated_at = now
     if refresh_inbox:
         rows = [{"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
@@ -465,6 +468,22 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False) -> 
                  "arrived_at": now, "process": DEVELOPMENT}
                 for task in ready] if instance.status == "running" else []
         inbox.replace_tasks(instance.id, rows)
+
+
+def _membership_dates(ctx: Context) -> None:
+    """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
+    延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
+    and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
+    person = ctx.person
+    fact = db.session.get(CheckFact, person.id)
+    joined = fact.admission_meeting_date if fact is not None else None
+    person.join_date = joined
+    if joined is None:
+        person.probation_end = person.full_member_date = None
+        return
+    extension = _current_data(ctx).get("probation_extension_months") or 0
+    person.probation_end = date.fromisoformat(expressions.add_months(joined, 12 + int(extension)))
+    person.full_member_date = person.probation_end if person.category == CATEGORIES[-1] else None
 
 
 def _attachment_hashes(data) -> list[str]:
