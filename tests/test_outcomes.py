@@ -3,6 +3,8 @@ R15, R16): driven through the services and the runner with the real engine and d
 log replays to the stored state."""
 import pytest
 import sqlalchemy as sa
+from conftest import login
+from flask import url_for
 
 from app.archive import services as archive
 from app.audit import records
@@ -228,7 +230,6 @@ def test_positive_outcomes_reach_the_end(app, demo, actors):
 
 
 def test_r31_membership_dates_follow_the_admission_and_the_extension(app, demo, actors, client):
-    from conftest import login
     pid = _person(demo, actors, 53, 23)
     person = db.session.get(Person, pid)
     # The sample 支部大会 admitting the person is 2021-05-10.
@@ -250,3 +251,25 @@ def test_r31_membership_dates_follow_the_admission_and_the_extension(app, demo, 
     assert "入党日期" in page and "2021-05-10" in page and "转为正式党员日期" in page and "2022-11-10" in page
     sheet = client.get(f"/printing/person/{pid}?stage=5").get_data(as_text=True)
     assert "预备期满" in sheet and "2022-11-10" in sheet
+
+
+def test_a_skipped_step_shows_why(app, demo, actors, client):
+    """R03: an application before 2014-05-28 passes the talk by; the step says 已跳过 with the reason, not 未开始."""
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 54, name="早申请",
+                                    apply_date="2013-06-01")
+    pid = person.id
+    simulate.advance(person, actors, until_step=4)
+    rows = {r["step"].name: r for r in services.step_rows(_ctx(pid))}
+    assert rows["step02_talk"]["status"] == "skipped"
+    assert "R03" in rows["step02_talk"]["review"]
+    assert rows["step05_contacts"]["status"] == "future"
+    login(client, actors["branch_admin"])
+    with app.test_request_context():
+        person_url, step_url = url_for("workflow.person", person_id=pid), url_for("workflow.step", person_id=pid,
+                                                                                   step=rows["step02_talk"]["step"].step)
+    page = client.get(person_url).get_data(as_text=True)
+    assert 'data-testid="skipped">已跳过' in page
+    page = client.get(step_url).get_data(as_text=True)
+    assert "已跳过：申请入党日期早于2014年5月28日" in page
+    sheet = client.get(f"/printing/person/{pid}?stage=1").get_data(as_text=True)
+    assert "已跳过" in sheet

@@ -67,6 +67,25 @@ class StepDef:
     review_name: str = ""
     data_key: str = ""
     category: str = ""
+    # Why a path of the diagram may pass this step by (the task's ``skipReason`` property, e.g. R03).
+    skip_reason: str = ""
+
+    @property
+    def skipped_because(self) -> str:
+        """What a skipped step shows (已跳过 with this reason)."""
+        return self.skip_reason or "流程未经过此步骤"
+
+
+def mark_skipped(statuses: list[str]) -> list[str]:
+    """Step statuses in diagram order with ``future`` turned into ``skipped`` where a later step was reached:
+    the path passed that step by (R03), it is not still to come."""
+    result, later = list(statuses), False
+    for i in range(len(result) - 1, -1, -1):
+        if result[i] != "future":
+            later = True
+        elif later:
+            result[i] = "skipped"
+    return result
 
 
 _CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
@@ -82,7 +101,7 @@ def step_catalogue(version_id: int) -> list[StepDef]:
         steps = [StepDef(step=int(props.get("step") or 0), stage=int(props.get("stage") or 0), name=name,
                          title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""),
                          data_key=props.get("dataKey") or default_data_key(props.get("formKey", name)),
-                         category=props.get("category", ""))
+                         category=props.get("category", ""), skip_reason=props.get("skipReason", ""))
                  for name, title, _, props in specs if not props.get("reviewOf")]
         _CATALOGUE_CACHE[version_id] = sorted(steps, key=lambda s: s.step)
     return _CATALOGUE_CACHE[version_id]
@@ -554,7 +573,7 @@ def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
 class StepView:
     """Everything the step page shows for one step of one person."""
     step: StepDef
-    status: str                      # done | ready | review | future
+    status: str                      # done | ready | review | future | skipped
     edit_task: engine.TaskInfo | None
     review_task: engine.TaskInfo | None
     data: dict
@@ -578,6 +597,9 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
         done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
         data = done[-1].data.get(key, {}) if done else {}
         status = "done" if done else "future"
+        if not done:
+            later = [r for r in step_rows(ctx) if r["step"].step >= step_no]
+            status = later[0]["status"] if later else status
         actions = []
     return StepView(step=step, status=status, edit_task=edit, review_task=review, data=data or {},
                     actions=actions)
@@ -603,4 +625,7 @@ def step_rows(ctx: Context) -> list[dict]:
             status, review = "future", ""
         when = max((last[n][1] for n in (step.name, step.review_name) if n in last), default=None)
         rows.append({"step": step, "status": status, "review": review, "when": when})
+    for row, status in zip(rows, mark_skipped([row["status"] for row in rows])):
+        if status == "skipped":
+            row["status"], row["review"] = status, row["step"].skipped_because
     return rows
