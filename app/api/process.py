@@ -52,7 +52,7 @@ def _person_json(person: Person) -> dict:
 def _refuse(exc: services.WorkflowError):
     if isinstance(exc, services.Conflict):
         api_error(409, CONFLICT_MESSAGE)
-    api_error(exc.status, exc.message, exc.fields or None)
+    api_error(exc.status, exc.message, exc.fields or None, rule=getattr(exc, "rule", ""))
 
 
 @bp.post("/applicants")

@@ -8,6 +8,7 @@ Diagram expressions run in the restricted evaluator of ``expressions``.
 import copy
 import hashlib
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -258,6 +259,20 @@ def rule_errors(wf, task_name: str) -> dict:
         if task.task_spec.manual and task.data.get("rule_errors"):
             return dict(task.data["rule_errors"])
     return {}
+
+
+def refusing_rule(wf) -> str:
+    """The rule id (``R16``…) that the name of the last script task run starts with: the refusal script a rule
+    gateway took ('' when its name names none)."""
+    scripts = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if type(t.task_spec).__name__ == "ScriptTask"]
+    if not scripts:
+        return ""
+    last = max(scripts, key=lambda t: t.last_state_change)
+    match = _RULE_ID.match(last.task_spec.bpmn_name or "")
+    return match.group(1) if match else ""
+
+
+_RULE_ID = re.compile(r"(R\d+)")
 
 
 def outcome(wf) -> dict:

@@ -28,9 +28,10 @@ class HandlerError(Exception):
 class RuleRefused(HandlerError):
     """A rule gateway of the diagram looped back to the task with ``rule_errors`` (field → message)."""
 
-    def __init__(self, task_name: str, fields: dict):
+    def __init__(self, task_name: str, fields: dict, rule: str = ""):
         super().__init__(f"规则拒绝了任务 {task_name} 的数据: {fields}")
         self.fields = dict(fields)
+        self.rule = rule
 
 
 class StaleTask(HandlerError):
@@ -75,7 +76,7 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     # A rule gateway that refuses input loops back to the same task with rule_errors set.
     errors = engine.rule_errors(state.wf, task.name)
     if errors:
-        raise RuleRefused(task.name, errors)
+        raise RuleRefused(task.name, errors, engine.refusing_rule(state.wf))
     # An outcome gateway (R24–R30) chose a way that its script named; 停止发展 also stops the instance here.
     state.outcome = engine.outcome(state.wf)
     if state.outcome and state.outcome.get("kind") not in OUTCOME_ACTIONS:
@@ -142,7 +143,7 @@ def _refuse_future_dates(task: engine.TaskInfo, data: dict) -> None:
     step = next((value for key, value in data.items() if key != ACTION_DATE and isinstance(value, dict)), {})
     late = [name for name, value in step.items() if _dates_after(value, day)]
     if late:
-        raise RuleRefused(task.name, {name: f"日期不能晚于操作当天（{day}）" for name in late})
+        raise RuleRefused(task.name, {name: f"日期不能晚于操作当天（{day}）" for name in late}, "R16")
 
 
 def _submit(state: State, event: dict) -> None:

@@ -130,7 +130,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             if decided is not None:
                 apply(state, decided)
         except RuleRefused as exc:
-            raise RuleViolation(exc.fields) from exc
+            raise RuleViolation(exc.fields, rule=exc.rule) from exc
         except StaleTask as exc:
             raise Conflict() from exc
         except HandlerError as exc:
