@@ -432,6 +432,11 @@ def test_migration_is_refused_when_the_current_or_a_completed_task_was_removed(d
     rows = dict(re.findall(r'data-person="(\d+)" class="(movable|refused)"', page))
     assert rows == {str(at_step4.id): "refused", str(at_step2.id): "movable"}
     assert "已完成的任务“推荐和确定入党积极分子”（step03_activist）在新版本中已删除" in page
+    # Per step: step 3 is gone from the new version; step 4 keeps its tasks but its instance is refused (for
+    # the step it completed); step 2's instance can move.
+    steps = dict(re.findall(r'<tr data-step="(\d+)" class="(movable|refused)"', page))
+    assert steps["3"] == "refused" and steps["4"] == "refused" and steps["2"] == "movable" and steps["5"] == "movable"
+    assert "目标版本中没有任务 step03_activist" in page
 
     response = designer.post(f"/designer/versions/{v2.id}/migrate", data={
         "csrf_token": csrf_token(designer, "/designer/"), "from": v1.id, "scope": "all"})
