@@ -108,6 +108,12 @@ def test_r25_failed_political_review_stops(app, demo, actors):
     event = db.session.scalars(sa.select(Event).where(Event.action == "stop")).one()
     assert event.data["reason"] == "政治审查不合格" and event.task_name == "step10_political_review"
     _replays(pid)
+    # The outcome is an event of the auditor's timeline and of the replay as of that event.
+    auditor = app.test_client()
+    login(auditor, demo.users["auditor"])
+    html = auditor.get(f"/audit/people/{pid}").get_data(as_text=True)
+    assert f'data-seq="{event.seq}"' in html and 'data-action="stop"' in html and "停止发展" in html
+    assert auditor.get(f"/audit/people/{pid}/replay?n={event.seq}").status_code == 200
 
 
 def test_r26_prereview_refused_goes_back_to_step_12(app, demo, actors):
