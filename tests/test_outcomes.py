@@ -94,11 +94,18 @@ def test_r24_failed_publicity_stops_and_the_county_restores(app, demo, actors, s
     _replays(pid)
 
 
-def test_r24_failed_publicity_at_a_later_step_stops_too(app, demo, actors):
-    pid = _person(demo, actors, 40, 17)
-    _submit(actors, pid, "step17_committee_approval", publicity_result="不通过")
-    assert db.session.get(Person, pid).status == "cancelled"
-    assert db.session.get(Person, pid).category == "发展对象"
+def test_r24_failed_publicity_at_steps_15_17_23_stops_too(app, demo, actors):
+    pid = _person(demo, actors, 40, 15)
+    for form_key, category in (("step15_admission_meeting", "发展对象"), ("step17_committee_approval", "发展对象"),
+                               ("step23_full_membership_meeting", "预备党员")):
+        simulate.advance(db.session.get(Person, pid), actors, until_task=form_key)
+        _submit(actors, pid, form_key, publicity_result="不通过")
+        person = db.session.get(Person, pid)
+        assert (person.status, person.category, _actions(pid)[-1]) == ("cancelled", category, "stop")
+        services.restore(actors["county_admin"], _ctx(pid), "重新公示", [])
+        db.session.commit()
+        assert _ready_forms(pid) == [form_key]
+    _replays(pid)
 
 
 def test_r25_failed_political_review_stops(app, demo, actors):
