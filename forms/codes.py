@@ -66,6 +66,11 @@ JOB = [
 
 PUBLICITY_RESULT = [("通过", "通过"), ("不通过", "不通过")]
 
+# Decisions the diagram's outcome gateways read (R25, R26, R28); the way on is listed first.
+POLITICAL_REVIEW_RESULT = [("合格", "合格"), ("不合格", "不合格")]
+PREREVIEW_RESULT = [("同意", "同意"), ("不同意", "不同意")]
+APPROVAL_RESULT = [("批准", "批准"), ("不批准", "不批准")]
+
 CATEGORY = [(c, c) for c in ("入党申请人", "入党积极分子", "发展对象", "预备党员", "正式党员")]
 
 REVIEW_METHOD = [(m, m) for m in ("函调", "外调", "座谈", "查阅档案", "其他")]

@@ -136,7 +136,7 @@ _GIVEN = {
         "conclusion": "按期转正",
         "extension_months": None,
     },
-    "step24_full_membership_approval": {"approval_date": "2022-05-20"},
+    "step24_full_membership_approval": {"approval_date": "2022-05-20", "conclusion": "按期转正", "extension_months": None},
     "step25_archive": {"archive_date": "2022-06-01"},
 }
 # 实名认证申请 is the step-1 form plus the proof scans (made up like every attachment).

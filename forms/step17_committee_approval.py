@@ -1,6 +1,6 @@
 """Step 17 党委审批预备党员 (manual §2.3.21)."""
 from forms.base import StepForm
-from forms.codes import EDUCATION, JOB, JOIN_TYPE, PARTY_STATUS
+from forms.codes import APPROVAL_RESULT, EDUCATION, JOB, JOIN_TYPE, PARTY_STATUS
 from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
 from forms.validators import DateAfter, Phone
@@ -25,7 +25,7 @@ class CommitteeApprovalForm(StepForm, publicity_block("拟审批预备党员公�
         (
             "党委审批预备党员集体讨论和表决",
             ["approval_date", "meeting_place", "attending_officer", "meeting_host", "committee_secretary",
-             "approval_opinion"],
+             "approval_result", "approval_opinion"],
         ),
         ("上传党委审批会议记录", ["meeting_minutes"]),
         (
@@ -41,6 +41,8 @@ class CommitteeApprovalForm(StepForm, publicity_block("拟审批预备党员公�
     attending_officer = text_field("列席组织员", required=True, max_length=50)
     meeting_host = text_field("主持人", required=True, max_length=50)
     committee_secretary = text_field("党委书记", required=True, max_length=50)
+    # R28: 不批准 sends the person back to the 支部委员会审查 (the diagram decides).
+    approval_result = select_field("审批结论", APPROVAL_RESULT, required=True)
     approval_opinion = textarea_field("基层党委审批意见", required=True)
     meeting_minutes = attachment_field("党委审批会议记录", min_count=1)
 

@@ -1,20 +1,18 @@
 """Step 23 支部大会讨论预备党员转正 (manual §2.3.27)."""
-from wtforms.validators import NumberRange
-
 from forms.base import StepForm
-from forms.codes import CONVERSION_CONCLUSION
-from forms.fields import attachment_field, date_field, integer_field, select_field, text_field, textarea_field
+from forms.conversion import conversion_block
+from forms.fields import attachment_field, date_field, integer_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
 from forms.validators import AtMost, DateAfter
 
 FORM_KEY = "step23_full_membership_meeting"
 
 
-class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公示", "预备党员转正公示材料")):
+class FullMembershipMeetingForm(conversion_block("会议结论"), StepForm, publicity_block("预备党员转正公示", "预备党员转正公示材料")):
     """Opinions, publicity and the 支部大会 deciding on full membership.
 
-    Whether the meeting may take place yet (R15) and the vote (R12) are the diagram's; an extension of the
-    probation (R14) must say by how many months, 6 to 12.
+    Whether the meeting may take place yet (R15), the vote (R12) and what the conclusion leads to (R29) are the
+    diagram's; an extension of the probation (R14) must say by how many months, 6 to 12.
     """
 
     title = "支部大会讨论预备党员转正"
@@ -52,22 +50,4 @@ class FullMembershipMeetingForm(StepForm, publicity_block("预备党员转正公
     )
     votes_for = integer_field("赞成票数", required=True, validators=[AtMost("voters_present")])
     meeting_opinion = textarea_field("讨论研究意见", required=True)
-    conclusion = select_field("会议结论", CONVERSION_CONCLUSION, required=True)
-    extension_months = integer_field(
-        "延长预备期（月）", min_value=6, validators=[NumberRange(max=12, message="预备期最多延长12个月")]
-    )
     meeting_minutes = attachment_field("支部大会会议记录", min_count=1)
-
-    def validate(self, extra_validators=None):
-        """Also require the months of an extension, and refuse them with any other conclusion."""
-        valid = super().validate(extra_validators)
-        months = self.extension_months
-        extending = self.conclusion.data == "延长预备期"
-        message = None
-        if extending and months.data is None and not months.errors:
-            message = "会议结论为延长预备期时，请填写延长预备期（月）"
-        elif not extending and months.data is not None:
-            message = "只有会议结论为延长预备期时才填写延长预备期（月）"
-        if message:
-            months.errors.append(message)
-        return valid and message is None

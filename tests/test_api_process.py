@@ -97,6 +97,7 @@ def test_rule_in_diagram_reported_per_field(client, demo, api):
                            json={"action": "submit", "data": data})
     assert response.status_code == 422
     assert response.get_json()["fields"] == {"publicity_end": ["公示时间不得少于7天"]}
+    assert response.get_json()["rule"] == "R05"
 
 
 def test_one_person_through_all_25_steps_over_the_api(client, demo, api):
@@ -125,5 +126,8 @@ def test_one_person_through_all_25_steps_over_the_api(client, demo, api):
     person = client.get(f"/api/v1/people/{person_id}", headers=api["committee"]).get_json()
     assert [s["status"] for s in person["steps"]] == ["done"] * 25
     assert person["person"]["category"] == "正式党员" and person["person"]["status"] == "completed"
-    assert person["person"]["dates"]["full_member_date"] and person["ready"] == []
+    dates = person["person"]["dates"]
+    # R31: 转为正式党员日期 is the end of the probation, a year after the admitting 支部大会.
+    assert dates["full_member_date"] == dates["probation_end"] == "2022-05-10" and dates["join_date"] == "2021-05-10"
+    assert person["ready"] == []
     assert client.get("/api/v1/tasks", headers=api["branch"]).get_json()["items"] == []

@@ -56,11 +56,11 @@ def test_the_bundled_diagram_passes_validation():
      "表单“step02_no_such_form”不存在"),
     (lambda: _replace('name="基层党委"', 'name="宣传部"'), "lane_committee", "不是系统中的角色"),
     (lambda: _replace(b"<bpmn:flowNodeRef>step02_talk</bpmn:flowNodeRef>", b""), "step02_talk", "不在任何泳道"),
-    (lambda: _replace(SEVEN, b"span_days(step04['publicity_start'], "), "flow_step04_r05_gw_to_step05_contacts",
+    (lambda: _replace(SEVEN, b"span_days(step04['publicity_start'], "), "flow_step04_r05_gw_to_step04_r24_gw",
      "条件无法在受限环境中编译"),
-    (lambda: _replace(SEVEN, b"__import__('os').system('id') == 0"), "flow_step04_r05_gw_to_step05_contacts",
+    (lambda: _replace(SEVEN, b"__import__('os').system('id') == 0"), "flow_step04_r05_gw_to_step04_r24_gw",
      "条件无法在受限环境中编译"),
-    (lambda: _replace(SEVEN, b"open('/etc/passwd').read() != ''"), "flow_step04_r05_gw_to_step05_contacts",
+    (lambda: _replace(SEVEN, b"open('/etc/passwd').read() != ''"), "flow_step04_r05_gw_to_step04_r24_gw",
      "不允许的函数 open"),
     (lambda: _replace(b"<bpmn:script>rule_errors = {'publicity_end'",
                       b"<bpmn:script>import os\nrule_errors = {'publicity_end'"),
@@ -331,11 +331,11 @@ def test_compare_lists_the_changed_condition(designer):
     xml = _replace(b'value="step05_contacts"/>', b'value="step05_contacts"/><spiffworkflow:property name="note" value="x"/>', xml)
     xml = _rename_task(xml, "step02_talk", "step02_talk_new")
     changes = {(c.element_id, c.change) for c in diff.compare(_diagram(), xml)}
-    assert ("flow_step04_r05_gw_to_step05_contacts", "changed") in changes
+    assert ("flow_step04_r05_gw_to_step04_r24_gw", "changed") in changes
     assert ("step02_talk", "removed") in changes and ("step02_talk_new", "added") in changes
     _upload(designer, _replace(SEVEN, FIVE))
     html = designer.get(f"/designer/compare?a={_version(1).id}&b={_version(2).id}").get_data(as_text=True)
-    assert "flow_step04_r05_gw_to_step05_contacts" in html and "&gt;= 5" in html and "修改" in html
+    assert "flow_step04_r05_gw_to_step04_r24_gw" in html and "&gt;= 5" in html and "修改" in html
 
 
 # --- versions per instance and migration ---------------------------------------------------------------------------
@@ -432,6 +432,11 @@ def test_migration_is_refused_when_the_current_or_a_completed_task_was_removed(d
     rows = dict(re.findall(r'data-person="(\d+)" class="(movable|refused)"', page))
     assert rows == {str(at_step4.id): "refused", str(at_step2.id): "movable"}
     assert "已完成的任务“推荐和确定入党积极分子”（step03_activist）在新版本中已删除" in page
+    # Per step: step 3 is gone from the new version; step 4 keeps its tasks but its instance is refused (for
+    # the step it completed); step 2's instance can move.
+    steps = dict(re.findall(r'<tr data-step="(\d+)" class="(movable|refused)"', page))
+    assert steps["3"] == "refused" and steps["4"] == "refused" and steps["2"] == "movable" and steps["5"] == "movable"
+    assert "目标版本中没有任务 step03_activist" in page
 
     response = designer.post(f"/designer/versions/{v2.id}/migrate", data={
         "csrf_token": csrf_token(designer, "/designer/"), "from": v1.id, "scope": "all"})

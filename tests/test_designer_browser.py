@@ -43,7 +43,7 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
     # Flows actually taken are marked, and a flow out of a step not reached is not.
     assert view.locator("g.djs-connection.pv-flow").count() >= 5
     assert view.locator("g.pv-flow[data-element-id='flow_step02_merge_to_step02_talk']").count() == 1
-    assert view.locator("g.pv-flow[data-element-id='flow_step24_full_membership_approval_to_step25_merge']"
+    assert view.locator("g.pv-flow[data-element-id='flow_step24_full_membership_approval_to_step24_r14_gw']"
                         ).count() == 0
     assert view.locator("g.djs-element.pv-done[data-element-id='step20_oath']").count() == 0
 
@@ -55,7 +55,7 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
     assert page.js_errors == []
 
 
-FLOW = "flow_step04_r05_gw_to_step05_contacts"
+FLOW = "flow_step04_r05_gw_to_step04_r24_gw"
 
 
 def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates_it(live_server, browser_page):

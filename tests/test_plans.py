@@ -116,7 +116,7 @@ def test_actual_counts_are_persons_who_became_probationary_in_the_year(app, admi
              (demo.users["branch2:branch_admin"], "branch2", None)]
     for seq, (actor, key, when) in enumerate(dated, start=1):
         person = simulate.add_applicant(actor, demo.orgs[key], seq, name=f"计数{seq}")
-        person.probationary_date = when
+        person.probationary_date = person.join_date = when
     db.session.commit()
     page = admins["county_admin"].get(f"/plans/?year={YEAR}").get_data(as_text=True)
     assert 'data-testid="own-actual">3<' in page

@@ -19,8 +19,10 @@ class ApiError(HTTPException):
     """An HTTP error with a Chinese message and optional per-field messages, rendered as JSON."""
 
     def __init__(self, status: int, message: str | None = None,
-                 fields: dict[str, str | list[str]] | None = None, headers: dict | None = None):
+                 fields: dict[str, str | list[str]] | None = None, headers: dict | None = None,
+                 rule: str = ""):
         super().__init__(description=message or MESSAGES.get(status, "请求失败"))
+        self.rule = rule
         # Set on the instance: the class must keep code None so Flask looks its handler up by class.
         self.code = status
         self.fields = normalise_fields(fields)
@@ -28,7 +30,7 @@ class ApiError(HTTPException):
 
     def get_response(self, environ=None, scope=None):
         """The JSON response for this error (also used by the error handler below)."""
-        return error_response(self.code, self.description, self.fields, self.headers)
+        return error_response(self.code, self.description, self.fields, self.headers, rule=self.rule)
 
 
 def normalise_fields(fields: dict | None) -> dict[str, list[str]]:
@@ -46,12 +48,15 @@ def normalise_fields(fields: dict | None) -> dict[str, list[str]]:
 
 
 def error_response(status: int, message: str | None = None, fields: dict | None = None,
-                   headers: dict | None = None):
-    """Build (without raising) the JSON error response used throughout the API."""
+                   headers: dict | None = None, rule: str = ""):
+    """Build (without raising) the JSON error response used throughout the API; ``rule`` names the rule of the
+    procedure (domain-rules.md) that refused the input, when one did."""
     body = {"error": message or MESSAGES.get(status, "请求失败")}
     fields = normalise_fields(fields)
     if fields:
         body["fields"] = fields
+    if rule:
+        body["rule"] = rule
     response = jsonify(body)
     response.status_code = status
     if status == 401:
@@ -62,9 +67,9 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
 
 
 def api_error(status: int, message: str | None = None,
-              fields: dict[str, str | list[str]] | None = None) -> NoReturn:
+              fields: dict[str, str | list[str]] | None = None, rule: str = "") -> NoReturn:
     """Stop the request with a JSON error; ``message`` defaults to the standard one for ``status``."""
-    raise ApiError(status, message, fields)
+    raise ApiError(status, message, fields, rule=rule)
 
 
 def json_body() -> dict:

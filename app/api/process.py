@@ -46,14 +46,15 @@ def _person_json(person: Person) -> dict:
         "status_label": PersonStatus.label_of(person.status),
         "organisation": {"id": person.org_id, "name": person.org.name if person.org else ""},
         "dates": {k: (getattr(person, k).isoformat() if getattr(person, k) else None) for k in
-                  ("apply_date", "activist_date", "candidate_date", "probationary_date", "full_member_date")},
+                  ("apply_date", "activist_date", "candidate_date", "probationary_date", "join_date",
+                   "probation_end", "full_member_date")},
     }
 
 
 def _refuse(exc: services.WorkflowError):
     if isinstance(exc, services.Conflict):
         api_error(409, CONFLICT_MESSAGE)
-    api_error(exc.status, exc.message, exc.fields or None)
+    api_error(exc.status, exc.message, exc.fields or None, rule=getattr(exc, "rule", ""))
 
 
 @bp.post("/applicants")

@@ -1,11 +1,12 @@
 """历史库 (manual §2.11): the lists of persons out of development within the user's scope, and the actions on them.
 
-停止发展 lists cancelled persons with the reason, date and files of their last 取消发展 event; 转出 the
-approved 接续培养 sent from the user's scope (opened as the record stood at the transfer); 恢复发展 every
-恢复发展 and 归国恢复 event (when, by whom, why); 暂停发展 the 暂停发展-出国(境) rows (app/suspensions);
-已重新发展 records closed by 重新发展 (kept read-only); 已归档 completed records. The actions themselves are
-the procedure's (app.workflow.services.restore / redevelop), so they are instance events like every other
-step of the record.
+停止发展 lists cancelled persons with the reason, date and files of their last 取消发展 or 停止发展 event
+(停止发展 is the diagram's decision: 公示未通过, 政审不合格…); 取消预备党员资格 the records the diagram ended that way
+(R29/R30); 转出 the approved 接续培养 sent from the user's scope (opened as the record stood at the transfer);
+恢复发展 every 恢复发展 and 归国恢复 event (when, by whom, why); 暂停发展 the 暂停发展-出国(境) rows
+(app/suspensions); 已重新发展 records closed by 重新发展 (kept read-only); 已归档 completed records. The actions
+themselves are the procedure's (app.workflow.services.restore / redevelop), so they are instance events like
+every other step of the record.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,11 +33,13 @@ KINDS = {
     "suspended": ("", "暂停发展"),
     "closed": ("closed", "已重新发展"),
     "completed": ("completed", "已归档"),
+    "disqualified": ("disqualified", "取消预备党员资格"),
 }
 # The events that put a person back into development, listed under 恢复发展.
 RESTORE_ACTIONS = ("restore", "resume")
-# The event that put a person in each list, whose reason, date and files the list shows.
-_REASON_EVENT = {"cancelled": "cancel", "closed": "redevelop"}
+# The events that put a person in each list, whose reason, date and files the list shows: 停止发展 is a
+# 取消发展 by the branch or a 停止发展 the diagram decided (公示未通过, 政审不合格).
+_REASON_EVENT = {"cancelled": ("cancel", "stop"), "closed": ("redevelop",), "disqualified": ("disqualify",)}
 
 
 @dataclass
@@ -106,12 +109,12 @@ def restored_page(actor, *, name: str = "", org: Organisation | None = None, pag
     return CallablePage(page=page, per_page=per_page, items=items, total=total)
 
 
-def _rows(persons: list[Person], action: str | None) -> list[ArchiveRow]:
-    if not action or not persons:
+def _rows(persons: list[Person], actions: tuple[str, ...] | None) -> list[ArchiveRow]:
+    if not actions or not persons:
         return [ArchiveRow(person=p, at=p.updated_at if p.status == "completed" else None) for p in persons]
     instance_ids = [p.instance_id for p in persons]
     last = (sa.select(Event.instance_id, sa.func.max(Event.seq).label("seq"))
-            .where(Event.instance_id.in_(instance_ids), Event.action == action)
+            .where(Event.instance_id.in_(instance_ids), Event.action.in_(actions))
             .group_by(Event.instance_id).subquery())
     events = db.session.scalars(sa.select(Event).join(
         last, sa.and_(Event.instance_id == last.c.instance_id, Event.seq == last.c.seq)))

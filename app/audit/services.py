@@ -23,7 +23,7 @@ from app.people.services import persons_with_orgs
 from app.scope import scope_condition, scope_path, scoped, select_in_scope
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
-from app.workflow.services import StepDef, step_catalogue
+from app.workflow.services import StepDef, mark_skipped, step_catalogue
 from forms.validators import date_in_bounds
 
 
@@ -139,7 +139,7 @@ def actions_of(person: Person) -> list[str]:
 class StepState:
     """One step as it was: status, review status, its data then."""
     step: StepDef
-    status: str          # done | ready | review | future
+    status: str          # done | ready | review | future | skipped
     review: str          # '' | 待审核 | 审核通过 | 审核不通过
     data: dict
     passes: int
@@ -205,6 +205,9 @@ def _step_states(snap: Snapshot) -> list[StepState]:
             status, review, source = "future", "", None
         data = dict((source.data if source else {}).get(key) or {})
         states.append(StepState(step=step, status=status, review=review, data=data, passes=passes))
+    for state, status in zip(states, mark_skipped([s.status for s in states])):
+        if status == "skipped":
+            state.status, state.review = status, state.step.skipped_because
     return states
 
 
@@ -214,7 +217,7 @@ def step_display(actor, person: Person, view: ReplayView) -> tuple[dict, dict]:
     from app.workflow.binding import readonly_sections
     from app.workflow.services import attachment_hashes
     sections = {s.step.step: readonly_sections(s.step.form_key, s.data, actor, person)
-                for s in view.steps if s.status != "future"}
+                for s in view.steps if s.status not in ("future", "skipped")}
     hashes = sorted({h for s in view.steps for h in attachment_hashes(s.data)})
     return sections, describe(actor, hashes)
 
@@ -296,6 +299,9 @@ def dossier(actor, person: Person) -> tuple[ReplayView, list[DossierStep]]:
     steps = []
     for state in view.steps:
         if state.status == "future":
+            continue
+        if state.status == "skipped":
+            steps.append(DossierStep(step=state.step, status=state.status, files=[], sections=[], reviews=[]))
             continue
         hashes = attachment_hashes(state.data)
         steps.append(DossierStep(step=state.step, status=state.status, files=hashes,

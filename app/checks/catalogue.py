@@ -10,7 +10,6 @@ Checks that look at a deadline ("within a month") flag both a late date that was
 still missing once the deadline has passed for a person who is waiting at that point; ``today`` is
 passed in, so a run is reproducible.
 """
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -21,6 +20,7 @@ from app.checks.models import CheckFact as F
 from app.checks.sqldates import add_months, add_years
 from app.checks.waiting import waiting_tasks
 from app.people.models import Person as P
+from app.workflow import expressions
 
 WARNING, ERROR = "提醒", "错误"
 SEVERITIES = (ERROR, WARNING)
@@ -50,9 +50,9 @@ def _recorded(*columns):
 
 
 def months_before(day: date, months: int) -> date:
-    """The same calendar day ``months`` earlier (the last day of the month where it has fewer days)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+    """The same calendar day ``months`` earlier (the last day of the month where it has fewer days): the
+    diagram's own arithmetic, which the SQL's ``add_months`` matches."""
+    return date.fromisoformat(expressions.add_months(day, -months))
 
 
 def _late_or_overdue(done, start, months: int, waiting, today: date):
@@ -83,7 +83,8 @@ def _r08(today):
 
 
 def _r11(today):
-    return sa.and_(F.training_hours < 24, F.training_days < 3)
+    # As the manual words its warning (§2.9): fewer than 24 学时, whatever the number of days.
+    return F.training_hours < 24
 
 
 def _r13(months):
@@ -116,8 +117,8 @@ def _r15(today):
 
 
 def _r15_approval(today):
-    waiting = sa.and_(F.conversion_conclusion == "按期转正", _waits_for("full_member_date", or_before=True))
-    return _late_or_overdue(P.full_member_date, F.conversion_meeting_date, 3, waiting, today)
+    waiting = sa.and_(F.conversion_conclusion == "按期转正", _waits_for("conversion_approval_date", or_before=True))
+    return _late_or_overdue(F.conversion_approval_date, F.conversion_meeting_date, 3, waiting, today)
 
 
 # R16: 申请 ≤ 谈话 ≤ 积极分子 ≤ 发展对象 ≤ 预审 ≤ 支部大会 ≤ 审批 ≤ 宣誓 ≤ 转正, for the dates recorded.
@@ -125,7 +126,7 @@ DATE_CHAIN = [
     ("申请入党", P.apply_date), ("谈话", F.talk_date), ("确定入党积极分子", P.activist_date),
     ("确定发展对象", P.candidate_date), ("基层党委预审", F.prereview_date),
     ("支部大会", F.admission_meeting_date), ("党委审批", P.probationary_date), ("入党宣誓", F.oath_date),
-    ("转正", P.full_member_date),
+    ("转正", F.conversion_approval_date),
 ]
 
 
@@ -154,7 +155,7 @@ CATALOGUE: list[Check] = [
     Check("R02", "R02", "收到入党申请后超过一个月未派人谈话", WARNING, RULES_2014, _r02, (_APPLY, ("谈话时间", F.talk_date))),
     Check("R08", "R08", "确定为发展对象时距确定为入党积极分子不满一年", ERROR, RULES_2014, _r08,
           (("确定入党积极分子时间", P.activist_date), ("确定发展对象时间", P.candidate_date))),
-    Check("R11", "R11", "发展对象集中培训时间少于3天且小于24学时", WARNING, RULES_2014, _r11,
+    Check("R11", "R11", "发展对象集中培训时间小于24学时", WARNING, RULES_2014, _r11,
           (("培训天数", F.training_days), ("培训学时", F.training_hours))),
     Check("R13", "R13", "支部大会通过后超过3个月未经党委审批", WARNING, RULES_2014, _r13(3), (_MEETING, _APPROVAL)),
     Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6), (_MEETING, _APPROVAL)),
@@ -162,7 +163,7 @@ CATALOGUE: list[Check] = [
     Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension, (_CONCLUSION, _EXTENSION)),
     Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15, (_MEETING, _CONVERSION)),
     Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval,
-          (_CONVERSION, ("上级党委审批时间", P.full_member_date))),
+          (_CONVERSION, ("上级党委审批时间", F.conversion_approval_date))),
     Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16, tuple(DATE_CHAIN[1:])),
     Check("R17", "R17", "公民身份证号码无效或与出生日期、性别不一致", ERROR, RULES_2014, _r17, (("问题", F.id_issue),)),
 ]

@@ -27,3 +27,4 @@ class CheckFact(db.Model):
     conversion_meeting_date: Mapped[date | None]   # step 23, R15
     conversion_conclusion: Mapped[str] = mapped_column(sa.String(10), default="")
     extension_months: Mapped[int | None]           # step 23, R14
+    conversion_approval_date: Mapped[date | None]  # step 24, R15 (approval within 3 months), R16

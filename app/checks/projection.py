@@ -15,7 +15,8 @@ from app.db_setup import dialect_insert
 from app.extensions import db
 
 # Facts that are dates, copied into the check_fact column of the same name.
-_DATE_FACTS = ("talk_date", "prereview_date", "admission_meeting_date", "oath_date", "conversion_meeting_date")
+_DATE_FACTS = ("talk_date", "prereview_date", "admission_meeting_date", "oath_date", "conversion_meeting_date",
+               "conversion_approval_date")
 # Every fact the checks read from step data: the dates, the 转正 conclusion and extension, and the training
 # sessions (summed into days and 学时).
 CHECK_FACTS = (*_DATE_FACTS, "conversion_conclusion", "extension_months", "training_sessions")

@@ -21,7 +21,7 @@ def _checked(user, org: Organisation):
     """Persons under ``org`` (within the user's scope) that the checks look at: not those in the 历史库, nor
     those paused abroad (暂停发展-出国(境)), whose deadlines wait with them."""
     return sa.and_(scope_condition(Person, user), path_prefix(Person.org_path, org.path),
-                   Person.status.not_in(("cancelled", "closed", "suspended")))
+                   Person.status.not_in(("cancelled", "closed", "suspended", "disqualified")))
 
 
 def _failing_sums(today: date) -> list:

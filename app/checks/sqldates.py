@@ -1,9 +1,11 @@
 """Date arithmetic in SQL that compiles on SQLite and PostgreSQL alike.
 
 ``add_months(date_expr, months)`` is a date ``months`` calendar months later (``months`` may be a column).
-SQLite's ``date(x, 'N months')`` rolls an overflowing day into the next month (01-31 + 1 month =
-03-03) where PostgreSQL clamps it (02-28); the checks only compare against these bounds, so the two can
-differ by at most three days at a month's end.
+Both give the arithmetic of the diagram's ``add_months`` (app/workflow/expressions.py): a day the target
+month lacks becomes its last day (2020-02-29 + 12 months = 2021-02-28, 01-31 + 1 month = 02-28/29).
+PostgreSQL's interval arithmetic clamps so already; SQLite's ``date(x, 'N months')`` rolls an overflowing day
+into the next month (01-31 + 1 month = 03-03), so there the result is taken back to the last day of the
+month before when its day differs from the day it started from.
 """
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -27,7 +29,10 @@ def _add_months_postgresql(element, compiler, **kw):
 @compiles(add_months, "sqlite")
 def _add_months_sqlite(element, compiler, **kw):
     when, months = list(element.clauses)
-    return f"date({compiler.process(when, **kw)}, ({compiler.process(months, **kw)}) || ' months')"
+    when, months = compiler.process(when, **kw), compiler.process(months, **kw)
+    naive = f"date({when}, ({months}) || ' months')"
+    return (f"(CASE WHEN strftime('%d', {naive}) = strftime('%d', {when}) THEN {naive} "
+            f"ELSE date({naive}, 'start of month', '-1 day') END)")
 
 
 def add_years(when, years):

@@ -63,6 +63,37 @@ def preview(actor, source: ProcessVersion, target: ProcessVersion) -> list[Candi
     return result
 
 
+@dataclass
+class StepMove:
+    """One step of the source version: whether instances standing on it can move to the target, and why not."""
+    step: services.StepDef
+    in_target: bool
+    movable: int = 0
+    refused: int = 0
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.in_target and not self.refused
+
+
+def step_moves(source: ProcessVersion, target: ProcessVersion, candidates: list[Candidate]) -> list[StepMove]:
+    """For each step of ``source``: does the target have its tasks (an instance standing there keeps its place
+    only if so), and how many of the previewed instances standing there can move, with the reasons of the
+    others (a step completed earlier that the target dropped, a changed task kind)."""
+    target_tasks = {name for name, _, _, _ in engine.user_task_specs(target.bpmn_xml, target.process_id)}
+    rows = []
+    for step in services.step_catalogue(source.id):
+        names = {step.name, step.review_name} - {""}
+        here = [c for c in candidates if c.person.current_task in names]
+        missing = sorted(names - target_tasks)
+        reasons = [f"目标版本中没有任务 {name}" for name in missing]
+        reasons += sorted({c.reason for c in here if not c.ok} - set(reasons))
+        rows.append(StepMove(step=step, in_target=not missing, movable=sum(1 for c in here if c.ok),
+                             refused=sum(1 for c in here if not c.ok), reasons=tuple(reasons)))
+    return rows
+
+
 def migrate(actor, source: ProcessVersion, target: ProcessVersion, person_ids=None) -> list[Candidate]:
     """Move the chosen instances (all on ``source`` when ``person_ids`` is None) that can move; returns
     every chosen instance with the outcome. Each moved instance gets a "migrate" event."""

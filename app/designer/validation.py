@@ -17,12 +17,14 @@ from app.checks.projection import CHECK_FACTS
 from app.people.projection import PERSON_COLUMNS
 from app.workflow import diagram, engine, expressions
 from app.workflow.diagram import BPMN_NS, NS
+from app.workflow.handlers import ACTION_DATE
 from app.workflow.versions import DEVELOPMENT
 from forms import FORMS, REQUIRED_FORMS, default_data_key, feeds, forms_feeding
 
 _DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 # Task-data names the application or the diagram's rules use themselves, and SpiffWorkflow's reserved key.
-_RESERVED_KEYS = {"rule_errors", "decision", "review_opinion", "typename"}
+_RESERVED_KEYS = {"rule_errors", "decision", "review_opinion", "typename", "outcome", ACTION_DATE,
+                  *expressions.DEFAULTS}
 
 # Flow nodes: what sequence flows connect. Lanes, flows, data objects and text annotations are not.
 _NODE_TAGS = {f"{{{BPMN_NS}}}{name}" for name in (

@@ -139,4 +139,4 @@ def migrate(version_id: int):
         flash(exc.message, "error")
         return redirect(url_for("designer.version", version_id=target.id)), 303
     return _render("migrate.html", source=source, target=target, candidates=candidates,
-                   limit=migration.PREVIEW_LIMIT)
+                   steps=migration.step_moves(source, target, candidates), limit=migration.PREVIEW_LIMIT)

@@ -56,13 +56,17 @@ class Person(db.Model):
     current_title: Mapped[str] = mapped_column(sa.String(120), default="")
     # '' (editing), 待审核, 审核不通过, 已完成
     review_status: Mapped[str] = mapped_column(sa.String(10), default="")
-    # active | cancelled | completed | closed (重新发展: kept read-only, ID number free again)
+    # active | cancelled | completed | closed (重新发展: kept read-only, ID number free again) | disqualified
     status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
 
     apply_date: Mapped[date | None]
     activist_date: Mapped[date | None]
     candidate_date: Mapped[date | None]
     probationary_date: Mapped[date | None]
+    # R31: 入党日期 = the 支部大会 that admitted the person; 预备期满 = one year later plus any extension;
+    # 转为正式党员日期 (党龄) = 预备期满, set once the person is a 正式党员 (workflow.services._membership_dates).
+    join_date: Mapped[date | None]
+    probation_end: Mapped[date | None]
     full_member_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -151,6 +151,16 @@ def identity_rows(actor, ctx: workflow.Context) -> list:
     return _display(step.form_key, data, IDENTITY_FIELDS, actor, ctx.person)
 
 
+# R31: the membership dates the procedure derives (not a form's fields), shown beside the identity.
+MEMBERSHIP_DATES = (("join_date", "入党日期"), ("probation_end", "预备期满"), ("full_member_date", "转为正式党员日期"))
+
+
+def membership_rows(person) -> list:
+    """入党日期、预备期满、转为正式党员日期 of a person who has reached them, as (label, (kind, value)) rows."""
+    return [(label, ("text", getattr(person, name).isoformat()))
+            for name, label in MEMBERSHIP_DATES if getattr(person, name)]
+
+
 def edit_form(actor, ctx: workflow.Context, which: ProfileTab, formdata=None):
     """The step's form filled with its stored data; with ``formdata`` (a post), the posted values of the
     editable fields replace the stored ones and everything else stays as stored, so the form validates

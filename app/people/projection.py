@@ -10,10 +10,11 @@ from forms import feeds
 from app.people.models import Person
 
 # The person columns copied from step data; a later step naming the same column (学历, 工作岗位) overwrites it.
+# The membership dates of R31 (join_date, probation_end, full_member_date) are derived, not fed: see
+# app/workflow/services._membership_dates.
 PERSON_COLUMNS = ("name", "id_number", "sex", "ethnicity", "birth_date", "education", "phone", "apply_date",
-                  "job", "activist_date", "candidate_date", "probationary_date", "full_member_date")
-_DATE_COLUMNS = {"birth_date", "apply_date", "activist_date", "candidate_date", "probationary_date",
-                 "full_member_date"}
+                  "job", "activist_date", "candidate_date", "probationary_date")
+_DATE_COLUMNS = {"birth_date", "apply_date", "activist_date", "candidate_date", "probationary_date"}
 
 
 def apply_step_data(person: Person, form_key: str, data: dict) -> None:

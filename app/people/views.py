@@ -46,7 +46,8 @@ def info(person_id: int):
     current = profile.tab(request.args.get("tab", 1))
     return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current,
                            view=profile.tab_view(current_user, ctx, current),
-                           identity=profile.identity_rows(current_user, ctx), active_menu="people")
+                           identity=profile.identity_rows(current_user, ctx) + profile.membership_rows(person),
+                           active_menu="people")
 
 
 @bp.route("/<int:person_id>/info/<int:tab_no>/edit", methods=["GET", "POST"])

@@ -83,7 +83,7 @@ def _handed_down(org_ids: list[int], year: int) -> dict[int, int]:
 
 
 def actual_counts(orgs: list[Organisation], year: int) -> dict[int, int]:
-    """Persons under each organisation whose 预备党员 date (step 17 党委审批) falls in ``year``.
+    """Persons under each organisation whose 入党日期 (R31: the 支部大会 that admitted them) falls in ``year``.
 
     One grouped query: each organisation is joined to the persons whose path lies under its own.
     Closed records (重新发展) are not counted twice: the old record is left out.
@@ -94,7 +94,7 @@ def actual_counts(orgs: list[Organisation], year: int) -> dict[int, int]:
     upper = sa.func.substr(Organisation.path, 1, sa.func.length(Organisation.path) - 1, type_=sa.String) + "0"
     stmt = (sa.select(Organisation.id, sa.func.count(Person.id))
             .join(Person, sa.and_(Person.org_path >= Organisation.path, Person.org_path < upper))
-            .where(Organisation.id.in_([o.id for o in orgs]), Person.probationary_date.between(start, end),
+            .where(Organisation.id.in_([o.id for o in orgs]), Person.join_date.between(start, end),
                    Person.status != "closed")
             .group_by(Organisation.id))
     counts = {org_id: int(n) for org_id, n in db.session.execute(stmt)}

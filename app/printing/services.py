@@ -9,6 +9,7 @@ from flask import render_template
 from wtforms import SelectField
 
 from app.people import profile
+from app.workflow import services as workflow
 from app.timeutil import local_today
 from forms import APPLICATION_FORM, get_form_class
 from forms.codec import blank_form
@@ -85,6 +86,11 @@ def person_sheet(actor, ctx, tab: profile.ProfileTab) -> Sheet:
         else:
             value = shown[1]
         rows.append(SheetRow(label, value=value, required=bool(f.flags.required)))
+    rows += [SheetRow(label, value=shown[1]) for label, shown in profile.membership_rows(ctx.person)]
+    # A step of this stage the path passed by (R03) says so, rather than looking forgotten.
+    stage = profile.tab_step(tab, ctx.instance.process_version_id).stage
+    rows += [SheetRow(row["step"].title, value=f"已跳过：{row['review']}")
+             for row in workflow.step_rows(ctx) if row["status"] == "skipped" and row["step"].stage == stage]
     return Sheet(title=tab.sheet_title, tab=tab, rows=rows, org_name=ctx.person.org.name,
                  person_name=ctx.person.name, printed_on=local_today().isoformat())
 

@@ -170,7 +170,7 @@ def statement(user, conditions: list[Condition]) -> sa.Select:
     only persons matching all of them are read from the person table; a condition on a person-only column
     (人员类别) filters those rows.
     """
-    stmt = select_in_scope(Person, user).where(Person.status.not_in(("cancelled", "closed")))
+    stmt = select_in_scope(Person, user).where(Person.status.not_in(("cancelled", "closed", "disqualified")))
     selects = []
     for cond in conditions:
         if not cond.active:

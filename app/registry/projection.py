@@ -48,7 +48,10 @@ def _outbox(change: runner.Change) -> None:
     if (event.get("data") or {}).get("registry_key"):
         return
     rows = []
-    kind = registry_event(_completed_form(change) or "")
+    # An outcome the diagram decided with this action (延长预备期, 取消预备党员资格 …) replaces the step's
+    # ordinary meaning: a 转正 approval that extended the probation is not a 转正.
+    decided = (event.get("outcome") or {}).get("action")
+    kind = None if decided else registry_event(_completed_form(change) or "")
     if kind:
         rows.append(events.record(kind, person, person.org))
     elif event["action"] == "transfer":
@@ -58,8 +61,8 @@ def _outbox(change: runner.Change) -> None:
                                   to_organisation=to_org))
         rows.append(events.record(EventKind.TRANSFER_IN, person, to_org, from_organisation=from_org,
                                   to_organisation=to_org))
-    elif (_stopped(change) and person.category == PROBATIONARY_CATEGORY
-          and person.full_member_date is None):
+    elif decided == "disqualify" or (_stopped(change) and person.category == PROBATIONARY_CATEGORY
+                                     and person.full_member_date is None):
         # 取消发展 of a 预备党员, or the procedure ending without 转正 (取消预备党员资格, R29).
         rows.append(events.record(EventKind.PROBATION_REVOKED, person, person.org,
                                   reason=(event.get("data") or {}).get("reason", "")))

@@ -36,7 +36,8 @@ VIEWS = [
     View("candidate", "发展对象", "发展对象", P.candidate_date, "确定为发展对象时间"),
     View("probationary", "预备党员", "预备党员", P.probationary_date, "成为预备党员时间"),
     View("member", "正式党员", "正式党员", P.full_member_date, "成为正式党员时间"),
-    View("new", "新发展党员", None, P.probationary_date, "成为预备党员时间（月）", in_range=True),
+    # R31: a new member counts from the 支部大会 that admitted them (入党日期).
+    View("new", "新发展党员", None, P.join_date, "入党时间（月）", in_range=True),
 ]
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
@@ -44,7 +45,7 @@ VIEW_BY_KEY = {v.key: v for v in VIEWS}
 def persons_of(view: View, start: date | None = None, end: date | None = None) -> sa.ColumnElement[bool]:
     """The condition selecting a view's persons (cancelled and closed ones, in the 历史库, are never counted)."""
     # "Every category" is written as IN (all five) so that the category-led statistics indexes serve it.
-    conditions = [P.status.not_in(("cancelled", "closed")), P.category == view.category if view.category else P.category.in_(CATEGORIES)]
+    conditions = [P.status.not_in(("cancelled", "closed", "disqualified")), P.category == view.category if view.category else P.category.in_(CATEGORIES)]
     if view.in_range:
         conditions += [view.entered >= start, view.entered <= end]
     return sa.and_(*conditions)

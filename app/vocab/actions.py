@@ -20,6 +20,11 @@ class Action(LabelledEnum):
     WITHDRAW = ("withdraw", "撤回申请")
     SUSPEND = ("suspend", "暂停发展")
     RESUME = ("resume", "归国恢复")
+    # Outcomes the diagram decided (R24–R30): recorded right after the action whose decision chose them.
+    STOP = ("stop", "停止发展")
+    SEND_BACK = ("send_back", "退回支部委员会审查")
+    EXTEND_PROBATION = ("extend_probation", "延长预备期")
+    DISQUALIFY = ("disqualify", "取消预备党员资格")
 
 
 

@@ -20,6 +20,7 @@ class InstanceStatus(LabelledEnum):
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "已完成")
     SUSPENDED = ("suspended", "暂停发展（出国（境））")
+    DISQUALIFIED = ("disqualified", "已取消预备党员资格")
 
 
 class PersonStatus(LabelledEnum):
@@ -29,6 +30,7 @@ class PersonStatus(LabelledEnum):
     CLOSED = ("closed", "已重新发展（记录关闭）")
     COMPLETED = ("completed", "纪实完成")
     SUSPENDED = ("suspended", "暂停发展（出国（境））")
+    DISQUALIFIED = ("disqualified", "已取消预备党员资格")
 
 
 class TransferStatus(LabelledEnum):
@@ -119,6 +121,10 @@ def _label(transition: str) -> str:
 
 INSTANCE = Lifecycle(InstanceStatus, transitions={
     Action.CANCEL: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
+    # 停止发展 decided by the diagram (公示未通过, 政审不合格): the same 历史库 list, restored the same way.
+    Action.STOP: ((InstanceStatus.RUNNING,), InstanceStatus.CANCELLED),
+    # 取消预备党员资格 ends the process at its own end event: never 正式党员, nothing restores it.
+    Action.DISQUALIFY: ((InstanceStatus.RUNNING,), InstanceStatus.DISQUALIFIED),
     Action.RESTORE: ((InstanceStatus.CANCELLED,), InstanceStatus.RUNNING),
     Action.REDEVELOP: ((InstanceStatus.CANCELLED,), InstanceStatus.CLOSED),
     # 暂停发展-出国(境) pauses the instance where it stands; 归国恢复 (after two approvals) resumes it there.
@@ -129,6 +135,8 @@ INSTANCE = Lifecycle(InstanceStatus, transitions={
 
 PERSON = Lifecycle(PersonStatus, transitions={
     Action.CANCEL: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
+    Action.STOP: ((PersonStatus.ACTIVE,), PersonStatus.CANCELLED),
+    Action.DISQUALIFY: ((PersonStatus.ACTIVE,), PersonStatus.DISQUALIFIED),
     Action.RESTORE: ((PersonStatus.CANCELLED,), PersonStatus.ACTIVE),
     Action.REDEVELOP: ((PersonStatus.CANCELLED,), PersonStatus.CLOSED),
     Action.SUSPEND: ((PersonStatus.ACTIVE,), PersonStatus.SUSPENDED),

@@ -8,6 +8,7 @@ Diagram expressions run in the restricted evaluator of ``expressions``.
 import copy
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -277,6 +278,32 @@ def rule_errors(wf, task_name: str) -> dict:
     for task in _user_tasks(wf, TaskState.READY, task_name):
         if task.data.get("rule_errors"):
             return dict(task.data["rule_errors"])
+    return {}
+
+
+def refusing_rule(wf) -> str:
+    """The rule id (``R16``…) that the name of the last script task run starts with: the refusal script a rule
+    gateway took ('' when its name names none)."""
+    scripts = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if type(t.task_spec).__name__ == "ScriptTask"]
+    if not scripts:
+        return ""
+    last = max(scripts, key=lambda t: t.last_state_change)
+    match = _RULE_ID.match(last.task_spec.bpmn_name or "")
+    return match.group(1) if match else ""
+
+
+_RULE_ID = re.compile(r"(R\d+)")
+
+
+def outcome(wf) -> dict:
+    """The ``outcome`` an outcome script of the diagram set on the way from the task just completed (a dict with
+    ``kind``: stop, return, extend, disqualify, and ``reason``), or {}: read from the tasks now ready, or from
+    the workflow's data when the path ended the process."""
+    if wf.is_completed():
+        return dict(wf.data.get("outcome") or {})
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        if task.data.get("outcome"):
+            return dict(task.data["outcome"])
     return {}
 
 

@@ -27,6 +27,7 @@ class RuleViolation(WorkflowError):
     """A rule of the procedure (in the diagram, or needing the database) refused the input."""
     status = 422
 
-    def __init__(self, fields: dict):
+    def __init__(self, fields: dict, rule: str = ""):
         super().__init__("提交的数据不符合发展党员工作规定", {k: [v] if isinstance(v, str) else list(v)
                                                           for k, v in fields.items()})
+        self.rule = rule  # the rule id (domain-rules.md) that refused, when known

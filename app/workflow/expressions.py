@@ -21,6 +21,7 @@ import operator
 import re
 import sys
 import time
+from calendar import monthrange
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -60,13 +61,19 @@ def span_days(start, end) -> int:
     return (_parse_iso(end) - _parse_iso(start)).days + 1
 
 
+def add_months(value, months: int) -> str:
+    """The ISO date ``months`` calendar months after ``value``; a day the target month lacks becomes its last day
+    (2020-01-31 + 1 = 2020-02-29, 2020-02-29 + 12 = 2021-02-28). The 逻辑校验 SQL computes the same
+    (app/checks/sqldates.py), so a gateway and a check never disagree about a date."""
+    d = _parse_iso(value)
+    index = d.year * 12 + d.month - 1 + int(months)
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(d.day, monthrange(year, month + 1)[1])).isoformat()
+
+
 def add_years(value, years: int) -> str:
     """The ISO date ``years`` after ``value`` (29 February falls back to 28 February)."""
-    d = _parse_iso(value)
-    try:
-        return d.replace(year=d.year + int(years)).isoformat()
-    except ValueError:
-        return (d.replace(day=28, year=d.year + int(years))).isoformat()
+    return add_months(value, 12 * int(years))
 
 
 def add_days(value, days: int) -> str:
@@ -75,7 +82,12 @@ def add_days(value, days: int) -> str:
 
 
 # The helper functions a diagram may call; a designer sees exactly these names.
-HELPERS = {"span_days": span_days, "add_years": add_years, "add_days": add_days}
+HELPERS = {"span_days": span_days, "add_years": add_years, "add_months": add_months, "add_days": add_days}
+
+# Variables every instance of the procedure has, with the value they hold until a script sets them, so that a
+# rule reads them on an instance that started (or was migrated) before the script first ran.
+# ``probation_extension_months``: R14/R31, the months a 延长预备期 outcome added to the probation (0: none).
+DEFAULTS = {"probation_extension_months": 0}
 
 
 class _Budget:
@@ -283,6 +295,7 @@ def compile_script(script: str):
 def evaluate(expression: str, context: dict):
     """Evaluate a condition against task data."""
     namespace = _globals()
+    namespace.update(DEFAULTS)
     namespace.update(context)
     return _run(eval, compile_expression(expression), namespace)  # restricted bytecode
 
@@ -294,6 +307,7 @@ def execute(script: str, context: dict) -> None:
     if clash:
         raise ExpressionError(f"任务数据中的变量与内置函数同名: {sorted(clash)}")
     namespace = dict(reserved)
+    namespace.update(DEFAULTS)
     namespace.update(context)
     _run(exec, compile_script(script), namespace)  # restricted bytecode
     for key in list(context):
@@ -302,6 +316,8 @@ def execute(script: str, context: dict) -> None:
     for key, value in namespace.items():
         if key in reserved or key.startswith("_") or callable(value):
             continue
+        if key in DEFAULTS and key not in context and value == DEFAULTS[key]:
+            continue  # a default the script did not set stays implicit
         context[key] = value
 
 

@@ -5,9 +5,11 @@ auditor's replay (``app.audit.replay``) applies the logged events through the sa
 handler reads only the state and the event (and a diagram loader for start/migrate), never the
 database, the person row or the clock, so forward and replay cannot disagree.
 """
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.vocab.actions import Action
 from app.vocab.statuses import FINISH, INSTANCE, TransitionRefused
 from app.workflow import engine, expressions
 
@@ -26,9 +28,10 @@ class HandlerError(Exception):
 class RuleRefused(HandlerError):
     """A rule gateway of the diagram looped back to the task with ``rule_errors`` (field → message)."""
 
-    def __init__(self, task_name: str, fields: dict):
+    def __init__(self, task_name: str, fields: dict, rule: str = ""):
         super().__init__(f"规则拒绝了任务 {task_name} 的数据: {fields}")
         self.fields = dict(fields)
+        self.rule = rule
 
 
 class StaleTask(HandlerError):
@@ -47,6 +50,8 @@ class State:
     reviews: dict = field(default_factory=dict)
     # The ready task the runner already found for the event (saves a walk); the replay looks it up.
     found: engine.TaskInfo | None = None
+    # The outcome the diagram decided on the last completion, until its own event records it (OUTCOME_ACTIONS).
+    outcome: dict = field(default_factory=dict)
 
 
 def _ready_task(state: State, event: dict) -> engine.TaskInfo:
@@ -71,7 +76,13 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     # A rule gateway that refuses input loops back to the same task with rule_errors set.
     errors = engine.rule_errors(state.wf, task.name)
     if errors:
-        raise RuleRefused(task.name, errors)
+        raise RuleRefused(task.name, errors, engine.refusing_rule(state.wf))
+    # An outcome gateway (R24–R30) chose a way that its script named; 停止发展 also stops the instance here.
+    state.outcome = engine.outcome(state.wf)
+    if state.outcome and state.outcome.get("kind") not in OUTCOME_ACTIONS:
+        raise HandlerError(f"流程图设置了未知的结果“{state.outcome.get('kind')}”")
+    if state.outcome.get("kind") == "stop":
+        state.status = INSTANCE.target(Action.STOP, state.status)
 
 
 def _expression_failed(error: BaseException) -> bool:
@@ -109,16 +120,43 @@ def _save(state: State, event: dict) -> None:
     engine.update_data(state.wf, task.id, dict(event.get("data") or {}))
 
 
+# The event data key holding the server's day of an action (ISO), against which the step's dates are checked.
+ACTION_DATE = "action_date"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dates_after(value, day: str) -> bool:
+    if isinstance(value, str):
+        return bool(_ISO_DATE.fullmatch(value)) and value > day
+    if isinstance(value, dict):
+        return any(_dates_after(v, day) for v in value.values())
+    if isinstance(value, list):
+        return any(_dates_after(v, day) for v in value)
+    return False
+
+
+def _refuse_future_dates(task: engine.TaskInfo, data: dict) -> None:
+    """R16: no date of the step after the day of the action (taken from the event, so a replay agrees)."""
+    day = data.get(ACTION_DATE)
+    if not day:
+        return
+    step = next((value for key, value in data.items() if key != ACTION_DATE and isinstance(value, dict)), {})
+    late = [name for name, value in step.items() if _dates_after(value, day)]
+    if late:
+        raise RuleRefused(task.name, {name: f"日期不能晚于操作当天（{day}）" for name in late}, "R16")
+
+
 def _submit(state: State, event: dict) -> None:
     task = _ready_task(state, event)
-    _complete(state, task, {**(event.get("data") or {}), "rule_errors": {}})
+    _refuse_future_dates(task, event.get("data") or {})
+    _complete(state, task, {**(event.get("data") or {}), "rule_errors": {}, "outcome": {}})
 
 
 def _review(state: State, event: dict) -> None:
     task = _ready_task(state, event)
     if not task.is_review:
         raise HandlerError(f"任务 {task.name} 不是审核任务")
-    _complete(state, task, {"decision": event["action"],
+    _complete(state, task, {"decision": event["action"], "outcome": {},
                             "review_opinion": (event.get("data") or {}).get("opinion", "")})
     state.reviews[task.name] = event["action"]
 
@@ -195,6 +233,28 @@ def _withdraw(state: State, event: dict) -> None:
     state.reviews[task.name] = "withdraw"
 
 
+# The event recording each outcome kind a diagram's outcome script may set.
+OUTCOME_ACTIONS = {"stop": Action.STOP, "return": Action.SEND_BACK, "extend": Action.EXTEND_PROBATION,
+                   "disqualify": Action.DISQUALIFY}
+
+
+def outcome_event(state: State, decided: dict) -> dict | None:
+    """The event recording the outcome the last completion decided (after the event ``decided``), or None."""
+    if not state.outcome:
+        return None
+    return {"action": OUTCOME_ACTIONS[state.outcome["kind"]], "task_name": decided["task_name"],
+            "task_pass": decided["task_pass"], "data": dict(state.outcome), "attachments": []}
+
+
+def _outcome(state: State, event: dict) -> None:
+    # The status change happened with the decision itself; this event records it, and the replay checks that
+    # the diagram decides the same way today.
+    kind = next((k for k, action in OUTCOME_ACTIONS.items() if action == event["action"]), None)
+    if not state.outcome or state.outcome.get("kind") != kind:
+        raise HandlerError(f"记录的结果“{event['action']}”与流程图的决定不符")
+    state.outcome = {}
+
+
 # One entry per action name, for every procedure (development, 接续培养, 实名认证, 归国恢复).
 HANDLERS = {
     "start": _start,
@@ -214,6 +274,7 @@ HANDLERS = {
     # 暂停发展-出国(境) and its return: the engine state stays where it was, only the status moves.
     "suspend": _status_change("该人员不在发展流程中，不能暂停发展"),
     "resume": _status_change("该人员未处于暂停发展状态"),
+    **{action: _outcome for action in OUTCOME_ACTIONS.values()},
 }
 
 
@@ -224,4 +285,5 @@ def apply(state: State, event: dict) -> None:
         raise HandlerError(f"无法处理的操作“{event['action']}”")
     handler(state, event)
     if state.wf is not None and state.status == "running" and engine.is_completed(state.wf):
-        state.status = INSTANCE.target(FINISH, state.status)
+        ending = Action.DISQUALIFY if state.outcome.get("kind") == "disqualify" else FINISH
+        state.status = INSTANCE.target(ending, state.status)

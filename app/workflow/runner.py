@@ -30,7 +30,7 @@ from app.extensions import db
 from app.timeutil import utcnow
 from app.workflow import engine
 from app.workflow.errors import Conflict, RuleViolation, WorkflowError
-from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, apply
+from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, apply, outcome_event
 from app.workflow.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
 
@@ -147,8 +147,12 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         ctx.text = None  # from here on the workflow object may differ from any stored text
         try:
             apply(state, event)
+            # An outcome the diagram decided (停止发展, 退回, 延长预备期, 取消预备党员资格) is an event of its own.
+            decided = outcome_event(state, event)
+            if decided is not None:
+                apply(state, decided)
         except RuleRefused as exc:
-            raise RuleViolation(exc.fields) from exc
+            raise RuleViolation(exc.fields, rule=exc.rule) from exc
         except StaleTask as exc:
             raise Conflict() from exc
         except HandlerError as exc:
@@ -163,6 +167,11 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             row = append_event(instance.id, actor, action, task_name=event["task_name"],
                                task_pass=event["task_pass"], data=event["data"], attachments=event["attachments"])
             event["seq"] = row.seq
+            if decided is not None:
+                decided["action"] = str(decided["action"].value)
+                decided["seq"] = append_event(instance.id, actor, decided["action"], task_name=decided["task_name"],
+                                              task_pass=decided["task_pass"], data=decided["data"]).seq
+                event["outcome"] = decided
             change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
                             ready_before=ready_before)
             for project in PROJECTIONS.get(ctx.process, ()):

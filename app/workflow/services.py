@@ -8,6 +8,7 @@ request rolls back.
 """
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from forms import default_data_key
@@ -17,6 +18,7 @@ from app.access.policy import allows
 from app.attachments.services import grant_to_org
 from app.deadlines.rules import due_for
 from app.auth.roles import LANE_ROLES
+from app.checks.models import CheckFact
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
@@ -28,8 +30,9 @@ from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE
-from app.workflow import engine, runner
+from app.workflow import engine, expressions, runner
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
+from app.workflow.handlers import ACTION_DATE
 from app.workflow.runner import Change, Context
 from app.workflow.versions import DEVELOPMENT, active_version
 
@@ -39,7 +42,7 @@ EDIT_ACTIONS = ("save", "submit", "report")
 REVIEW_ACTIONS = ("approve", "reject")
 # The person's status for each instance status.
 PERSON_STATUS = {"running": "active", "cancelled": "cancelled", "closed": "closed", "completed": "completed",
-                 "suspended": "suspended"}
+                 "suspended": "suspended", "disqualified": "disqualified"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -65,6 +68,25 @@ class StepDef:
     review_name: str = ""
     data_key: str = ""
     category: str = ""
+    # Why a path of the diagram may pass this step by (the task's ``skipReason`` property, e.g. R03).
+    skip_reason: str = ""
+
+    @property
+    def skipped_because(self) -> str:
+        """What a skipped step shows (已跳过 with this reason)."""
+        return self.skip_reason or "流程未经过此步骤"
+
+
+def mark_skipped(statuses: list[str]) -> list[str]:
+    """Step statuses in diagram order with ``future`` turned into ``skipped`` where a later step was reached:
+    the path passed that step by (R03), it is not still to come."""
+    result, later = list(statuses), False
+    for i in range(len(result) - 1, -1, -1):
+        if result[i] != "future":
+            later = True
+        elif later:
+            result[i] = "skipped"
+    return result
 
 
 _CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
@@ -80,7 +102,7 @@ def step_catalogue(version_id: int) -> list[StepDef]:
         steps = [StepDef(step=int(props.get("step") or 0), stage=int(props.get("stage") or 0), name=name,
                          title=title, form_key=props.get("formKey", name), review_name=reviews.get(name, ""),
                          data_key=props.get("dataKey") or default_data_key(props.get("formKey", name)),
-                         category=props.get("category", ""))
+                         category=props.get("category", ""), skip_reason=props.get("skipReason", ""))
                  for name, title, _, props in specs if not props.get("reviewOf")]
         _CATALOGUE_CACHE[version_id] = sorted(steps, key=lambda s: s.step)
     return _CATALOGUE_CACHE[version_id]
@@ -207,7 +229,12 @@ def _perform(actor, ctx: Context, task: engine.TaskInfo, action: str, data: dict
         return
     hashes = _attachment_hashes(data)
     _require_visible(actor, hashes)
-    runner.run(actor, ctx, action, task=task, data={data_key(task): data}, attachments=hashes,
+    event_data = {data_key(task): data}
+    if action != "save":
+        # The server's day of the action, recorded with the event: no date of the step may be after it
+        # (R16), and a replay reads the same day from the log (handlers._submit).
+        event_data[ACTION_DATE] = local_today().isoformat()
+    runner.run(actor, ctx, action, task=task, data=event_data, attachments=hashes,
                expected_version=expected_version)
 
 
@@ -266,7 +293,7 @@ def can_amend(actor, ctx: Context, step_no: int) -> bool:
     """人员信息 edits follow the procedure's rights: the step's lane role (or an admin above it), on a step
     already reached, while the person is not cancelled (nor closed by 重新发展)."""
     task = step_task(ctx, step_no)
-    return (task is not None and ctx.instance.status not in ("cancelled", "closed", "suspended")
+    return (task is not None and ctx.instance.status not in ("cancelled", "closed", "suspended", "disqualified")
             and can_act_as(actor, task_role(task), ctx.person.org_path))
 
 
@@ -434,6 +461,10 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         person.review_status = "已完成"
         person.current_task = ""
         person.current_title = "纪实完成"
+    elif instance.status == "disqualified":
+        # R29/R30: the process ended without full membership; the category stays 预备党员 as it was.
+        person.current_task = ""
+        person.current_title = "已取消预备党员资格"
     elif ready:
         current = min(ready, key=lambda t: t.step)
         person.current_step, person.stage = current.step, current.stage
@@ -446,6 +477,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
             person.review_status = "审核不通过"
         elif refresh_inbox:
             person.review_status = ""
+    _membership_dates(ctx)
     person.updated_at = now
     if refresh_inbox:
         rows = []
@@ -458,6 +490,22 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
                          "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
                          "arrived_at": now, "process": DEVELOPMENT, "due_date": due, "due_rule": rule})
         inbox.replace_tasks(instance.id, rows, before)
+
+
+def _membership_dates(ctx: Context) -> None:
+    """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
+    延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
+    and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
+    person = ctx.person
+    fact = db.session.get(CheckFact, person.id)
+    joined = fact.admission_meeting_date if fact is not None else None
+    person.join_date = joined
+    if joined is None:
+        person.probation_end = person.full_member_date = None
+        return
+    extension = _current_data(ctx).get("probation_extension_months") or 0
+    person.probation_end = date.fromisoformat(expressions.add_months(joined, 12 + int(extension)))
+    person.full_member_date = person.probation_end if person.category == CATEGORIES[-1] else None
 
 
 def _attachment_hashes(data) -> list[str]:
@@ -528,7 +576,7 @@ def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
 class StepView:
     """Everything the step page shows for one step of one person."""
     step: StepDef
-    status: str                      # done | ready | review | future
+    status: str                      # done | ready | review | future | skipped
     edit_task: engine.TaskInfo | None
     review_task: engine.TaskInfo | None
     data: dict
@@ -552,6 +600,9 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
         done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
         data = done[-1].data.get(key, {}) if done else {}
         status = "done" if done else "future"
+        if not done:
+            later = [r for r in step_rows(ctx) if r["step"].step >= step_no]
+            status = later[0]["status"] if later else status
         actions = []
     return StepView(step=step, status=status, edit_task=edit, review_task=review, data=data or {},
                     actions=actions)
@@ -577,4 +628,7 @@ def step_rows(ctx: Context) -> list[dict]:
             status, review = "future", ""
         when = max((last[n][1] for n in (step.name, step.review_name) if n in last), default=None)
         rows.append({"step": step, "status": status, "review": review, "when": when})
+    for row, status in zip(rows, mark_skipped([row["status"] for row in rows])):
+        if status == "skipped":
+            row["status"], row["review"] = status, row["step"].skipped_because
     return rows
