@@ -83,7 +83,7 @@ def test_approving_the_filing_sends_a_signed_probationary_event(app, demo, actor
     assert [e["type"] for e in received] == ["probationary"]
     body = received[0]["body"]
     assert body["person"]["id_number"] == person.id_number and body["organisation"]["id"] == person.org_id
-    assert body["dates"]["join_date"] == person.probationary_date.isoformat()
+    assert body["dates"]["join_date"] == person.join_date.isoformat()   # R31: the admitting 支部大会
     [row] = _rows()
     assert row.status == "delivered" and row.attempts == 1 and received[0]["key"] == row.key
     # Written in the same transaction as the approval: the approval event exists, and nothing earlier sent one.

@@ -19,13 +19,9 @@ class EventKind(LabelledEnum):
     TRANSFER_IN = ("transfer_in", "转入")
 
 
-# R31 dates by the name the registry reads, with the person columns that may hold them (the first present
-# wins: 入党日期 today is the date the person became 预备党员).
-DATE_COLUMNS = {
-    "join_date": ("join_date", "probationary_date"),
-    "probation_end_date": ("probation_end_date", "probation_end"),
-    "full_member_date": ("full_member_since", "full_member_date"),
-}
+# R31 dates by the name the registry reads → the person column holding them (the development projection
+# derives them: 入党日期 = the admitting 支部大会, 预备期满 = a year later plus any extension).
+DATE_COLUMNS = {"join_date": "join_date", "probation_end_date": "probation_end", "full_member_date": "full_member_date"}
 
 _ORG = {"type": "object", "required": ["id", "name"],
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
@@ -65,8 +61,8 @@ def _org_json(org: Organisation) -> dict:
 
 def _dates(person: Person) -> dict:
     out = {}
-    for name, columns in DATE_COLUMNS.items():
-        value = next((getattr(person, c) for c in columns if getattr(person, c, None) is not None), None)
+    for name, column in DATE_COLUMNS.items():
+        value = getattr(person, column)
         out[name] = value.isoformat() if value else None
     return out
 
