@@ -45,6 +45,15 @@ class StepForm(FlaskForm):
     # Where a task with this form keeps its data when the diagram's task declares no ``dataKey``
     # (versions deployed before tasks carried one; their instances store the data under this key).
     data_key: str = ""
+    # Fields that start from the latest value recorded under the same name by an earlier step of the record
+    # (the manual's 发展对象 and 预备党员 pages repeat the 积极分子's data); once the step saves its own, that wins.
+    carried: tuple[str, ...] = ()
+    # Fields computed from another field, {field: (source field, function)}: shown read-only, filled from the
+    # source when posted empty, and refused by their own validators when a posted value disagrees.
+    derived: dict = {}
+    # Values the page shows read-only above the form, as the manual's page does, (label, person column): data
+    # the record already holds (姓名, procedure dates…), never asked again. "org" is the person's branch.
+    shown: tuple[tuple[str, str], ...] = ()
 
     class Meta:
         def get_translations(self, form):
@@ -53,6 +62,19 @@ class StepForm(FlaskForm):
     def __init__(self, *args, context: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.context = dict(context or {})
+        for name, (source, derive) in self.derived.items():
+            # The page shows them read-only and fills them as the source is typed (static/js/app.js).
+            self[name].render_kw = {**(self[name].render_kw or {}), "readonly": True, "class": "derived",
+                                    "data-derive": derive.__name__, "data-derive-from": source}
+
+    def validate(self, extra_validators=None):
+        """Fill derived fields left empty from their source, then validate as usual."""
+        for name, (source, derive) in self.derived.items():
+            field = self[name]
+            if field.data in (None, "") and (value := derive(self[source].data)) is not None:
+                field.data = value
+                field.process_errors = []
+        return super().validate(extra_validators)
 
 
 class SubForm(wtforms.Form):

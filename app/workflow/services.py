@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from forms import default_data_key
+from forms import default_data_key, get_form_class
 
 from app.access import duties
 from app.access.policy import allows
@@ -596,6 +596,7 @@ class StepView:
     review_task: engine.TaskInfo | None
     data: dict
     actions: list[str]
+    shown: list = None               # [(label, value)]: what the record holds, shown read-only (form's ``shown``)
 
 
 def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
@@ -608,7 +609,8 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
     edit = next((t for t in ready if t.name == step.name), None)
     review = next((t for t in ready if step.review_name and t.name == step.review_name), None)
     if edit or review:
-        data = engine.task_data(ctx.wf, (edit or review).id).get(key, {})
+        current = engine.task_data(ctx.wf, (edit or review).id)
+        data = current.get(key) or (carried_values(ctx, step, current) if edit else {})
         status = "ready" if edit else "review"
         actions = allowed_actions(actor, ctx, edit or review)
     else:
@@ -617,7 +619,30 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
         status = "done" if done else "future"
         actions = []
     return StepView(step=step, status=status, edit_task=edit, review_task=review, data=data or {},
-                    actions=actions)
+                    actions=actions, shown=shown_values(ctx.person, step.form_key))
+
+
+def shown_values(person: Person, form_key: str) -> list[tuple[str, str]]:
+    """(label, value) of the person columns a step's form declares ``shown`` (manual: read-only on its page)."""
+    rows = []
+    for label, column in getattr(get_form_class(form_key), "shown", ()):
+        value = person.org.name if column == "org" and person.org else getattr(person, column, None)
+        rows.append((label, "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))))
+    return rows
+
+
+def carried_values(ctx: Context, step: StepDef, current: dict) -> dict:
+    """The values a step's form starts from (its ``carried`` fields): for each, the latest one recorded under
+    the same name by an earlier step, in the diagram's order, from the task data ``current``."""
+    names = getattr(get_form_class(step.form_key), "carried", ())
+    values = {}
+    for earlier in step_catalogue(ctx.instance.process_version_id):
+        if earlier.step >= step.step:
+            break
+        recorded = current.get(earlier.data_key)
+        if isinstance(recorded, dict):
+            values.update({name: recorded[name] for name in names if recorded.get(name) not in (None, "", [])})
+    return values
 
 
 def step_rows(ctx: Context) -> list[dict]:
