@@ -54,6 +54,8 @@ class StepForm(FlaskForm):
     # Values the page shows read-only above the form, as the manual's page does, (label, person column): data
     # the record already holds (姓名, procedure dates…), never asked again. "org" is the person's branch.
     shown: tuple[tuple[str, str], ...] = ()
+    # Select fields whose choices are organisations of a level under the person's branch, {field: level}.
+    org_choices: dict[str, str] = {}
 
     class Meta:
         def get_translations(self, form):

@@ -119,7 +119,7 @@ _GIVEN = {
         "phone": "13800138000",
     },
     "step18_filing": {"filing_department": "中共示例县委组织部", "filing_date": "2021-06-15"},
-    "step19_assignment": {"assign_date": "2021-06-20"},
+    "step19_assignment": {"branch_name": "示例党支部", "group_id": "", "assign_date": "2021-06-20"},
     "step20_oath": {"oath_date": "2021-07-01"},
     "step21_probation_education": {
         "education_start": "2021-05-10",

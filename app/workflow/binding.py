@@ -2,7 +2,7 @@
 from forms import get_form_class
 from forms.codec import from_data, from_json
 
-from app.orgs.services import branches_in_scope
+from app.orgs.services import branches_in_scope, children
 from app.workflow import services
 
 
@@ -19,9 +19,17 @@ def _context(actor, person) -> dict:
             "org_level": org_level}
 
 
-def _prepare(form, actor):
+def _prepare(form, actor, person=None):
     if "org_id" in form._fields:
         form.org_id.choices = [(org.id, org.name) for org in branches_in_scope(actor)]
+    org_choices = getattr(form, "org_choices", {})
+    if org_choices and person is not None and person.org is not None:
+        # E.g. 编入党小组: the person's branch's 党小组 in the organisation tree after the field's own first
+        # choice ("none"); a posted id outside them is refused by the choices.
+        below = children(person.org)
+        for name, level in org_choices.items():
+            form[name].choices = form[name].choices[:1] + [(str(org.id), org.name) for org in below
+                                                            if org.level == level]
     return form
 
 
@@ -42,7 +50,7 @@ def bind_form(form_cls, actor, person=None, *, data: dict | None = None, formdat
         form = form_cls(formdata=formdata, context=context, **kwargs)
     else:
         form = from_data(form_cls, data or {}, context=context, **kwargs)
-    return _prepare(form, actor)
+    return _prepare(form, actor, person)
 
 
 def readonly_sections(form_key, data: dict, actor, person=None) -> list[tuple[str, list]]:
