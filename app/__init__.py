@@ -95,11 +95,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.sms.views import bp as sms_bp
     from app.transfers.views import bp as transfers_bp
     from app.realname.views import bp as realname_bp
+    from app.roster.views import bp as roster_bp
     from app.workflow.views import bp as workflow_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
-               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp):
+               query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, roster_bp):
         app.register_blueprint(bp)
 
 

@@ -43,6 +43,7 @@ class Operation(LabelledEnum):
     AUDIT_EXPORT = ("audit.export", "导出纪实数据包")
     AUDIT_VERIFY = ("audit.verify", "核验纪实记录")
     AUDIT_DOSSIER = ("audit.dossier", "打印入党材料")
+    ROSTER_IMPORT = ("roster.import", "导入党员名册")
 
 
 # The keys services put in ``detail``; a key missing here is shown as logged.
