@@ -109,17 +109,18 @@ def _check_rows(sheet, report: Report) -> None:
         cells = list(cells[:len(COLUMNS)]) + [None] * (len(COLUMNS) - len(cells[:len(COLUMNS)]))
         if all(c is None or _text(c.value) == "" for c in cells):
             continue  # blank rows (often left at the end of a sheet) are not members
-        row = _check_row(number, cells, report)
-        if row is None:
-            continue
-        if row["id_number"] in seen:
+        row, bad = _check_row(number, cells, report)
+        if row["id_number"] and row["id_number"] in seen:
             report.problems.append((number, "身份证号", f"与第{seen[row['id_number']]}行重复"))
             continue
-        seen[row["id_number"]] = number
-        report.rows.append(row)
+        if row["id_number"]:
+            seen[row["id_number"]] = number
+        if not bad:
+            report.rows.append(row)
 
 
-def _check_row(number: int, cells, report: Report) -> dict | None:
+def _check_row(number: int, cells, report: Report) -> tuple[dict, bool]:
+    """The row's values and whether it has a problem (each one is added to the report)."""
     problems = []
     values = {}
     for column, cell in zip(COLUMNS, cells):
@@ -154,10 +155,9 @@ def _check_row(number: int, cells, report: Report) -> dict | None:
         problems.append((number, "留党察看", "留党察看应填“是”或“否”"))
 
     report.problems.extend(problems)
-    if problems:
-        return None
-    return {"_row": number, "name": name, "id_number": id_number, "join_date": join_date, "full_date": full_date,
-            "party_status": status, "on_watch": watch in YES}
+    valid_id = "身份证号" not in formula and not id_number_error(id_number)
+    return {"_row": number, "name": name, "id_number": id_number if valid_id else "", "join_date": join_date,
+            "full_date": full_date, "party_status": status, "on_watch": watch in YES}, bool(problems)
 
 
 def _text(value) -> str:
