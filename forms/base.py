@@ -56,6 +56,8 @@ class StepForm(FlaskForm):
     shown: tuple[tuple[str, str], ...] = ()
     # Select fields whose choices are organisations of a level under the person's branch, {field: level}.
     org_choices: dict[str, str] = {}
+    # Repeating fields whose rows pick a member of the branch's 党员名册 ({field: role}; forms/members.py).
+    roster_picks: dict[str, str] = {}
 
     class Meta:
         def get_translations(self, form):

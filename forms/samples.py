@@ -60,8 +60,8 @@ _GIVEN = {
     "step04_activist_publicity": {**_publicity("2020-03-01", "2020-03-07"), "filing_review_date": "2020-03-10"},
     "step05_contacts": {
         "contacts": [
-            {"source": "本支部", "name": "李四", "join_date": "2005-07-01", "since_date": "2020-03-12"},
-            {"source": "原支部", "name": "王五", "join_date": "2010-06-30", "since_date": "2020-03-12"},
+            {"source": "原支部", "member": "", "name": "李四", "join_date": "2005-07-01", "since_date": "2020-03-12"},
+            {"source": "原支部", "member": "", "name": "王五", "join_date": "2010-06-30", "since_date": "2020-03-12"},
         ]
     },
     "step06_activist_training": {
@@ -80,8 +80,8 @@ _GIVEN = {
     "step08_candidate_publicity": {"filing_date": "2021-03-18", **_publicity("2021-03-20", "2021-03-26")},
     "step09_introducers": {
         "introducers": [
-            {"name": "李四", "join_date": "2008-07-01", "since_date": "2021-03-28"},
-            {"name": "王五", "join_date": "2012-07-01", "since_date": "2021-03-28"},
+            {"source": "原支部", "member": "", "name": "李四", "join_date": "2008-07-01", "since_date": "2021-03-28"},
+            {"source": "原支部", "member": "", "name": "王五", "join_date": "2012-07-01", "since_date": "2021-03-28"},
         ]
     },
     "step10_political_review": {
