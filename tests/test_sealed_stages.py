@@ -52,7 +52,8 @@ def test_branch_and_committee_cannot_edit_a_sealed_stage(app, world, who, tab):
     client = client_for(app, world.users[who])
     page = client.get(f"/people/{world.wang.id}/info/{tab}/edit")
     assert page.status_code == 403 and "已封存" in page.get_data(as_text=True)
-    assert f"/info/{tab}/edit" not in client.get(f"/people/{world.wang.id}/info?tab={tab}").get_data(as_text=True)
+    tab_page = client.get(f"/people/{world.wang.id}/info?tab={tab}").get_data(as_text=True)
+    assert f"/info/{tab}/edit" not in tab_page and 'data-testid="sealed-badge"' in tab_page
     before, events = data_of(world.wang, 1), count(Event)
     response = post_edit(client, world.wang, tab, {**{k: before[k] for k in IDENTITY}, "name": "改名"})
     assert response.status_code == 403 and count(Event) == events

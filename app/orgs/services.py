@@ -98,11 +98,13 @@ def _path_tables():
     from app.inbox.models import HumanTask
     from app.people.models import Person
     from app.realname.models import RealnameRequest
+    from app.roster.models import RosterMember
     from app.sms.models import SmsMessage
     from app.transfers.models import Transfer
     return [(Person, Person.org_path), (HumanTask, HumanTask.org_path), (Attachment, Attachment.org_path),
             (SmsMessage, SmsMessage.org_path), (Transfer, Transfer.from_org_path),
-            (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path)]
+            (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path),
+            (RosterMember, RosterMember.org_path)]
 
 
 # Tables whose path records where the actor stood at the time and must not be rewritten: the

@@ -102,6 +102,7 @@ class TabView:
     data: dict
     rows: list          # [(label, ("text" | "files", value))]
     can_edit: bool
+    sealed: bool = False  # the step's stage was approved (R32): only a county admin corrects it
 
 
 def _display(form_key: str, data: dict, names, actor, person) -> list:
@@ -128,11 +129,12 @@ def tab_view(actor, ctx: workflow.Context, which: ProfileTab) -> TabView:
     form_key = task.form_key if task else step.form_key
     if task is None:
         return TabView(which, False, form_key, {}, [], False)
+    sealed = step.stage in seal.sealed_stages(ctx, workflow.step_catalogue(ctx.instance.process_version_id))
     view = workflow.step_view(actor, ctx, step.step)
     data = view.data if view else {}
     names = section_fields(form_key, which.section)
     return TabView(which, True, form_key, data, _display(form_key, data, names, actor, ctx.person),
-                   can_edit(actor, ctx, which))
+                   can_edit(actor, ctx, which), sealed)
 
 
 def can_edit(actor, ctx: workflow.Context, which: ProfileTab) -> bool:

@@ -40,7 +40,7 @@ def refusal(ctx, catalogue, step, changed=()) -> str:
     """Why branch and committee may not change ``changed`` fields of ``step`` (empty: they may)."""
     if ctx.instance.status in READ_ONLY_STATUSES:
         return READ_ONLY_STATUSES[ctx.instance.status]
-    if step.stage in sealed_stages(ctx, catalogue):
+    if step is not None and step.stage in sealed_stages(ctx, catalogue):
         return SEALED_STAGE
     if set(changed) & set(IDENTITY_FIELDS) and any_review_approved(ctx):
         return SEALED_IDENTITY
