@@ -16,6 +16,7 @@ MENU = [
     MenuItem("inbox", "待办事项", "inbox.index"),
     MenuItem("process", "发展流程", "people.stage_list"),
     MenuItem("people", "人员信息", "people.info_list"),
+    MenuItem("roster", "党员名册", "roster.index"),
     MenuItem("plans", "计划分配", "plans.index"),
     MenuItem("transfers", "接续培养", "transfers.index"),
     MenuItem("query", "综合查询", "query.index"),

@@ -48,6 +48,19 @@ class StepForm(FlaskForm):
     # The member-registry event (app/registry) the completion of this step publishes, if any:
     # "probationary" (预备党员) or "full_member" (转正).
     registry_event: str | None = None
+    # Fields that start from the latest value recorded under the same name by an earlier step of the record
+    # (the manual's 发展对象 and 预备党员 pages repeat the 积极分子's data); once the step saves its own, that wins.
+    carried: tuple[str, ...] = ()
+    # Fields computed from another field, {field: (source field, function)}: shown read-only, filled from the
+    # source when posted empty, and refused by their own validators when a posted value disagrees.
+    derived: dict = {}
+    # Values the page shows read-only above the form, as the manual's page does, (label, person column): data
+    # the record already holds (姓名, procedure dates…), never asked again. "org" is the person's branch.
+    shown: tuple[tuple[str, str], ...] = ()
+    # Select fields whose choices are organisations of a level under the person's branch, {field: level}.
+    org_choices: dict[str, str] = {}
+    # Repeating fields whose rows pick a member of the branch's 党员名册 ({field: role}; forms/members.py).
+    roster_picks: dict[str, str] = {}
 
     class Meta:
         def get_translations(self, form):
@@ -56,6 +69,19 @@ class StepForm(FlaskForm):
     def __init__(self, *args, context: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.context = dict(context or {})
+        for name, (source, derive) in self.derived.items():
+            # The page shows them read-only and fills them as the source is typed (static/js/app.js).
+            self[name].render_kw = {**(self[name].render_kw or {}), "readonly": True, "class": "derived",
+                                    "data-derive": derive.__name__, "data-derive-from": source}
+
+    def validate(self, extra_validators=None):
+        """Fill derived fields left empty from their source, then validate as usual."""
+        for name, (source, derive) in self.derived.items():
+            field = self[name]
+            if field.data in (None, "") and (value := derive(self[source].data)) is not None:
+                field.data = value
+                field.process_errors = []
+        return super().validate(extra_validators)
 
 
 class SubForm(wtforms.Form):

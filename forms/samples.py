@@ -60,8 +60,8 @@ _GIVEN = {
     "step04_activist_publicity": {**_publicity("2020-03-01", "2020-03-07"), "filing_review_date": "2020-03-10"},
     "step05_contacts": {
         "contacts": [
-            {"source": "本支部", "name": "李四", "join_date": "2005-07-01", "since_date": "2020-03-12"},
-            {"source": "原支部", "name": "王五", "join_date": "2010-06-30", "since_date": "2020-03-12"},
+            {"source": "原支部", "member": "", "name": "李四", "join_date": "2005-07-01", "since_date": "2020-03-12"},
+            {"source": "原支部", "member": "", "name": "王五", "join_date": "2010-06-30", "since_date": "2020-03-12"},
         ]
     },
     "step06_activist_training": {
@@ -80,8 +80,8 @@ _GIVEN = {
     "step08_candidate_publicity": {"filing_date": "2021-03-18", **_publicity("2021-03-20", "2021-03-26")},
     "step09_introducers": {
         "introducers": [
-            {"name": "李四", "join_date": "2008-07-01", "since_date": "2021-03-28"},
-            {"name": "王五", "join_date": "2012-07-01", "since_date": "2021-03-28"},
+            {"source": "原支部", "member": "", "name": "李四", "join_date": "2008-07-01", "since_date": "2021-03-28"},
+            {"source": "原支部", "member": "", "name": "王五", "join_date": "2012-07-01", "since_date": "2021-03-28"},
         ]
     },
     "step10_political_review": {
@@ -119,7 +119,7 @@ _GIVEN = {
         "phone": "13800138000",
     },
     "step18_filing": {"filing_department": "中共示例县委组织部", "filing_date": "2021-06-15"},
-    "step19_assignment": {"assign_date": "2021-06-20"},
+    "step19_assignment": {"branch_name": "示例党支部", "group_id": "", "assign_date": "2021-06-20"},
     "step20_oath": {"oath_date": "2021-07-01"},
     "step21_probation_education": {
         "education_start": "2021-05-10",

@@ -5,7 +5,8 @@ from wtforms.validators import ValidationError
 from forms.base import StepForm
 from forms.codes import EDUCATION, ETHNICITY, SEX
 from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
-from forms.validators import AdultOn, BirthDateMatchesId, IdNumber, Phone, Required, SexMatchesId, normalize_id_number
+from forms.validators import (AdultOn, BirthDateMatchesId, IdNumber, Phone, Required, SexMatchesId,
+                              birth_date_from_id, normalize_id_number, sex_from_id)
 
 FORM_KEY = "step01_application"
 
@@ -22,6 +23,8 @@ class ApplicationForm(StepForm):
     feeds = {"name": "name", "id_number": "id_number", "sex": "sex", "ethnicity": "ethnicity",
              "birth_date": "birth_date", "education": "education", "phone": "phone", "apply_date": "apply_date",
              "job": "job"}
+    # R17: 性别 and 出生日期 are read from the ID number (shown read-only; a posted value that disagrees is refused).
+    derived = {"sex": ("id_number", sex_from_id), "birth_date": ("id_number", birth_date_from_id)}
     sections = [
         (
             "入党申请人基本信息",

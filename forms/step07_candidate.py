@@ -13,6 +13,7 @@ class CandidateForm(StepForm):
     title = "确定发展对象人选"
     data_key = "step07"
     feeds = {"candidate_date": "candidate_date", "job": "job", "education": "education"}
+    carried = ("native_place", "birthplace", "education", "job", "work_unit", "address")
     sections = [
         (
             "发展对象基本信息",

@@ -19,6 +19,12 @@ class CommitteeApprovalForm(StepForm, publicity_block("拟审批预备党员公�
     title = "党委审批预备党员"
     data_key = "step17"
     feeds = {"approval_date": "probationary_date", "job": "job", "education": "education"}
+    shown = (("姓名", "name"), ("性别", "sex"), ("公民身份证号码", "id_number"), ("民族", "ethnicity"),
+             ("出生日期", "birth_date"), ("人员类别", "category"), ("申请入党日期", "apply_date"),
+             ("列为入党积极分子日期", "activist_date"), ("加入党组织日期", "probationary_date"),
+             ("转为正式党员日期", "full_member_date"), ("所在党支部", "org"))
+    carried = ("education", "native_place", "birthplace", "work_start_date", "job", "phone", "work_unit",
+               "address", "photo")
     sections = [
         ("拟审批预备党员公示情况", PUBLICITY_FIELDS),
         ("上传公示材料", ["publicity_materials"]),

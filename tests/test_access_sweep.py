@@ -101,7 +101,8 @@ class World:
         db.session.commit()
         self.far_path = branch5.path
         person_in = simulate.add_applicant(branch, demo.orgs["branch1"], 1, name="范围内")
-        simulate.advance(person_in, {"branch_admin": branch, "committee_admin": committee}, until_step=3)
+        # Until step 2 is approved, stage 1 is not sealed (R32): its 人员信息 still edits.
+        simulate.advance(person_in, {"branch_admin": branch, "committee_admin": committee}, until_step=2)
         person_out = simulate.add_applicant(far, branch5, 2, name="范围外")
         sha_in = simulate.stored_sample_file(branch)
         sha_out = attachments.store(far, "外.png", simulate.TINY_PNG + b"elsewhere").sha256

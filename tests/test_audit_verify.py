@@ -219,16 +219,17 @@ def test_migrated_instance_replays_clean(app, demo, actors):
 
 def test_amended_step_replays_clean_and_a_forged_before_is_caught(app, demo, actors):
     person = _person(demo, actors, until_step=4)
-    services.amend_step(actors["branch_admin"], _ctx(person), 2, {"talker": "王五"}, expected_version=None)
+    # Step 3's stage is still open at step 4 (its closing review is step 6's, R32).
+    services.amend_step(actors["branch_admin"], _ctx(person), 3, {"native_place": "山东宁阳"}, expected_version=None)
     db.session.commit()
     simulate.advance(db.session.get(Person, person.id), actors, until_step=6)
     events = records.event_dicts(_instance_id(person))
     amend = next(e for e in events if e["action"] == "amend")
     assert _findings(person) == []
     snap = replay(events, lambda v: records.version_source(v, {}), upto=amend["seq"])
-    step2 = [t for t in engine_completed(snap) if t.name == "step02_talk"][-1]
-    assert step2.data["step02"]["talker"] == "王五"
-    forged = [dict(e, data={**e["data"], "before": {"talker": "别人"}}) if e["seq"] == amend["seq"] else e
+    step3 = [t for t in engine_completed(snap) if t.name == "step03_activist"][-1]
+    assert step3.data["step03"]["native_place"] == "山东宁阳"
+    forged = [dict(e, data={**e["data"], "before": {"native_place": "别处"}}) if e["seq"] == amend["seq"] else e
               for e in events]
     with pytest.raises(ReplayError) as exc:
         replay(forged, lambda v: records.version_source(v, {}))

@@ -246,7 +246,7 @@ def test_exactly_two_introducers(ctx):
     one = from_json(cls, {"introducers": payload["introducers"][:1]})
     assert not one.validate()
     assert flat_errors(one)["introducers"] == ["请至少填写2条入党介绍人"]
-    assert flat_errors(one)["introducers-1-name"] == ["请填写姓名"]
+    assert flat_errors(one)["introducers-1-source"] == ["请选择党员来源"]
     three = from_json(cls, {"introducers": payload["introducers"] * 2})
     assert not three.validate()
     assert "入党介绍人最多填写2条" in flat_errors(three)["introducers"]
@@ -412,7 +412,8 @@ def test_from_data_reads_only_field_names(ctx):
     rows = [{**row, "prefix": "x", "formdata": "y", "meta": {}} for row in sample_data("step05_contacts")["contacts"]]
     data = to_data(from_data(cls, {"contacts": rows, "__class__": "z", "csrf_token": "t"}))
     assert set(data) == {"contacts"}
-    assert set(data["contacts"][0]) == {"source", "name", "position", "join_date", "education", "since_date", "remarks"}
+    assert set(data["contacts"][0]) == {"source", "member", "name", "position", "join_date", "education", "since_date",
+                                         "remarks"}
 
 
 def test_from_json_uses_html_field_names(ctx):
@@ -446,12 +447,13 @@ def test_schema_describes_fields_and_repeating_groups():
     described = {entry["name"]: entry for entry in schema(forms.get_form_class("step09_introducers"))}
     group = described["introducers"]
     assert group["type"] == "group" and group["min_rows"] == 2 and group["max_rows"] == 2
-    assert [f["name"] for f in group["fields"]] == ["name", "position", "join_date", "since_date"]
-    assert group["fields"][2] == {
+    assert [f["name"] for f in group["fields"]] == ["source", "member", "name", "position", "join_date",
+                                                    "since_date"]
+    assert group["fields"][4] == {
         "name": "join_date",
         "label": "入党日期",
         "type": "date",
-        "required": True,
+        "required": False,  # typed for a member of another organisation, copied from the roster otherwise
         "format": "YYYY-MM-DD",
     }
 

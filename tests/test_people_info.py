@@ -70,60 +70,62 @@ def _edit(client, person, tab, values):
 
 
 def test_edit_updates_the_process_projection_and_event(app, world):
+    # Stage 3 (steps 7-11) is open: its closing review (step 11) is not approved yet.
     branch1 = client_for(app, world.users["branch1:branch_admin"])
-    before = step_data(world.wang, 3)
+    before = step_data(world.wang, 7)
     events = count(Event, Event.action == "amend")
-    form = {name: before.get(name) or "" for name in ("native_place", "birthplace", "work_unit", "job", "address")}
+    form = {name: before.get(name) or "" for name in ("native_place", "birthplace", "work_start_date", "education",
+                                                      "job", "work_unit", "address")}
     form.update(native_place="山东宁阳", job="非公有制单位/企业管理人员")
-    response = _edit(branch1, world.wang, 2, form)
+    response = _edit(branch1, world.wang, 3, form)
     assert response.status_code == 303, re.findall(r"(?:error[^>]*>)([^<]+)", response.get_data(as_text=True))
     # The step's own task and every later task carry the new values (one source of truth).
-    data = step_data(world.wang, 3)
-    assert data["native_place"] == "山东宁阳" and data["activist_date"] == before["activist_date"]
+    data = step_data(world.wang, 7)
+    assert data["native_place"] == "山东宁阳" and data["candidate_date"] == before["candidate_date"]
     ctx = services.load(db.session.get(Person, world.wang.id))
     later = engine.ready_tasks(ctx.wf, with_data=True)
-    assert later and all(t.data["step03"]["native_place"] == "山东宁阳" for t in later)
-    # person.job mirrors the latest stage naming a 工作岗位 (step 7 here), not the amended step 3.
-    assert db.session.get(Person, world.wang.id).job == step_data(world.wang, 7)["job"] != "非公有制单位/企业管理人员"
-    assert db.session.get(PersonField, (world.wang.id, "step03.job")).value_text == "非公有制单位/企业管理人员"
-    assert db.session.get(PersonField, (world.wang.id, "step03.native_place")).value_text == "山东宁阳"
+    assert later and all(t.data["step07"]["native_place"] == "山东宁阳" for t in later)
+    # person.job mirrors the latest stage naming a 工作岗位 (step 7 here).
+    assert db.session.get(Person, world.wang.id).job == "非公有制单位/企业管理人员"
+    assert db.session.get(PersonField, (world.wang.id, "step07.job")).value_text == "非公有制单位/企业管理人员"
+    assert db.session.get(PersonField, (world.wang.id, "step07.native_place")).value_text == "山东宁阳"
     assert count(Event, Event.action == "amend") == events + 1
     event = db.session.scalar(sa.select(Event).where(Event.action == "amend").order_by(Event.id.desc()))
-    assert event.task_name == "step03_activist"
-    assert event.data["step03"]["native_place"] == "山东宁阳"
+    assert event.task_name == "step07_candidate"
+    assert event.data["step07"]["native_place"] == "山东宁阳"
     assert event.data["before"]["native_place"] == before["native_place"]
-    html = branch1.get(f"/people/{world.wang.id}/info?tab=2").get_data(as_text=True)
+    html = branch1.get(f"/people/{world.wang.id}/info?tab=3").get_data(as_text=True)
     assert "山东宁阳" in html
 
 
-def test_edit_step1_name_reaches_person_row_and_inbox(app, world):
-    committee = client_for(app, world.users["committee1:committee_admin"])  # a higher admin may edit too
-    data = step_data(world.wang, 1)
+def test_edit_step1_name_before_any_approval_reaches_person_row_and_inbox(app, world):
+    committee = client_for(app, world.users["committee2:committee_admin"])  # a higher admin may edit too
+    data = step_data(world.li, 1)
     form = {k: data[k] for k in ("name", "id_number", "sex", "ethnicity", "birth_date", "education",
                                  "apply_date", "phone", "background")}
-    form["name"] = "王晓明"
-    assert _edit(committee, world.wang, 1, form).status_code == 303
-    assert db.session.get(Person, world.wang.id).name == "王晓明"
-    assert step_data(world.wang, 1)["name"] == "王晓明"
-    assert step_data(world.wang, 1)["org_id"] == world.orgs["branch1"].id  # not editable, kept
+    form["name"] = "李小红"
+    assert _edit(committee, world.li, 1, form).status_code == 303
+    assert db.session.get(Person, world.li.id).name == "李小红"
+    assert step_data(world.li, 1)["name"] == "李小红"
+    assert step_data(world.li, 1)["org_id"] == world.orgs["branch3"].id  # not editable, kept
 
 
 def test_bad_edit_is_refused_with_message_and_nothing_changes(app, world):
-    branch1 = client_for(app, world.users["branch1:branch_admin"])
-    data = step_data(world.wang, 1)
+    branch3 = client_for(app, world.users["branch3:branch_admin"])
+    data = step_data(world.li, 1)
     form = {k: data[k] for k in ("name", "id_number", "sex", "ethnicity", "birth_date", "education",
                                  "apply_date", "phone", "background")}
     form["id_number"] = "360426199101010072"  # wrong check digit
     form["name"] = "改了名字"
     events = count(Event)
-    response = _edit(branch1, world.wang, 1, form)
+    response = _edit(branch3, world.li, 1, form)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'data-field="id_number"' in html and 'value="改了名字"' in html
-    assert count(Event) == events and step_data(world.wang, 1)["name"] == "王小明"
+    assert count(Event) == events and step_data(world.li, 1)["name"] == "李大红"
     # R18: another person's ID number.
-    form["id_number"] = world.li.id_number
-    response = _edit(branch1, world.wang, 1, form)
+    form["id_number"] = world.wang.id_number
+    response = _edit(branch3, world.li, 1, form)
     assert response.status_code == 422 and "已存在" in response.get_data(as_text=True)
 
 
@@ -135,9 +137,9 @@ def test_edit_rights_follow_the_procedure(app, world):
     assert branch2.get(f"/people/{world.wang.id}/info/1/edit").status_code == 404
     branch1 = client_for(app, world.users["branch1:branch_admin"])
     assert branch1.get(f"/people/{world.wang.id}/info/4/edit").status_code == 403  # stage not reached
-    html = branch1.get(f"/people/{world.wang.id}/info?tab=2").get_data(as_text=True)
-    assert "/info/2/edit" in html
-    assert "/info/2/edit" not in auditor.get(f"/people/{world.wang.id}/info?tab=2").get_data(as_text=True)
+    html = branch1.get(f"/people/{world.wang.id}/info?tab=3").get_data(as_text=True)
+    assert "/info/3/edit" in html
+    assert "/info/3/edit" not in auditor.get(f"/people/{world.wang.id}/info?tab=3").get_data(as_text=True)
 
 
 def test_blank_template_and_person_sheet_html_and_pdf(app, world):

@@ -11,9 +11,11 @@ pytestmark = pytest.mark.browser
 def _fill_application(page, data, scan):
     for name in ("name", "id_number", "phone", "background"):
         page.fill(f"[name={name}]", str(data[name]))
-    for name in ("birth_date", "apply_date"):
-        page.fill(f"input[name={name}]", data[name])
-    for name in ("sex", "ethnicity", "education"):
+    # 性别 and 出生日期 are read-only and follow the ID number as it is typed (R17).
+    assert page.input_value("input[name=birth_date]") == data["birth_date"]
+    assert page.input_value("select[name=sex]") == data["sex"]
+    page.fill("input[name=apply_date]", data["apply_date"])
+    for name in ("ethnicity", "education"):
         page.select_option(f"select[name={name}]", data[name])
     page.select_option("select[name=org_id]", index=0)
     page.set_input_files("input[name=application_scans]", str(scan))

@@ -12,7 +12,7 @@ from app.workflow import handlers, runner, services, simulate
 from app.workflow.models import ProcessInstance
 
 KINDS = {"start", "save", "submit", "report", "approve", "reject", "cancel", "restore", "redevelop",
-         "move_back", "amend", "migrate", "transfer"}
+         "move_back", "amend", "correct", "migrate", "transfer"}
 
 
 def _ctx(person_id):
@@ -56,9 +56,12 @@ def test_every_action_kind_forward_equals_replay(app, demo, actors):
     step(lambda c: services.act(committee, c, c.ready[0].id, "reject", opinion="不完整"))
     step(lambda c: services.act(branch, c, c.ready[0].id, "report", simulate.sample("step02_talk", sha)))
     step(lambda c: services.act(committee, c, c.ready[0].id, "approve", opinion="同意"))
-    step(lambda c: services.amend_step(branch, c, 2, {"talker": "王五"}, expected_version=None))
+    # Stage 1 is sealed once step 2 is approved (R32): only the county corrects it, with a reason and a file.
+    step(lambda c: services.correct_step(county, c, 2, {"talker": "王五"}, reason="笔误", attachments=[sha],
+                                         expected_version=None))
     simulate.advance(db.session.get(Person, pid), actors, until_step=5)
     assert db.session.get(Person, pid).category == "入党积极分子"
+    step(lambda c: services.amend_step(branch, c, 3, {"native_place": "山东宁阳"}, expected_version=None))
     step(lambda c: services.move_back(branch, c, "applicant", "材料不全"))
     assert db.session.get(Person, pid).category == "入党申请人"
     step(lambda c: services.cancel(branch, c, "本人申请暂缓", []))

@@ -57,6 +57,8 @@ POLICY: tuple[Right, ...] = (
     Right("process", "review", "审核通过、审核不通过（不能审核本人上报的）", REVIEWERS, personal=True, writes=True),
     Right("process", "cancel", "取消发展", ADMINS, personal=True, writes=True),
     Right("archive", "read", "历史库", READERS, personal=True),
+    Right("roster", "read", "党员名册（本组织及下级）", READERS, personal=True),
+    Right("roster", "import", "导入党员名册、下载导入模板", ADMINS, personal=True, writes=True),
     Right("archive", "restore", "恢复发展、重新发展", UPPER, personal=True, writes=True),
     Right("suspensions", "act", "暂停发展-出国(境)、归国恢复申请", ADMINS, personal=True, writes=True),
     Right("suspensions", "review", "归国恢复审核（基层党委、县级）", REVIEWERS, personal=True, writes=True),

@@ -30,6 +30,11 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "people.info_list": PEOPLE,
     "people.info": PEOPLE,
     "people.info_edit": {"GET": ACT, "POST": ACT},
+    # 党员名册
+    "roster.index": ("roster", "read"),
+    "roster.org_roster": ("roster", "read"),
+    "roster.template": ("roster", "import"),
+    "roster.import_members": {"GET": ("roster", "import"), "POST": ("roster", "import")},
     "workflow.new_applicant": {"GET": ACT, "POST": ACT},
     "workflow.person": PEOPLE,
     "workflow.step": {"GET": PEOPLE, "POST": ACT},   # 审核 is refused per task by allowed_actions

@@ -24,6 +24,8 @@ from app.scope import scope_condition, scope_path, scoped, select_in_scope
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
 from app.workflow.services import StepDef, mark_skipped, step_catalogue
+from forms import get_form_class
+from forms.codec import blank_form
 from forms.validators import date_in_bounds
 
 
@@ -95,9 +97,33 @@ class TimelineRow:
     is_review: bool
 
     @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """For an amendment or a county's correction: (field label, old value, new value) per changed field."""
+        if self.event.action not in ("amend", "correct") or self.step is None:
+            return []
+        data = self.event.data or {}
+        before = data.get("before") or {}
+        labels = _field_labels(self.step.form_key)
+        changed = data.get(self.step.data_key) or {}
+        return [(labels.get(name, name), _shown(before.get(name)), _shown(value)) for name, value in changed.items()]
+
+    @property
     def data_text(self) -> str:
         """The submitted data as readable JSON (Chinese kept, keys sorted)."""
         return json.dumps(self.event.data, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def _field_labels(form_key: str) -> dict[str, str]:
+    try:
+        form = blank_form(get_form_class(form_key))
+    except LookupError:
+        return {}
+    return {field.name: field.label.text for field in form}
+
+
+def _shown(value) -> str:
+    return "" if value is None else (json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict))
+                                     else str(value))
 
 
 def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:

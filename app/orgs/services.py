@@ -100,6 +100,7 @@ def _path_tables():
     from app.realname.models import RealnameRequest
     from app.registry.models import RegistryEvent
     from app.publicity.models import PublicityNotice
+    from app.roster.models import RosterMember
     from app.sms.models import SmsMessage
     from app.suspensions.models import ResumeRequest, Suspension
     from app.transfers.models import Transfer
@@ -107,7 +108,8 @@ def _path_tables():
             (SmsMessage, SmsMessage.org_path), (Transfer, Transfer.from_org_path),
             (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path),
             (Suspension, Suspension.org_path), (ResumeRequest, ResumeRequest.org_path),
-            (RegistryEvent, RegistryEvent.org_path), (PublicityNotice, PublicityNotice.org_path)]
+            (RegistryEvent, RegistryEvent.org_path), (PublicityNotice, PublicityNotice.org_path),
+            (RosterMember, RosterMember.org_path)]
 
 
 # Tables whose path records where the actor stood at the time and must not be rewritten: the

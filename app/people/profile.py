@@ -13,7 +13,7 @@ from app.paging import KeysetPage
 from app.people.models import Person
 from app.people.services import persons_with_orgs
 from app.scope import path_prefix, select_in_scope
-from app.workflow import binding, services as workflow
+from app.workflow import binding, seal, services as workflow
 from app.workflow.versions import DEVELOPMENT, active_version
 from forms import APPLICATION_FORM, get_form_class
 from forms.codec import blank_form, to_data, to_formdata
@@ -105,6 +105,7 @@ class TabView:
     data: dict
     rows: list          # [(label, ("text" | "files", value))]
     can_edit: bool
+    sealed: bool = False  # the step's stage was approved (R32): only a county admin corrects it
 
 
 def _display(form_key: str, data: dict, names, actor, person) -> list:
@@ -131,16 +132,29 @@ def tab_view(actor, ctx: workflow.Context, which: ProfileTab) -> TabView:
     form_key = task.form_key if task else step.form_key
     if task is None:
         return TabView(which, False, form_key, {}, [], False)
+    sealed = step.stage in seal.sealed_stages(ctx, workflow.step_catalogue(ctx.instance.process_version_id))
     view = workflow.step_view(actor, ctx, step.step)
     data = view.data if view else {}
     names = section_fields(form_key, which.section)
     return TabView(which, True, form_key, data, _display(form_key, data, names, actor, ctx.person),
-                   workflow.can_amend(actor, ctx, step.step))
+                   can_edit(actor, ctx, which), sealed)
 
 
 def can_edit(actor, ctx: workflow.Context, which: ProfileTab) -> bool:
-    """May ``actor`` edit this tab of the person (the rights of its step)?"""
-    return workflow.can_amend(actor, ctx, tab_step(which, ctx.instance.process_version_id).step)
+    """May ``actor`` edit (or, for a county admin, correct) this tab of the person?"""
+    return edit_mode(actor, ctx, which)[0] != ""
+
+
+def edit_mode(actor, ctx: workflow.Context, which: ProfileTab) -> tuple[str, str]:
+    """How ``actor`` may change this tab: ("amend", ""), ("correct", why it is sealed) for a county admin
+    facing sealed values (R32), or ("", why not)."""
+    step = tab_step(which, ctx.instance.process_version_id)
+    refusal = workflow.amend_refusal(actor, ctx, step.step)
+    sealed_identity = (set(section_fields(step.form_key, which.section)) & set(seal.IDENTITY_FIELDS)
+                       and seal.any_review_approved(ctx))
+    if (refusal or sealed_identity) and workflow.can_correct(actor, ctx, step.step):
+        return "correct", refusal or seal.SEALED_IDENTITY
+    return ("", refusal) if refusal else ("amend", "")
 
 
 def identity_rows(actor, ctx: workflow.Context) -> list:
@@ -183,3 +197,12 @@ def save_edit(actor, ctx: workflow.Context, which: ProfileTab, form_key: str, fo
     changes = {name: data.get(name) for name in editable_fields(form_key, which.section)}
     return workflow.amend_step(actor, ctx, tab_step(which, ctx.instance.process_version_id).step, changes,
                                expected_version=expected_version)
+
+
+def save_correction(actor, ctx: workflow.Context, which: ProfileTab, form_key: str, form, *, reason: str,
+                    attachments: list[str], expected_version: int | None) -> dict:
+    """R32: a county admin's correction of a sealed tab (reason and files required); returns the new data."""
+    data = to_data(form)
+    changes = {name: data.get(name) for name in editable_fields(form_key, which.section)}
+    return workflow.correct_step(actor, ctx, tab_step(which, ctx.instance.process_version_id).step, changes,
+                                 reason=reason, attachments=attachments, expected_version=expected_version)

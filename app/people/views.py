@@ -4,10 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.access.policy import allows
+from app.attachments import services as attachments
 from app.orgs.models import Organisation
 from app.people import profile, services
 from app.people.models import STAGES, Person
 from app.scope import get_in_scope
+from app.transaction import attempt
 from app.workflow import binding, services as workflow
 from app.workflow.services import WorkflowError
 
@@ -55,19 +57,27 @@ def info_edit(person_id: int, tab_no: int):
     person = get_in_scope(Person, person_id, current_user)
     ctx = workflow.load(person)
     current = profile.tab(tab_no)
-    if not profile.can_edit(current_user, ctx, current):
-        abort(403)
+    mode, why = profile.edit_mode(current_user, ctx, current)
+    if not mode:
+        abort(403, description=why)
     posted = request.method == "POST"
     form, view = profile.edit_form(current_user, ctx, current, request.form if posted else None)
+    problems, status = {}, 422 if posted else 200
     if posted:
         if form.validate():
             try:
-                profile.save_edit(current_user, ctx, current, view.form_key, form,
-                                  request.form.get("version", type=int))
+                with attempt():
+                    _save(ctx, current, view, form, mode)
+            except attachments.UploadError as exc:
+                problems = {"correction_files": [str(exc)]}
             except WorkflowError as exc:
-                binding.apply_errors(form, exc)
+                status = exc.status if exc.status in (403, 409) else 422
+                problems = {name: msgs for name, msgs in exc.fields.items() if name.startswith("correction_")}
+                if not problems:
+                    binding.apply_errors(form, exc)
             else:
-                flash("已保存，发展流程中的相同信息已同步更新")
+                flash("已更正，事件时间线中记录了更正原因与依据材料" if mode == "correct"
+                      else "已保存，发展流程中的相同信息已同步更新")
                 return redirect(url_for("people.info", person_id=person.id, tab=current.no)), 303
         others = [f.label.text for name, f in form._fields.items()
                   if f.errors and name not in profile.editable_fields(view.form_key, current.section)]
@@ -76,4 +86,18 @@ def info_edit(person_id: int, tab_no: int):
     return render_template("people/info_edit.html", person=person, current=current, form=form,
                            names=profile.editable_fields(view.form_key, current.section), ctx=ctx,
                            step=profile.tab_step(current, ctx.instance.process_version_id),
-                           active_menu="people"), 422 if posted else 200
+                           mode=mode, sealed_reason=why, problems=problems,
+                           posted_reason=request.form.get("correction_reason", ""),
+                           active_menu="people"), status
+
+
+def _save(ctx, current, view, form, mode: str) -> None:
+    version = request.form.get("version", type=int)
+    if mode == "correct":
+        uploads = [f for f in request.files.getlist("correction_files") if f.filename]
+        hashes = attachments.store_uploads(current_user, uploads)
+        profile.save_correction(current_user, ctx, current, view.form_key, form,
+                                reason=request.form.get("correction_reason", ""), attachments=hashes,
+                                expected_version=version)
+    else:
+        profile.save_edit(current_user, ctx, current, view.form_key, form, version)

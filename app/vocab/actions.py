@@ -16,6 +16,7 @@ class Action(LabelledEnum):
     MOVE_BACK = ("move_back", "调整阶段")
     MIGRATE = ("migrate", "迁移流程版本")
     AMEND = ("amend", "修改人员信息")
+    CORRECT = ("correct", "更正封存数据")
     TRANSFER = ("transfer", "接续培养")
     WITHDRAW = ("withdraw", "撤回申请")
     SUSPEND = ("suspend", "暂停发展")

@@ -52,6 +52,7 @@ class Operation(LabelledEnum):
     AUDIT_DOSSIER = ("audit.dossier", "打印入党材料")
     REGISTRY_RETRY = ("registry.retry", "重新发送党员信息同步事件")
     REGISTRY_INBOUND = ("registry.inbound", "党员信息系统来件")
+    ROSTER_IMPORT = ("roster.import", "导入党员名册")
 
 
 # The keys services put in ``detail``; a key missing here is shown as logged.

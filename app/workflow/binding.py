@@ -1,8 +1,10 @@
 """Binding a user task to its WTForms form: which class, which choices, which database checks."""
 from forms import get_form_class
 from forms.codec import from_data, from_json
+from forms.members import NO_PICK
 
-from app.orgs.services import branches_in_scope
+from app.orgs.services import branches_in_scope, children
+from app.roster import services as roster
 from app.workflow import services
 
 
@@ -15,13 +17,38 @@ def _context(actor, person) -> dict:
         org = db.session.get(Organisation, org_id) if org_id else None
         return org.level if org is not None and org.path.startswith(actor.org.path) else None
 
+    def pick_member(key, role):
+        # R06/R09 for a member picked from the 党员名册 of the person's branch: (name and 入党日期, refusal).
+        member = roster.member_by_key(person.org, key) if person is not None and person.org else None
+        if member is None:
+            return None, "该党员不在本支部党员名册中"
+        return {"name": member.name, "join_date": member.join_date}, roster.serving_refusal(member, role)
+
     return {"id_number_taken": lambda value: services.id_number_taken(value, getattr(person, "id", None)),
-            "org_level": org_level}
+            "org_level": org_level, "pick_member": pick_member}
 
 
-def _prepare(form, actor):
+def _prepare(form, actor, person=None):
     if "org_id" in form._fields:
         form.org_id.choices = [(org.id, org.name) for org in branches_in_scope(actor)]
+    org_choices = getattr(form, "org_choices", {})
+    if org_choices and person is not None and person.org is not None:
+        # E.g. 编入党小组: the person's branch's 党小组 in the organisation tree after the field's own first
+        # choice ("none"); a posted id outside them is refused by the choices.
+        below = children(person.org)
+        for name, level in org_choices.items():
+            form[name].choices = form[name].choices[:1] + [(str(org.id), org.name) for org in below
+                                                            if org.level == level]
+    picks = getattr(form, "roster_picks", {})
+    if picks and person is not None and person.org is not None:
+        members = roster.branch_members(person.org)
+        for name in picks:
+            rows = form[name]
+            choices = [NO_PICK] + [
+                (m.key, f"{m.name}（{m.category}{'，留党察看' if m.on_watch else ''}）") for m in members]
+            for entry in rows.entries:
+                entry.form.member.choices = choices
+            rows.sub_choices = {"member": choices}  # for the blank row the page copies (blank_entry)
     return form
 
 
@@ -42,7 +69,7 @@ def bind_form(form_cls, actor, person=None, *, data: dict | None = None, formdat
         form = form_cls(formdata=formdata, context=context, **kwargs)
     else:
         form = from_data(form_cls, data or {}, context=context, **kwargs)
-    return _prepare(form, actor)
+    return _prepare(form, actor, person)
 
 
 def readonly_sections(form_key, data: dict, actor, person=None) -> list[tuple[str, list]]:
@@ -83,6 +110,8 @@ def blank_entry(field_list):
         id=f"{field_list.id}{field_list._separator}__INDEX__", _meta=field_list.meta,
         translations=field_list._translations)
     field.process(None)
+    for name, choices in getattr(field_list, "sub_choices", {}).items():
+        field.form[name].choices = choices
     return field
 
 

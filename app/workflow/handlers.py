@@ -214,6 +214,15 @@ def _amend(state: State, event: dict) -> None:
     engine.amend_data(state.wf, key, {**old, **changed})
 
 
+def _correct(state: State, event: dict) -> None:
+    # A county's correction of a sealed value (R32) changes the data as an amendment does; the reason
+    # travels with the event, and the event itself shows it was a correction.
+    data = dict(event.get("data") or {})
+    if not str(data.pop("reason", "") or "").strip():
+        raise HandlerError("更正记录缺少更正原因")
+    _amend(state, {**event, "data": data})
+
+
 def _transfer(state: State, event: dict) -> None:
     # 接续培养 moves the person to another branch: the engine state is unchanged, the history records it.
     if state.wf is None or state.status != "running":
@@ -269,6 +278,7 @@ HANDLERS = {
     "move_back": _move_back,
     "migrate": _migrate,
     "amend": _amend,
+    "correct": _correct,
     "transfer": _transfer,
     "withdraw": _withdraw,
     # 暂停发展-出国(境) and its return: the engine state stays where it was, only the status moves.

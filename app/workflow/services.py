@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from forms import default_data_key
+from forms import default_data_key, get_form_class
 
 from app.access import duties
 from app.access.policy import allows
@@ -30,7 +30,7 @@ from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE
-from app.workflow import engine, expressions, runner
+from app.workflow import engine, expressions, runner, seal
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.handlers import ACTION_DATE
 from app.workflow.runner import Change, Context
@@ -217,6 +217,12 @@ def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None
         raise WorkflowError(f"该任务不能执行“{ACTION_LABELS.get(action, action)}”操作")
     if action == "reject" and not (opinion or "").strip():
         raise RuleViolation({"opinion": "审核不通过时请填写审核意见"})
+    if action in EDIT_ACTIONS:
+        # R32 holds for the procedure's own edits too (a task reopened in a sealed stage, identity fields).
+        _, _, changed = _step_changes(ctx, task, data or {})
+        if refusal := seal.refusal(ctx, step_catalogue(ctx.instance.process_version_id), step_of(ctx, task),
+                                   changed):
+            raise _sealed(refusal, changed)
     _perform(actor, ctx, task, action, data or {}, opinion=opinion, expected_version=expected_version)
     return ctx.ready
 
@@ -289,12 +295,38 @@ def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
     return done[-1] if done else None
 
 
-def can_amend(actor, ctx: Context, step_no: int) -> bool:
-    """人员信息 edits follow the procedure's rights: the step's lane role (or an admin above it), on a step
-    already reached, while the person is not cancelled (nor closed by 重新发展)."""
+def amend_refusal(actor, ctx: Context, step_no: int, changed=()) -> str:
+    """Why ``actor`` may not change the ``changed`` fields of a step already reached ('' = may): the step's
+    lane role (or an admin above it) may, unless R32 seals the step's stage or the record (``seal``)."""
     task = step_task(ctx, step_no)
-    return (task is not None and ctx.instance.status not in ("cancelled", "closed", "suspended", "disqualified")
-            and can_act_as(actor, task_role(task), ctx.person.org_path))
+    if task is None:
+        return "尚未进行到此步骤"
+    if not can_act_as(actor, task_role(task), ctx.person.org_path):
+        return "没有权限修改该人员信息"
+    return seal.refusal(ctx, step_catalogue(ctx.instance.process_version_id),
+                        step_def(ctx.instance.process_version_id, step_no), changed)
+
+
+def can_amend(actor, ctx: Context, step_no: int) -> bool:
+    """人员信息 edits follow the procedure's rights and R32: see ``amend_refusal``."""
+    return not amend_refusal(actor, ctx, step_no)
+
+
+def can_correct(actor, ctx: Context, step_no: int) -> bool:
+    """May ``actor`` correct this reached step's sealed values (a county admin or above, R32)?"""
+    return step_task(ctx, step_no) is not None and seal.may_correct(actor, ctx)
+
+
+def _sealed(message: str, changed) -> NotAllowed:
+    # The message goes beside each sealed field the user changed (or is flashed when none is named).
+    names = [name for name in changed if name in seal.IDENTITY_FIELDS] if message == seal.SEALED_IDENTITY else []
+    return NotAllowed(message, {name: [message] for name in names})
+
+
+def _step_changes(ctx: Context, task: engine.TaskInfo, changes: dict) -> tuple[str, dict, dict]:
+    key = data_key(task)
+    old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
+    return key, old, {name: value for name, value in changes.items() if old.get(name) != value}
 
 
 def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_version: int | None) -> dict:
@@ -302,23 +334,58 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
 
     The new values replace the step's data in its task and in every later task that inherited it, the
     person projections follow, and an ``amend`` event records the changed fields with their old values.
-    ``changes`` must already be validated by the step's form. Returns the step's new data.
+    ``changes`` must already be validated by the step's form. A sealed stage (R32) is refused with 403.
+    Returns the step's new data.
     """
     if expected_version is not None and expected_version != ctx.instance.version:
         raise Conflict()
     task = step_task(ctx, step_no)
     if task is None:
         raise WorkflowError("尚未进行到此步骤")
-    if not can_amend(actor, ctx, step_no):
-        raise NotAllowed("没有权限修改该人员信息")
-    key = data_key(task)
-    old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
-    changed = {name: value for name, value in changes.items() if old.get(name) != value}
+    key, old, changed = _step_changes(ctx, task, changes)
+    if refusal := amend_refusal(actor, ctx, step_no, changed):
+        raise _sealed(refusal, changed)
+    return _record_change(actor, ctx, task, "amend", key, old, changed, expected_version=expected_version)
+
+
+def correct_step(actor, ctx: Context, step_no: int, changes: dict, *, reason: str, attachments: list[str],
+                 expected_version: int | None) -> dict:
+    """R32: a county admin corrects values of a sealed step, with a reason and at least one file.
+
+    Recorded as a ``correct`` event (old and new values, the reason, the files), applied by the same
+    handler table as every action, so the replay rebuilds it. Returns the step's new data."""
+    if expected_version is not None and expected_version != ctx.instance.version:
+        raise Conflict()
+    task = step_task(ctx, step_no)
+    if task is None:
+        raise WorkflowError("尚未进行到此步骤")
+    if not seal.may_correct(actor, ctx):
+        raise NotAllowed("更正已封存的数据须由县级组织部门管理员办理")
+    problems = {}
+    if not (reason or "").strip():
+        problems["correction_reason"] = "请填写更正原因"
+    elif len(reason) > 500:
+        problems["correction_reason"] = "更正原因不能超过500字"
+    if not attachments:
+        problems["correction_files"] = "请上传更正依据材料"
+    if problems:
+        raise RuleViolation(problems)
+    _require_visible(actor, attachments)
+    key, old, changed = _step_changes(ctx, task, changes)
+    return _record_change(actor, ctx, task, "correct", key, old, changed, reason=reason.strip(),
+                          attachments=attachments, expected_version=expected_version)
+
+
+def _record_change(actor, ctx: Context, task, action: str, key: str, old: dict, changed: dict, *,
+                   reason: str = "", attachments=(), expected_version: int | None) -> dict:
     if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
         raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
     if not changed:
         return old
-    runner.run(actor, ctx, "amend", task=task, data={key: changed, "before": {name: old.get(name) for name in changed}},
+    data = {key: changed, "before": {name: old.get(name) for name in changed}}
+    if reason:
+        data["reason"] = reason
+    runner.run(actor, ctx, action, task=task, data=data, attachments=list(attachments),
                expected_version=expected_version)
     return {**old, **changed}
 
@@ -414,7 +481,7 @@ def _project_person(change: Change) -> None:
         key = data_key(task)
         reopen_step(person.id, key, [s.data_key for s in step_catalogue(ctx.instance.process_version_id)
                                      if s.step > task.step and s.data_key != key])
-    elif action == "amend":
+    elif action in ("amend", "correct"):
         key = data_key(task)
         current = _current_data(ctx)
         # The person row mirrors the latest step naming a value (学历, 工作岗位…): apply every step in order.
@@ -432,7 +499,7 @@ def _project_person(change: Change) -> None:
         # The service checked the actor may cite them (_require_visible) before anything was written.
         grant_to_org(event["attachments"], person.org_path)
     person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
-    _summarise(ctx, refresh_inbox=action not in ("save", "amend", "transfer") or change.created,
+    _summarise(ctx, refresh_inbox=action not in ("save", "amend", "correct", "transfer") or change.created,
                rejected=action == "reject", before=[t.id for t in change.ready_before])
 
 
@@ -581,6 +648,7 @@ class StepView:
     review_task: engine.TaskInfo | None
     data: dict
     actions: list[str]
+    shown: list = None               # [(label, value)]: what the record holds, shown read-only (form's ``shown``)
 
 
 def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
@@ -593,7 +661,8 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
     edit = next((t for t in ready if t.name == step.name), None)
     review = next((t for t in ready if step.review_name and t.name == step.review_name), None)
     if edit or review:
-        data = engine.task_data(ctx.wf, (edit or review).id).get(key, {})
+        current = engine.task_data(ctx.wf, (edit or review).id)
+        data = current.get(key) or (carried_values(ctx, step, current) if edit else {})
         status = "ready" if edit else "review"
         actions = allowed_actions(actor, ctx, edit or review)
     else:
@@ -605,7 +674,30 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
             status = later[0]["status"] if later else status
         actions = []
     return StepView(step=step, status=status, edit_task=edit, review_task=review, data=data or {},
-                    actions=actions)
+                    actions=actions, shown=shown_values(ctx.person, step.form_key))
+
+
+def shown_values(person: Person, form_key: str) -> list[tuple[str, str]]:
+    """(label, value) of the person columns a step's form declares ``shown`` (manual: read-only on its page)."""
+    rows = []
+    for label, column in getattr(get_form_class(form_key), "shown", ()):
+        value = person.org.name if column == "org" and person.org else getattr(person, column, None)
+        rows.append((label, "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))))
+    return rows
+
+
+def carried_values(ctx: Context, step: StepDef, current: dict) -> dict:
+    """The values a step's form starts from (its ``carried`` fields): for each, the latest one recorded under
+    the same name by an earlier step, in the diagram's order, from the task data ``current``."""
+    names = getattr(get_form_class(step.form_key), "carried", ())
+    values = {}
+    for earlier in step_catalogue(ctx.instance.process_version_id):
+        if earlier.step >= step.step:
+            break
+        recorded = current.get(earlier.data_key)
+        if isinstance(recorded, dict):
+            values.update({name: recorded[name] for name in names if recorded.get(name) not in (None, "", [])})
+    return values
 
 
 def step_rows(ctx: Context) -> list[dict]:

@@ -106,4 +106,21 @@
     var img = target.closest("img[data-refresh]");
     if (img) { img.src = img.getAttribute("data-refresh") + "?" + Date.now(); }
   });
+
+  // Fields derived from an ID number (性别, 出生日期; R17) follow it as it is typed; the server derives and
+  // checks them again, so this is only what the user sees.
+  var DERIVE = {
+    sex_from_id: function (n) { return parseInt(n.charAt(16), 10) % 2 ? "男" : "女"; },
+    birth_date_from_id: function (n) { return n.slice(6, 10) + "-" + n.slice(10, 12) + "-" + n.slice(12, 14); }
+  };
+  document.addEventListener("input", function (event) {
+    var source = event.target;
+    if (!source.name) { return; }
+    var number = (source.value || "").trim().toUpperCase();
+    var targets = document.querySelectorAll("[data-derive-from='" + source.name + "']");
+    targets.forEach(function (el) {
+      var derive = DERIVE[el.getAttribute("data-derive")];
+      if (derive) { el.value = /^\d{17}[\dX]$/.test(number) ? derive(number) : ""; }
+    });
+  }, true);
 })();
