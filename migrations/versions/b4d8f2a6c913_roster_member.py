@@ -7,8 +7,8 @@ Create Date: 2026-11-30 22:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "f1a2b3c4d5e6"
-down_revision = "e3b7c1d9a2f4"
+revision = "b4d8f2a6c913"
+down_revision = "a7c3e9f1b2d4"
 branch_labels = None
 depends_on = None
 
