@@ -107,6 +107,27 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.act_on_task": ACT,
     "api.create_applicant": ACT,
     "api.upload_attachment": ACT,
+    "api.list_organisations": SESSION,    # like orgs.tree: answers bounded by the caller's scope
+    "api.get_organisation": SESSION,
+    "api.organisation_children": SESSION,
+    "api.list_people": PEOPLE,
+    "api.download_attachment": PEOPLE,
+    "api.cancel_person": ("process", "cancel"),
+    "api.move_back_person": ACT,
+    "api.restore_person": ("archive", "restore"),
+    "api.redevelop_person": ("archive", "restore"),
+    "api.list_transfers": ("transfers", "act"),
+    "api.request_transfer": ("transfers", "act"),
+    "api.get_transfer": ("transfers", "act"),
+    "api.decide_transfer": ("transfers", "act"),
+    "api.list_realname": ("realname", "act"),
+    "api.create_realname": ("realname", "act"),
+    "api.realname_schema": ("realname", "act"),
+    "api.get_realname": ("realname", "act"),
+    "api.update_realname": ("realname", "act"),
+    "api.report_realname": ("realname", "act"),
+    "api.confirm_realname": ("realname", "confirm"),
+    "api.reject_realname": ("realname", "confirm"),
 }
 
 

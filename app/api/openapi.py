@@ -54,6 +54,8 @@ SCHEMAS: dict[str, dict] = {
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
                 "example": {"username": ["请填写用户名"]},
             },
+            "rule": {"type": "string", "description": "拒绝输入的规则编号（如 R05），仅规则拒绝时出现",
+                     "example": "R05"},
         },
     },
 }

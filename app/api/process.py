@@ -11,7 +11,8 @@ from forms.codec import flat_errors, schema, to_data
 
 from app.api import bp
 from app.api.auth import api_user
-from app.api.errors import api_error, json_body
+from app.api.errors import api_error, json_body, refuse
+from app.api.shapes import person_json
 from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
 from app.attachments import services as attachments
 from app.extensions import db
@@ -24,7 +25,7 @@ from app.scope import get_in_scope, path_prefix, scope_path, select_in_scope
 from app.transfers import services as transfers
 from app.transfers.models import Transfer
 from app.transaction import CONFLICT_MESSAGE
-from app.vocab import Action, PersonStatus
+from app.vocab import Action
 from app.workflow.models import ProcessInstance
 from app.workflow import binding, services
 
@@ -33,25 +34,6 @@ def _task_json(task, person_id: int) -> dict:
     return {"id": task.id, "name": task.name, "title": task.title, "step": task.step, "stage": task.stage,
             "kind": "review" if task.is_review else "edit", "role": services.task_role(task),
             "pass": task.pass_no, "person_id": person_id}
-
-
-def _person_json(person: Person) -> dict:
-    return {
-        "id": person.id, "name": person.name, "id_number": person.id_number, "sex": person.sex,
-        "category": person.category, "stage": person.stage, "stage_label": person.stage_label,
-        "current_step": person.current_step, "current_task": person.current_task,
-        "review_status": person.review_status, "status": person.status,
-        "status_label": PersonStatus.label_of(person.status),
-        "organisation": {"id": person.org_id, "name": person.org.name if person.org else ""},
-        "dates": {k: (getattr(person, k).isoformat() if getattr(person, k) else None) for k in
-                  ("apply_date", "activist_date", "candidate_date", "probationary_date", "full_member_date")},
-    }
-
-
-def _refuse(exc: services.WorkflowError):
-    if isinstance(exc, services.Conflict):
-        api_error(409, CONFLICT_MESSAGE)
-    api_error(exc.status, exc.message, exc.fields or None)
 
 
 @bp.post("/applicants")
@@ -70,9 +52,9 @@ def create_applicant():
     try:
         person = services.start_application(user, to_data(form), action)
     except services.WorkflowError as exc:
-        _refuse(exc)
+        refuse(exc)
     ctx = services.load(person)
-    return jsonify(person=_person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
+    return jsonify(person=person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
 
 
 @bp.get("/tasks")
@@ -194,8 +176,8 @@ def act_on_task(task_id: str):
         ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),
                              expected_version=version)
     except services.WorkflowError as exc:
-        _refuse(exc)
-    return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
+        refuse(exc)
+    return jsonify(person=person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
                    version=ctx.instance.version)
 
 
@@ -209,22 +191,8 @@ def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int
     try:
         decide(action, opinion, version)
     except services.WorkflowError as exc:
-        _refuse(exc)
+        refuse(exc)
     return jsonify(task=_review_task_json(row), decision=action)
-
-
-@bp.get("/people/<int:person_id>")
-def get_person(person_id: int):
-    """A person with the state of each of the 25 steps."""
-    user = api_user()
-    person = get_in_scope(Person, person_id, user)
-    ctx = services.load(person)
-    steps = [{"step": row["step"].step, "name": row["step"].name, "title": row["step"].title,
-              "status": row["status"], "review": row["review"],
-              "last_action_at": row["when"].isoformat(timespec="seconds") + "Z" if row["when"] else None}
-             for row in services.step_rows(ctx)]
-    return jsonify(person=_person_json(person), steps=steps,
-                   ready=[_task_json(t, person.id) for t in ctx.ready])
 
 
 @bp.post("/attachments")
@@ -248,14 +216,8 @@ register_schema("ProcessTask", {"type": "object", "properties": {
     "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
     "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
     "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
-register_schema("ProcessPerson", {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
-    "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},
-    "review_status": {"type": "string"}, "status": {"type": "string", "enum": sorted(PersonStatus.values())},
-    "status_label": {"type": "string", "description": "状态的中文名"},
-    "organisation": {"type": "object"}, "dates": {"type": "object"}}})
 register_schema("ActionResult", {"type": "object", "properties": {
-    "person": ref("ProcessPerson"), "ready": {"type": "array", "items": ref("ProcessTask")},
+    "person": ref("Person"), "ready": {"type": "array", "items": ref("ProcessTask")},
     "version": {"type": "integer"}}})
 _TAGS = ["发展流程"]
 register_path("/applicants", "post", {
@@ -291,12 +253,6 @@ register_path("/tasks/{task_id}", "post", {
         "data": {"type": "object"}, "opinion": {"type": "string"},
         "version": {"type": "integer", "description": "读取任务时的 version；不一致则 409"}}}),
     "responses": responses(200, ref("ActionResult"), errors=(400, 403, 404, 409, 422))})
-register_path("/people/{person_id}", "get", {
-    "summary": "查看人员及其25个发展步骤的状态", "tags": _TAGS,
-    "parameters": [path_param("person_id", "人员ID")],
-    "responses": responses(200, {"type": "object", "properties": {
-        "person": ref("ProcessPerson"), "steps": {"type": "array", "items": {"type": "object"}},
-        "ready": {"type": "array", "items": ref("ProcessTask")}}}, errors=(404,))})
 register_path("/attachments", "post", {
     "summary": "上传附件（JPG、PNG、PDF，≤5MB）", "tags": _TAGS,
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -262,9 +262,14 @@ def tree_children(parent: Organisation | None, user) -> list[dict]:
         .order_by(Organisation.id))), user)
 
 
-def tree_search(text: str, user) -> list[dict]:
-    """Organisations in the user's scope whose name contains ``text`` (at most TREE_SEARCH_LIMIT)."""
+def search_in_scope(text: str, user, limit: int = TREE_SEARCH_LIMIT) -> list[Organisation]:
+    """Organisations in the user's scope whose name contains ``text``, in path order (at most ``limit``)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return _tree_nodes(list(db.session.scalars(scoped(
+    return list(db.session.scalars(scoped(
         sa.select(Organisation).where(Organisation.name.like(pattern, escape="\\")), Organisation, user)
-        .order_by(Organisation.path).limit(TREE_SEARCH_LIMIT))), user)
+        .order_by(Organisation.path).limit(limit)))
+
+
+def tree_search(text: str, user) -> list[dict]:
+    """Tree nodes of the organisations in the user's scope whose name contains ``text``."""
+    return _tree_nodes(search_in_scope(text, user), user)

@@ -8,6 +8,7 @@ Diagram expressions run in the restricted evaluator of ``expressions``.
 import copy
 import hashlib
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -258,6 +259,26 @@ def rule_errors(wf, task_name: str) -> dict:
         if task.task_spec.manual and task.data.get("rule_errors"):
             return dict(task.data["rule_errors"])
     return {}
+
+
+_RULE_ID = re.compile(r"^(R\d{2})\b")
+
+
+def refusing_rule(wf, task_name: str) -> str | None:
+    """The rule id (``R05``) named at the start of the gateway or script that looped back to the ready task
+    ``task_name`` with ``rule_errors``, or None: the designer's names carry the ids, the data does not."""
+    for task in wf.get_tasks(state=TaskState.READY, spec_name=task_name):
+        if not (task.task_spec.manual and task.data.get("rule_errors")):
+            continue
+        step = task.parent
+        for _ in range(8):  # script → gateway → … back to the task that was completed
+            if step is None or step.task_spec.manual:
+                break
+            match = _RULE_ID.match(step.task_spec.bpmn_name or "")
+            if match:
+                return match.group(1)
+            step = step.parent
+    return None
 
 
 def task_data(wf, task_id: str) -> dict:

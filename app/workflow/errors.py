@@ -24,9 +24,11 @@ class NotAllowed(WorkflowError):
 
 
 class RuleViolation(WorkflowError):
-    """A rule of the procedure (in the diagram, or needing the database) refused the input."""
+    """A rule of the procedure (in the diagram, or needing the database) refused the input; ``rule`` is its id
+    in the project's rule list (``R05``) when one is known; the API answers with it."""
     status = 422
 
-    def __init__(self, fields: dict):
+    def __init__(self, fields: dict, rule: str | None = None):
         super().__init__("提交的数据不符合发展党员工作规定", {k: [v] if isinstance(v, str) else list(v)
                                                           for k, v in fields.items()})
+        self.rule = rule

@@ -26,9 +26,10 @@ class HandlerError(Exception):
 class RuleRefused(HandlerError):
     """A rule gateway of the diagram looped back to the task with ``rule_errors`` (field → message)."""
 
-    def __init__(self, task_name: str, fields: dict):
+    def __init__(self, task_name: str, fields: dict, rule: str | None = None):
         super().__init__(f"规则拒绝了任务 {task_name} 的数据: {fields}")
         self.fields = dict(fields)
+        self.rule = rule
 
 
 class StaleTask(HandlerError):
@@ -71,7 +72,7 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     # A rule gateway that refuses input loops back to the same task with rule_errors set.
     errors = engine.rule_errors(state.wf, task.name)
     if errors:
-        raise RuleRefused(task.name, errors)
+        raise RuleRefused(task.name, errors, engine.refusing_rule(state.wf, task.name))
 
 
 def _expression_failed(error: BaseException) -> bool:

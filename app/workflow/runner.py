@@ -126,7 +126,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         try:
             apply(state, event)
         except RuleRefused as exc:
-            raise RuleViolation(exc.fields) from exc
+            raise RuleViolation(exc.fields, rule=exc.rule) from exc
         except StaleTask as exc:
             raise Conflict() from exc
         except HandlerError as exc:

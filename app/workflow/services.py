@@ -158,9 +158,9 @@ def start_application(actor, data: dict, action: str = "submit") -> Person:
     if org is None or not org_in_scope(org, actor):
         raise RuleViolation({"org_id": "请选择管理范围内的党支部"})
     if org.level != "branch":
-        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"})
+        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"}, rule="R19")
     if id_number_taken(data.get("id_number", "")):
-        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"}, rule="R18")
     if not can_act_as(actor, "branch_admin", org.path):
         raise NotAllowed("没有权限添加入党申请人")
     version = active_version(DEVELOPMENT)
@@ -286,7 +286,7 @@ def amend_step(actor, ctx: Context, step_no: int, changes: dict, *, expected_ver
     old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
     changed = {name: value for name, value in changes.items() if old.get(name) != value}
     if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
-        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"}, rule="R18")
     if not changed:
         return old
     runner.run(actor, ctx, "amend", task=task, data={key: changed, "before": {name: old.get(name) for name in changed}},
