@@ -97,6 +97,7 @@ def test_rule_in_diagram_reported_per_field(client, demo, api):
                            json={"action": "submit", "data": data})
     assert response.status_code == 422
     assert response.get_json()["fields"] == {"publicity_end": ["公示时间不得少于7天"]}
+    assert response.get_json()["rule"] == "R05"
 
 
 def test_one_person_through_all_25_steps_over_the_api(client, demo, api):
