@@ -128,6 +128,14 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.report_realname": ("realname", "act"),
     "api.confirm_realname": ("realname", "confirm"),
     "api.reject_realname": ("realname", "confirm"),
+    "api.current_plan": ("plans", "manage"),
+    "api.get_plan": ("plans", "manage"),
+    "api.set_plan": ("plans", "manage"),
+    "api.query_fields": ("query", "read"),
+    "api.run_query": ("query", "read"),
+    "api.statistics": ("stats", "read"),
+    "api.check_counts": ("checks", "read"),
+    "api.check_persons": ("checks", "read"),
 }
 
 

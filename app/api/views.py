@@ -109,7 +109,8 @@ register_path("/openapi.json", "get", {
 # Modules defining further /api/v1 endpoints on ``bp``; each is imported once, before the blueprint
 # is registered, so its routes and register_path() entries exist in every app. Add yours here.
 ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.people", "app.api.actions", "app.api.transfers",
-                                   "app.api.realname")
+                                   "app.api.realname", "app.api.plans", "app.api.query", "app.api.stats",
+                                   "app.api.checks")
 
 for _module in ENDPOINT_MODULES:
     importlib.import_module(_module)
