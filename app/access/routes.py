@@ -136,6 +136,18 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.statistics": ("stats", "read"),
     "api.check_counts": ("checks", "read"),
     "api.check_persons": ("checks", "read"),
+    "api.audit_timeline": ("audit", "read"),
+    "api.audit_bundle": ("audit", "read"),
+    "api.audit_verify_person": ("audit", "read"),
+    "api.audit_verify_scope": ("audit", "read"),
+    "api.designer_processes": ("design", "manage"),
+    "api.designer_version": ("design", "manage"),
+    "api.designer_version_bpmn": ("design", "manage"),
+    "api.designer_upload": ("design", "manage"),
+    "api.designer_validate": ("design", "manage"),
+    "api.designer_activate": ("design", "manage"),
+    "api.designer_migration_preview": ("design", "manage"),
+    "api.designer_migrate": ("design", "manage"),
 }
 
 

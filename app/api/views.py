@@ -110,7 +110,7 @@ register_path("/openapi.json", "get", {
 # is registered, so its routes and register_path() entries exist in every app. Add yours here.
 ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.people", "app.api.actions", "app.api.transfers",
                                    "app.api.realname", "app.api.plans", "app.api.query", "app.api.stats",
-                                   "app.api.checks")
+                                   "app.api.checks", "app.api.audit", "app.api.designer")
 
 for _module in ENDPOINT_MODULES:
     importlib.import_module(_module)
