@@ -119,7 +119,8 @@ class World:
                     "sha256": sha_out},
         }
         self.shared = {"step": 1, "tab_no": 1, "version_id": active_version(DEVELOPMENT).id,
-                       "check_id": CATALOGUE[0].id, "chart": next(iter(CHART_BY_KEY)), "filename": "charts.js"}
+                       "check_id": CATALOGUE[0].id, "chart": next(iter(CHART_BY_KEY)), "filename": "charts.js",
+                       "year": 2025}
 
     @staticmethod
     def _realname(branch, sha, seq):
