@@ -6,7 +6,7 @@ from app.events.models import Event
 from app.extensions import db
 from app.workflow import simulate
 from tests.api_support import Tokens, other_county_admin
-from tests.conftest import count
+from tests.conftest import count, run_together
 
 BRANCH, OTHER = "branch1:branch_admin", "branch2:branch_admin"
 
@@ -79,3 +79,17 @@ def test_hostile_bodies(client, demo, person, tokens):
     assert client.post(url, headers=tokens[BRANCH], json={"reason": "x" * 501}).status_code == 422
     assert client.post(url, headers=tokens[BRANCH], json={"reason": "a\x00"}).status_code == 400
     assert client.post(url, headers=tokens[BRANCH], data="[" * 100000, content_type="application/json").status_code == 400
+
+
+def test_concurrent_cancels_one_wins_the_rest_409(app, demo, person, tokens):
+    headers = tokens[BRANCH]
+
+    def cancel(_):
+        response = app.test_client().post(f"/api/v1/people/{person.id}/cancel", headers=headers,
+                                          json={"reason": "本人申请"})
+        return response.status_code, response.get_json()
+    results = run_together(4, cancel)
+    assert sorted(code for code, _ in results) == [200, 409, 409, 409], results
+    assert all(body == {"error": "已被他人处理"} for code, body in results if code == 409)
+    db.session.expire_all()
+    assert count(Event, Event.instance_id == person.instance_id, Event.action == "cancel") == 1

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.people.models import Person
 from app.workflow import simulate
 from tests.api_support import Tokens
+from tests.conftest import run_together
 
 SENDER, RECEIVER, OUTSIDER = "branch1:branch_admin", "branch3:branch_admin", "branch4:branch_admin"
 
@@ -68,3 +69,16 @@ def test_reject_and_rule_refusals(client, demo, actors, applicant, tokens):
     assert response.get_json()["rule"] == "R20" and "id_number" in response.get_json()["fields"]
     empty = client.post("/api/v1/transfers", headers=tokens[RECEIVER], json={"name": "", "to_org_id": "x"})
     assert empty.status_code == 422 and set(empty.get_json()["fields"]) == {"name", "id_number", "to_org_id"}
+
+
+def test_concurrent_decisions_one_wins_the_rest_409(app, demo, applicant, tokens):
+    transfer = _request(app.test_client(), tokens, demo, applicant).get_json()
+    headers = tokens[SENDER]
+
+    def decide(i):
+        response = app.test_client().post(f"/api/v1/transfers/{transfer['id']}/decision", headers=headers,
+                                          json={"decision": "approve" if i % 2 else "reject", "opinion": "意见"})
+        return response.status_code, response.get_json()
+    results = run_together(4, decide)
+    assert sorted(code for code, _ in results) == [200, 409, 409, 409], results
+    assert all(body == {"error": "已被他人处理"} for code, body in results if code == 409)

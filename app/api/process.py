@@ -70,7 +70,7 @@ def list_tasks():
               "process": t.process, "subject_id": t.subject_id, "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
               "organisation": t.org_name, "arrived_at": t.arrived_at.isoformat(timespec="seconds") + "Z"}
              for t in page.items]
-    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total,
+    return jsonify(items=items, page=page.page, per_page=page.per_page, pages=page.pages, total=page.total,
                    total_is_lower_bound=bool(getattr(page, "capped", False)))
 
 
@@ -233,7 +233,7 @@ register_path("/tasks", "get", {
                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 100}}],
     "responses": responses(200, {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
-        "pages": {"type": "integer"},
+        "per_page": {"type": "integer"}, "pages": {"type": "integer"},
         "total": {"type": "integer", "description": "exact up to 1000; above, 1000 with total_is_lower_bound"},
         "total_is_lower_bound": {"type": "boolean"}}}, errors=(422,))})
 register_path("/tasks/{task_id}", "get", {
