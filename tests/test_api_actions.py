@@ -43,6 +43,13 @@ def test_cancel_restore_and_the_refusals(client, demo, person, tokens):
 
     assert _post(client, tokens, BRANCH, person, "restore", reason="误操作").status_code == 403
     assert _post(client, tokens, "county2:county_admin", person, "restore", reason="误操作").status_code == 404
+    listed = client.get("/api/v1/archive?kind=cancelled", headers=tokens["auditor"]).get_json()
+    assert [(r["person"]["id"], r["reason"], r["attachments"]) for r in listed["items"]] == \
+        [(person.id, "本人申请", [sha])]
+    assert client.get("/api/v1/archive", headers=tokens[OTHER]).get_json()["total"] == 0
+    assert client.get(f"/api/v1/archive?org_id={demo.orgs['branch1'].id}", headers=tokens[OTHER]).status_code == 404
+    assert client.get("/api/v1/archive", headers=tokens["designer"]).status_code == 403
+    assert client.get("/api/v1/archive?kind=bogus", headers=tokens[BRANCH]).status_code == 422
     restored = _post(client, tokens, "county_admin", person, "restore", reason="误操作")
     assert restored.status_code == 200 and restored.get_json()["person"]["status"] == "active"
     assert _post(client, tokens, "county_admin", person, "restore", reason="误操作").status_code == 409
@@ -82,13 +89,14 @@ def test_hostile_bodies(client, demo, person, tokens):
 
 
 def test_concurrent_cancels_one_wins_the_rest_409(app, demo, person, tokens):
-    headers = tokens[BRANCH]
+    headers, url = tokens[BRANCH], f"/api/v1/people/{person.id}/cancel"
 
     def cancel(_):
-        response = app.test_client().post(f"/api/v1/people/{person.id}/cancel", headers=headers,
+        response = app.test_client().post(url, headers=headers,
                                           json={"reason": "本人申请"})
         return response.status_code, response.get_json()
     results = run_together(4, cancel)
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(code for code, _ in results) == [200, 409, 409, 409], results
     assert all(body == {"error": "已被他人处理"} for code, body in results if code == 409)
     db.session.expire_all()

@@ -37,7 +37,7 @@ def test_organisation_tree_children_and_search(client, demo, tokens):
     assert [c["organisation"]["id"] for c in children.get_json()["items"]] == [demo.orgs["branch1"].id,
                                                                             demo.orgs["branch2"].id]
     found = client.get("/api/v1/organisations?q=后村", headers=tokens[COMMITTEE]).get_json()["items"]
-    assert [o["id"] for o in found] == [demo.orgs["branch2"].id]
+    assert [(n["organisation"]["id"], n["depth"], n["child_count"]) for n in found] == [(demo.orgs["branch2"].id, 1, 2)]
     assert client.get("/api/v1/organisations?q=南村", headers=tokens[COMMITTEE]).get_json()["items"] == []
 
 

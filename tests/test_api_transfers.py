@@ -73,12 +73,13 @@ def test_reject_and_rule_refusals(client, demo, actors, applicant, tokens):
 
 def test_concurrent_decisions_one_wins_the_rest_409(app, demo, applicant, tokens):
     transfer = _request(app.test_client(), tokens, demo, applicant).get_json()
-    headers = tokens[SENDER]
+    headers, url = tokens[SENDER], f"/api/v1/transfers/{transfer['id']}/decision"
 
     def decide(i):
-        response = app.test_client().post(f"/api/v1/transfers/{transfer['id']}/decision", headers=headers,
+        response = app.test_client().post(url, headers=headers,
                                           json={"decision": "approve" if i % 2 else "reject", "opinion": "意见"})
         return response.status_code, response.get_json()
     results = run_together(4, decide)
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(code for code, _ in results) == [200, 409, 409, 409], results
     assert all(body == {"error": "已被他人处理"} for code, body in results if code == 409)

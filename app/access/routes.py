@@ -112,6 +112,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.organisation_children": SESSION,
     "api.list_people": PEOPLE,
     "api.download_attachment": PEOPLE,
+    "api.list_archive": ("archive", "read"),
     "api.cancel_person": ("process", "cancel"),
     "api.move_back_person": ACT,
     "api.restore_person": ("archive", "restore"),

@@ -1,4 +1,5 @@
-"""Actions on a person's record over the API: 取消发展, 调整阶段 (move back), 恢复发展 and 重新发展.
+"""Actions on a person's record over the API: 取消发展, 调整阶段 (move back), 恢复发展 and 重新发展, and the 历史库
+lists they lead to (``archive.services.archive_page``, whose kinds the list follows).
 
 Each calls the procedure's service the page calls (``workflow.services.cancel`` / ``move_back``,
 ``archive.services.restore`` / ``redevelop``), which checks the rights and the input and hands the action to the
@@ -11,14 +12,16 @@ The same shape serves the 暂停发展 / 归国恢复 endpoints of ``app/api/sus
 ``POST /people/{id}/suspend`` with the reason body, ``POST /suspensions/{id}/decision`` with
 ``{"decision": "approve"|"reject", "opinion": "...", "version": n}`` like ``POST /transfers/{id}/decision``.
 """
-from flask import jsonify
+from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user
 from app.api.errors import api_error, json_body, refuse
 from app.api.openapi import json_request, path_param, ref, register_path, responses
-from app.api.shapes import REASON_BODY, body_hashes, body_text, person_json
+from app.api.shapes import (PAGE_PARAMS, REASON_BODY, body_hashes, body_text, iso_utc, page_args, page_json,
+                            page_schema, person_json, query_param, text_arg)
 from app.archive import services as archive
+from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import get_in_scope
 from app.workflow import services as workflow
@@ -69,6 +72,31 @@ def redevelop_person(person_id: int):
                 archive.redevelop(user, person, reason, hashes))
 
 
+@bp.get("/archive")
+def list_archive():
+    """历史库: one list (``kind``, default cancelled) with each row's reason, date and files, like the page."""
+    user = api_user()
+    kind = request.args.get("kind", "cancelled")
+    if kind not in archive.KINDS:
+        api_error(422, fields={"kind": "kind 须为 " + "、".join(archive.KINDS)})
+    page, _ = page_args()
+    org_id = request.args.get("org_id", type=int)
+    org = get_in_scope(Organisation, org_id, user) if org_id else None
+    result = archive.archive_page(user, kind, page, text_arg("name", max_length=60), org)
+    return jsonify(page_json(result, [{"person": person_json(row.person), "reason": row.reason,
+                                       "at": iso_utc(row.at), "attachments": list(row.attachments)}
+                                      for row in result.rows]))
+
+
+register_path("/archive", "get", {
+    "summary": "历史库列表（kind：" + "、".join(f"{k}={v[1]}" for k, v in archive.KINDS.items()) + "；每页20条）",
+    "tags": ["人员操作"],
+    "parameters": [query_param("kind", "", {"type": "string", "enum": list(archive.KINDS)}),
+                   query_param("name", "姓名包含", {"type": "string", "maxLength": 60}),
+                   query_param("org_id", "组织ID（含下级）", {"type": "integer"}), PAGE_PARAMS[0]],
+    "responses": responses(200, page_schema({"type": "object", "properties": {
+        "person": ref("Person"), "reason": {"type": "string"}, "at": {"type": "string", "nullable": True},
+        "attachments": {"type": "array", "items": {"type": "string"}}}}), errors=(403, 404, 422))})
 _TAGS = ["人员操作"]
 _RESULT = {"type": "object", "properties": {"person": ref("Person")}}
 for _path, _summary, _extra in (

@@ -36,11 +36,15 @@ def _org_arg(name: str = "org_id") -> Organisation | None:
 
 @bp.get("/organisations")
 def list_organisations():
-    """The caller's organisation and its subtree (``depth`` levels, 1…3), or a name search (``q``)."""
+    """The caller's organisation and its subtree (``depth`` levels, 1…3), or a name search (``q``); both as nodes
+    (an organisation, its depth below the caller's own, its number of children)."""
     user = api_user()
     text = text_arg("q", max_length=50)
     if text:
-        return jsonify(items=[organisation_json(o) for o in orgs.search_in_scope(text, user)])
+        found = orgs.search_in_scope(text, user)
+        counts = orgs.child_counts(found, user)
+        return jsonify(items=[{"organisation": organisation_json(o), "depth": o.depth - user.org.depth,
+                               "child_count": counts.get(o.id, 0)} for o in found])
     depth = request.args.get("depth", orgs.TREE_DEPTH, type=int)
     if not 1 <= depth <= orgs.TREE_DEPTH:
         api_error(422, fields={"depth": f"depth 须在1到{orgs.TREE_DEPTH}之间"})
@@ -144,8 +148,8 @@ register_path("/organisations", "get", {
     "summary": "本组织及下级组织树（depth 层），或按名称搜索（q）", "tags": _ORGS,
     "parameters": [query_param("q", "组织名称包含", {"type": "string", "maxLength": 50}),
                    query_param("depth", "层数 1–3", {"type": "integer"})],
-    "responses": responses(200, {"type": "object", "properties": {"items": {"type": "array", "items": {
-        "oneOf": [ref("OrganisationNode"), ref("Organisation")]}}}}, errors=(403, 422))})
+    "responses": responses(200, {"type": "object", "properties": {"items": {"type": "array", "items": ref(
+        "OrganisationNode")}}}, errors=(403, 422))})
 register_path("/organisations/{org_id}", "get", {
     "summary": "一个组织：上级（管理范围内）与直接下级", "tags": _ORGS,
     "parameters": [path_param("org_id", "组织ID")],

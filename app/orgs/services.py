@@ -240,12 +240,17 @@ def move_org_in_scope(org: Organisation, new_parent_id, user) -> None:
 TREE_SEARCH_LIMIT = 30
 
 
+def child_counts(orgs: list[Organisation], user) -> dict[int, int]:
+    """org id → number of direct children in the user's scope (one grouped count; absent: none)."""
+    ids = [o.id for o in orgs]
+    return dict(db.session.execute(scoped(
+        sa.select(Organisation.parent_id, sa.func.count()).where(Organisation.parent_id.in_(ids))
+        .group_by(Organisation.parent_id), Organisation, user)).all()) if ids else {}
+
+
 def _tree_nodes(orgs: list[Organisation], user) -> list[dict]:
     # One grouped count says which of the nodes can be opened further.
-    ids = [o.id for o in orgs]
-    with_children = set(db.session.scalars(scoped(
-        sa.select(Organisation.parent_id).where(Organisation.parent_id.in_(ids)).distinct(),
-        Organisation, user))) if ids else set()
+    with_children = child_counts(orgs, user)
     root_depth = user.org.depth
     return [{"id": o.id, "name": o.name, "level": o.level_label, "has_children": o.id in with_children,
              # ids from the user's own organisation down to this one, for opening the tree at a search hit
