@@ -132,7 +132,7 @@ class World:
                        "check_id": CATALOGUE[0].id, "chart": next(iter(CHART_BY_KEY)), "filename": "charts.js",
                        "board_id": demo.orgs["county"].id, "notice_id": 1, "number": 1,
                        # a user's own job, a registry event: none with id 1 here (404 is the answer in scope)
-                       "job_id": 1, "event_id": 1}
+                       "job_id": 1, "event_id": 1, "year": 2025}
 
     @staticmethod
     def _suspended(admin, branch, seq):

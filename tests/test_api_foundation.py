@@ -122,7 +122,7 @@ def test_me_with_token(client, demo):
         "id": user.id, "username": user.username, "name": "孙支部", "role": "branch_admin",
         "role_label": "党支部管理员",
         "organisation": {"id": org.id, "name": org.name, "level": "branch", "level_label": "党支部",
-                         "path": org.path}}
+                         "path": org.path, "parent_id": org.parent_id}}
 
 
 def test_me_without_token_is_401_json(client, demo):

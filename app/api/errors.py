@@ -1,4 +1,5 @@
-"""Error responses of the JSON API: ``{"error": "...", "fields": {"name": ["..."]}}``.
+"""Error responses of the JSON API: ``{"error": "...", "fields": {"name": ["..."]}, "rule": "R05"}`` (``fields``
+when the input was refused per field, ``rule`` when a rule of the procedure refused it).
 
 Use ``api_error(status, message, fields=None)`` anywhere in an API request to stop with a JSON
 error (it raises, like ``abort``). Plain ``abort(404)`` and uncaught exceptions also answer in JSON
@@ -11,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.api import bp
 from app.errors import MESSAGES
+from app.transaction import CONFLICT_MESSAGE
+from app.workflow.errors import Conflict
 
 JSON_BODY_REQUIRED = "请求体须为JSON"
 
@@ -20,7 +23,7 @@ class ApiError(HTTPException):
 
     def __init__(self, status: int, message: str | None = None,
                  fields: dict[str, str | list[str]] | None = None, headers: dict | None = None,
-                 rule: str = ""):
+                 rule: str | None = None):
         super().__init__(description=message or MESSAGES.get(status, "请求失败"))
         self.rule = rule
         # Set on the instance: the class must keep code None so Flask looks its handler up by class.
@@ -30,7 +33,7 @@ class ApiError(HTTPException):
 
     def get_response(self, environ=None, scope=None):
         """The JSON response for this error (also used by the error handler below)."""
-        return error_response(self.code, self.description, self.fields, self.headers, rule=self.rule)
+        return error_response(self.code, self.description, self.fields, self.headers, self.rule)
 
 
 def normalise_fields(fields: dict | None) -> dict[str, list[str]]:
@@ -48,7 +51,7 @@ def normalise_fields(fields: dict | None) -> dict[str, list[str]]:
 
 
 def error_response(status: int, message: str | None = None, fields: dict | None = None,
-                   headers: dict | None = None, rule: str = ""):
+                   headers: dict | None = None, rule: str | None = None):
     """Build (without raising) the JSON error response used throughout the API; ``rule`` names the rule of the
     procedure (domain-rules.md) that refused the input, when one did."""
     body = {"error": message or MESSAGES.get(status, "请求失败")}
@@ -67,9 +70,17 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
 
 
 def api_error(status: int, message: str | None = None,
-              fields: dict[str, str | list[str]] | None = None, rule: str = "") -> NoReturn:
+              fields: dict[str, str | list[str]] | None = None, rule: str | None = None) -> NoReturn:
     """Stop the request with a JSON error; ``message`` defaults to the standard one for ``status``."""
     raise ApiError(status, message, fields, rule=rule)
+
+
+def refuse(exc) -> NoReturn:
+    """Answer a refused action (a ``WorkflowError`` of any procedure): a lost race is 409 已被他人处理, a rule's
+    refusal 422 with its per-field messages and ``rule``, anything else its own status and message."""
+    if isinstance(exc, Conflict):
+        api_error(409, CONFLICT_MESSAGE)
+    api_error(exc.status, exc.message, exc.fields or None, rule=getattr(exc, "rule", None))
 
 
 def json_body() -> dict:

@@ -18,7 +18,8 @@ Rules (a test enforces them against ``app.url_map``):
 - every route of the blueprint has exactly one entry per method, and every entry has a route;
 - operations need a bearer token unless registered with ``public=True`` (the view then carries
   ``@public``); a 401 response is added to protected operations automatically, and a 400 to every
-  operation (any request may be refused before its view: a NUL character, a malformed JSON body);
+  operation (any request may be refused before its view: a NUL character, a malformed JSON body), and a 405
+  to operations with path parameters;
 - ``errors=(...)`` adds the shared error responses (400, 403, 404, 405, 409, 413, 422, 500),
   all with the ``Error`` schema ``{"error": "...", "fields": {...}}``.
 """
@@ -54,8 +55,8 @@ SCHEMAS: dict[str, dict] = {
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
                 "example": {"username": ["请填写用户名"]},
             },
-            "rule": {"type": "string", "description": "拒绝输入的发展党员规则编号（仅规则拒绝时出现）",
-                     "example": "R12"},
+            "rule": {"type": "string", "description": "拒绝输入的规则编号（如 R05），仅规则拒绝时出现",
+                     "example": "R05"},
         },
     },
 }
@@ -117,6 +118,10 @@ def register_path(path: str, method: str, operation: dict, *, public: bool = Fal
     operation = copy.deepcopy(operation)
     operation.setdefault("responses", responses())
     operation["responses"].setdefault("400", error_ref(400))
+    if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+        # An id too large for an INTEGER column does not match ``<int:…>``; werkzeug then answers 405 when the
+        # same path matches another method's rule.
+        operation["responses"].setdefault("405", error_ref(405))
     if public:
         operation["security"] = []
     else:

@@ -11,7 +11,8 @@ from forms.codec import flat_errors, schema, to_data
 
 from app.api import bp
 from app.api.auth import api_user
-from app.api.errors import api_error, json_body
+from app.api.errors import api_error, json_body, refuse
+from app.api.shapes import person_json
 from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
 from app.attachments import services as attachments
 from app.extensions import db
@@ -26,7 +27,7 @@ from app.suspensions.models import ResumeRequest
 from app.transfers import services as transfers
 from app.transfers.models import Transfer
 from app.transaction import CONFLICT_MESSAGE
-from app.vocab import Action, PersonStatus
+from app.vocab import Action
 from app.workflow.models import ProcessInstance
 from app.workflow import binding, services
 
@@ -37,6 +38,7 @@ def _task_json(task, person_id: int) -> dict:
             "pass": task.pass_no, "person_id": person_id}
 
 
+<<<<<<< HEAD
 def _person_json(person: Person) -> dict:
     return {
         "id": person.id, "name": person.name, "id_number": person.id_number, "sex": person.sex,
@@ -57,6 +59,8 @@ def _refuse(exc: services.WorkflowError):
     api_error(exc.status, exc.message, exc.fields or None, rule=getattr(exc, "rule", ""))
 
 
+=======
+>>>>>>> api
 @bp.post("/applicants")
 def create_applicant():
     """添加: step 1 data; ``action`` 'submit' (default) or 'save'."""
@@ -73,9 +77,9 @@ def create_applicant():
     try:
         person = services.start_application(user, to_data(form), action)
     except services.WorkflowError as exc:
-        _refuse(exc)
+        refuse(exc)
     ctx = services.load(person)
-    return jsonify(person=_person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
+    return jsonify(person=person_json(person), ready=[_task_json(t, person.id) for t in ctx.ready]), 201
 
 
 @bp.get("/tasks")
@@ -91,7 +95,7 @@ def list_tasks():
               "process": t.process, "subject_id": t.subject_id, "status": t.status, "role": t.role, "person_id": t.person_id, "person_name": t.person_name,
               "organisation": t.org_name, "arrived_at": t.arrived_at.isoformat(timespec="seconds") + "Z"}
              for t in page.items]
-    return jsonify(items=items, page=page.page, pages=page.pages, total=page.total,
+    return jsonify(items=items, page=page.page, per_page=page.per_page, pages=page.pages, total=page.total,
                    total_is_lower_bound=bool(getattr(page, "capped", False)))
 
 
@@ -202,10 +206,16 @@ def act_on_task(task_id: str):
         ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),
                              expected_version=version)
     except services.WorkflowError as exc:
+<<<<<<< HEAD
         _refuse(exc)
     # The version the runner wrote: nothing is read again to answer.
     return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
                    version=ctx.version)
+=======
+        refuse(exc)
+    return jsonify(person=person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
+                   version=ctx.instance.version)
+>>>>>>> api
 
 
 def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int | None):
@@ -218,22 +228,8 @@ def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int
     try:
         decide(action, opinion, version)
     except services.WorkflowError as exc:
-        _refuse(exc)
+        refuse(exc)
     return jsonify(task=_review_task_json(row), decision=action)
-
-
-@bp.get("/people/<int:person_id>")
-def get_person(person_id: int):
-    """A person with the state of each of the 25 steps."""
-    user = api_user()
-    person = get_in_scope(Person, person_id, user)
-    ctx = services.load(person)
-    steps = [{"step": row["step"].step, "name": row["step"].name, "title": row["step"].title,
-              "status": row["status"], "review": row["review"],
-              "last_action_at": row["when"].isoformat(timespec="seconds") + "Z" if row["when"] else None}
-             for row in services.step_rows(ctx)]
-    return jsonify(person=_person_json(person), steps=steps,
-                   ready=[_task_json(t, person.id) for t in ctx.ready])
 
 
 @bp.post("/attachments")
@@ -255,6 +251,7 @@ register_schema("ProcessTask", {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
     "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
     "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
+<<<<<<< HEAD
     "process": {"type": "string", "enum": ["development", "transfer", "realname", "resume"]},
     "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 / 归国恢复 的申请ID"}}})
 register_schema("ProcessPerson", {"type": "object", "properties": {
@@ -263,8 +260,12 @@ register_schema("ProcessPerson", {"type": "object", "properties": {
     "review_status": {"type": "string"}, "status": {"type": "string", "enum": sorted(PersonStatus.values())},
     "status_label": {"type": "string", "description": "状态的中文名"},
     "organisation": {"type": "object"}, "dates": {"type": "object"}}})
+=======
+    "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
+    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
+>>>>>>> api
 register_schema("ActionResult", {"type": "object", "properties": {
-    "person": ref("ProcessPerson"), "ready": {"type": "array", "items": ref("ProcessTask")},
+    "person": ref("Person"), "ready": {"type": "array", "items": ref("ProcessTask")},
     "version": {"type": "integer"}}})
 _TAGS = ["发展流程"]
 register_path("/applicants", "post", {
@@ -280,7 +281,7 @@ register_path("/tasks", "get", {
                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 100}}],
     "responses": responses(200, {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
-        "pages": {"type": "integer"},
+        "per_page": {"type": "integer"}, "pages": {"type": "integer"},
         "total": {"type": "integer", "description": "exact up to 1000; above, 1000 with total_is_lower_bound"},
         "total_is_lower_bound": {"type": "boolean"}}}, errors=(422,))})
 register_path("/tasks/{task_id}", "get", {
@@ -300,12 +301,6 @@ register_path("/tasks/{task_id}", "post", {
         "data": {"type": "object"}, "opinion": {"type": "string"},
         "version": {"type": "integer", "description": "读取任务时的 version；不一致则 409"}}}),
     "responses": responses(200, ref("ActionResult"), errors=(400, 403, 404, 409, 422))})
-register_path("/people/{person_id}", "get", {
-    "summary": "查看人员及其25个发展步骤的状态", "tags": _TAGS,
-    "parameters": [path_param("person_id", "人员ID")],
-    "responses": responses(200, {"type": "object", "properties": {
-        "person": ref("ProcessPerson"), "steps": {"type": "array", "items": {"type": "object"}},
-        "ready": {"type": "array", "items": ref("ProcessTask")}}}, errors=(404,))})
 register_path("/attachments", "post", {
     "summary": "上传附件（JPG、PNG、PDF，≤5MB）", "tags": _TAGS,
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

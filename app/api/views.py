@@ -1,7 +1,6 @@
 """Foundation endpoints of /api/v1: token issue and revocation, the current account, the OpenAPI
 document. Endpoint modules of other features are imported at the bottom (``ENDPOINT_MODULES``)."""
 import importlib
-from datetime import datetime
 
 from flask import g, jsonify
 
@@ -10,23 +9,13 @@ from app.api import auth as _auth  # noqa: F401  (registers the token check and 
 from app.api import services
 from app.api.auth import api_user, public
 from app.api.errors import api_error, json_body
+from app.api.shapes import iso_utc, organisation_json
 from app.api.openapi import build_spec, json_request, ref, register_path, register_schema, responses
 from app.auth import services as auth_services
 from app.auth.limits import login_limits
 from app.transaction import keep_on_error
 
 __all__ = ["bp"]
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """A stored naive-UTC timestamp as ISO 8601 with ``Z``."""
-    return value.isoformat(timespec="seconds") + "Z" if value else None
-
-
-def organisation_json(org) -> dict:
-    """The public fields of an organisation."""
-    return {"id": org.id, "name": org.name, "level": org.level, "level_label": org.level_label,
-            "path": org.path}
 
 
 def user_json(user) -> dict:
@@ -89,14 +78,6 @@ register_schema("Token", {
                    "token_type": {"type": "string", "enum": ["Bearer"]},
                    "expires_at": {"type": "string", "format": "date-time", "description": "UTC"}},
 })
-register_schema("Organisation", {
-    "type": "object", "required": ["id", "name", "level", "path"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "level": {"type": "string",
-                             "enum": ["province", "city", "county", "committee", "branch", "group"]},
-                   "level_label": {"type": "string"},
-                   "path": {"type": "string", "description": "自根向下的组织id路径，如 /1/5/12/"}},
-})
 register_schema("Me", {
     "type": "object", "required": ["id", "username", "name", "role", "role_label", "organisation"],
     "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "name": {"type": "string"},
@@ -127,7 +108,10 @@ register_path("/openapi.json", "get", {
 
 # Modules defining further /api/v1 endpoints on ``bp``; each is imported once, before the blueprint
 # is registered, so its routes and register_path() entries exist in every app. Add yours here.
-ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.suspensions", "app.registry.api")
+ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.people", "app.api.actions", "app.api.transfers",
+                                   "app.api.realname", "app.api.plans", "app.api.query", "app.api.stats",
+                                   "app.api.checks", "app.api.audit", "app.api.designer", "app.api.suspensions",
+                                   "app.registry.api")
 
 for _module in ENDPOINT_MODULES:
     importlib.import_module(_module)

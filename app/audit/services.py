@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import abort, current_app
 from lxml import etree
 
 from app.audit import records, verify
@@ -20,7 +20,7 @@ from app.orgs.models import Organisation
 from app.paging import KeysetPage
 from app.people.models import Person
 from app.people.services import persons_with_orgs
-from app.scope import scope_condition, scope_path, scoped, select_in_scope
+from app.scope import get_in_scope, scope_condition, scope_path, scoped, select_in_scope
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
 from app.workflow.services import StepDef, mark_skipped, step_catalogue
@@ -30,6 +30,14 @@ from forms.validators import date_in_bounds
 
 
 # ---- choosing a person --------------------------------------------------------------------------
+
+def audited_person(actor, person_id) -> Person:
+    """A person in scope with a recorded instance, or 404 (the pages and the API audit only those)."""
+    person = get_in_scope(Person, person_id, actor)
+    if person.instance_id is None:
+        abort(404)
+    return person
+
 
 def people_page(actor, query: str = "", page: int = 1, after: int | None = None, before: int | None = None):
     """Persons in scope whose name or ID number matches ``query``, newest first, one page (keyset paging,

@@ -12,17 +12,13 @@ from app.access.policy import allows, may_read_detail
 from app.jobs import services as jobs
 from app.jobs.tasks import verify_scope_job
 from app.people.models import Person
-from app.scope import get_in_scope
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates", cli_group="audit")
 cli.register(bp)
 
 
 def _person(person_id: int) -> Person:
-    person = get_in_scope(Person, person_id, current_user)
-    if person.instance_id is None:
-        abort(404)
-    return person
+    return services.audited_person(current_user, person_id)
 
 
 @bp.get("/")

@@ -247,12 +247,17 @@ def move_org_in_scope(org: Organisation, new_parent_id, user) -> None:
 TREE_SEARCH_LIMIT = 30
 
 
+def child_counts(orgs: list[Organisation], user) -> dict[int, int]:
+    """org id → number of direct children in the user's scope (one grouped count; absent: none)."""
+    ids = [o.id for o in orgs]
+    return dict(db.session.execute(scoped(
+        sa.select(Organisation.parent_id, sa.func.count()).where(Organisation.parent_id.in_(ids))
+        .group_by(Organisation.parent_id), Organisation, user)).all()) if ids else {}
+
+
 def _tree_nodes(orgs: list[Organisation], user) -> list[dict]:
     # One grouped count says which of the nodes can be opened further.
-    ids = [o.id for o in orgs]
-    with_children = set(db.session.scalars(scoped(
-        sa.select(Organisation.parent_id).where(Organisation.parent_id.in_(ids)).distinct(),
-        Organisation, user))) if ids else set()
+    with_children = child_counts(orgs, user)
     root_depth = user.org.depth
     return [{"id": o.id, "name": o.name, "level": o.level_label, "has_children": o.id in with_children,
              # ids from the user's own organisation down to this one, for opening the tree at a search hit
@@ -269,9 +274,14 @@ def tree_children(parent: Organisation | None, user) -> list[dict]:
         .order_by(Organisation.id))), user)
 
 
-def tree_search(text: str, user) -> list[dict]:
-    """Organisations in the user's scope whose name contains ``text`` (at most TREE_SEARCH_LIMIT)."""
+def search_in_scope(text: str, user, limit: int = TREE_SEARCH_LIMIT) -> list[Organisation]:
+    """Organisations in the user's scope whose name contains ``text``, in path order (at most ``limit``)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return _tree_nodes(list(db.session.scalars(scoped(
+    return list(db.session.scalars(scoped(
         sa.select(Organisation).where(Organisation.name.like(pattern, escape="\\")), Organisation, user)
-        .order_by(Organisation.path).limit(TREE_SEARCH_LIMIT))), user)
+        .order_by(Organisation.path).limit(limit)))
+
+
+def tree_search(text: str, user) -> list[dict]:
+    """Tree nodes of the organisations in the user's scope whose name contains ``text``."""
+    return _tree_nodes(search_in_scope(text, user), user)

@@ -25,9 +25,10 @@ PLANNED_LEVELS = ("province", "city", "county", "committee", "branch")
 class PlanError(Exception):
     """The input was refused; ``fields`` maps a form field name to its message."""
 
-    def __init__(self, fields: dict[str, str]):
+    def __init__(self, fields: dict[str, str], rule: str | None = None):
         super().__init__("；".join(fields.values()))
         self.fields = fields
+        self.rule = rule  # "R21" when the numbers themselves broke it (not when one was unreadable)
 
 
 @dataclass
@@ -115,6 +116,9 @@ def plan_view(actor, year: int) -> PlanView:
                     own_actual=actual[own.id], own_editable=own.parent_id is None, children=rows)
 
 
+_NOT_A_NUMBER = "请输入非负整数"
+
+
 def _parse(value, field: str, errors: dict) -> int | None:
     text = (value or "").strip() if isinstance(value, str) else value
     if text in ("", None):
@@ -122,10 +126,10 @@ def _parse(value, field: str, errors: dict) -> int | None:
     try:
         number = int(text)
     except (TypeError, ValueError):
-        errors[field] = "请输入非负整数"
+        errors[field] = _NOT_A_NUMBER
         return None
     if number < 0 or number > 1_000_000:
-        errors[field] = "请输入非负整数"
+        errors[field] = _NOT_A_NUMBER
         return None
     return number
 
@@ -156,7 +160,7 @@ def save_plans(actor, year: int, form: dict) -> int:
             errors["total"] = (f"下级党组织计划发展数合计 {total}，超出本级计划发展数 {own}"
                                f"{'（本级计划发展数尚未下达）' if new_own is None else ''}，请调整")
     if errors:
-        raise PlanError(errors)
+        raise PlanError(errors, rule=None if all(v == _NOT_A_NUMBER for v in errors.values()) else "R21")
     changes = [(row.org, row.quota, new_children[row.org.id]) for row in view.children]
     if view.own_editable:
         changes.append((view.org, view.own_quota, new_own))

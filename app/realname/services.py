@@ -67,7 +67,7 @@ def _check_new(actor, data: dict, request_id: int | None) -> Organisation:
     if org is None or not can_act_as(actor, "branch_admin", org.path):
         raise RuleViolation({"org_id": "请选择管理范围内的党支部"})
     if org.level != "branch":
-        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"})
+        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"}, rule="R19")
     clash = sa.select(RealnameRequest.id).where(
         RealnameRequest.id_number == (data.get("id_number") or "").upper(),
         RealnameRequest.status.in_((DRAFT, PENDING)))

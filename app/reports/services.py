@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
-from app.reports.catalogue import (CHART_BY_KEY, CHARTS, CUBE_COLUMNS, UNKNOWN, Chart, View, age_band,
+from app.reports.catalogue import (CHART_BY_KEY, CHARTS, VIEW_BY_KEY, CUBE_COLUMNS, UNKNOWN, Chart, View, age_band,
                                    chart_title, cube_margin, entry_period, group_order, numeric_groups, persons_of)
-from app.scope import path_prefix, scope_condition
+from app.scope import get_in_scope, path_prefix, scope_condition
+from app.timeutil import local_today
 
 
 @dataclass
@@ -37,6 +38,18 @@ class Selection:
     start: date | None
     end: date | None
     on: date                     # ages are counted on this date
+
+
+def selection(user, view_key: str | None, org_id=None, start: date | None = None,
+              end: date | None = None) -> Selection:
+    """What the page's filter (or an API call) asks for: an unknown view is the default one, no organisation the
+    user's own, an organisation outside scope 404; the range defaults to this year up to today (Beijing time),
+    and ages are counted on its end for 新发展党员, on today otherwise."""
+    view = VIEW_BY_KEY.get(view_key or "") or VIEW_BY_KEY["all"]
+    org = get_in_scope(Organisation, org_id, user) if org_id else user.org
+    today = local_today()
+    start, end = start or date(today.year, 1, 1), end or today
+    return Selection(view=view, org=org, start=start, end=end, on=end if view.in_range else today)
 
 
 def _where(user, sel: Selection):

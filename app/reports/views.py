@@ -1,17 +1,13 @@
 """数据统计 pages: a view's six charts for an organisation in scope, and each chart's numbers as .xlsx."""
-from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 
-from app.orgs.models import Organisation
 from app.reports import services
-from app.reports.catalogue import CHART_BY_KEY, VIEW_BY_KEY, VIEWS
+from app.reports.catalogue import CHART_BY_KEY, VIEWS
 from app.reports.forms import StatsFilterForm
 from app.reports.workbook import chart_workbook
-from app.scope import get_in_scope
-from app.timeutil import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/stats", template_folder="templates", static_folder="static")
 
@@ -19,12 +15,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _selection(form: StatsFilterForm) -> services.Selection:
-    """The selection the filter asks for; a bad view is the default one, an org outside scope is 404."""
-    view = VIEW_BY_KEY.get(form.view.data) or VIEW_BY_KEY["all"]
-    org = get_in_scope(Organisation, form.org.data, current_user) if form.org.data else current_user.org
-    today = local_today()
-    start, end = form.date_range(today) if not form.errors else (date(today.year, 1, 1), today)
-    return services.Selection(view=view, org=org, start=start, end=end, on=end if view.in_range else today)
+    valid = not form.errors
+    return services.selection(current_user, form.view.data, form.org.data,
+                              form.start.data if valid else None, form.end.data if valid else None)
 
 
 @bp.get("/")

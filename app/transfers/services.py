@@ -75,7 +75,7 @@ def request_transfer(actor, name: str, id_number: str, to_org_id) -> Transfer:
     if person.status != "active":
         raise RuleViolation({"id_number": "该人员不在发展流程中，不能接续培养"})
     if person.category not in TRANSFERABLE:
-        raise RuleViolation({"id_number": f"该人员为{person.category}，只有入党申请人和入党积极分子可以接续培养"})
+        raise RuleViolation({"id_number": f"该人员为{person.category}，只有入党申请人和入党积极分子可以接续培养"}, rule="R20")
     if person.org_id == to_org.id:
         raise RuleViolation({"to_org_id": "该人员已在所选党支部"})
     if _pending_for(person.id) is not None:

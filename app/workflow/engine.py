@@ -281,15 +281,21 @@ def rule_errors(wf, task_name: str) -> dict:
     return {}
 
 
-def refusing_rule(wf) -> str:
-    """The rule id (``R16``…) that the name of the last script task run starts with: the refusal script a rule
-    gateway took ('' when its name names none)."""
-    scripts = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if type(t.task_spec).__name__ == "ScriptTask"]
-    if not scripts:
-        return ""
-    last = max(scripts, key=lambda t: t.last_state_change)
-    match = _RULE_ID.match(last.task_spec.bpmn_name or "")
-    return match.group(1) if match else ""
+def refusing_rule(wf, task_name: str) -> str:
+    """The rule id (``R05``) named at the start of the gateway or script that looped back to the ready task
+    ``task_name`` with ``rule_errors``, or '': the designer's names carry the ids, the data does not."""
+    for task in wf.get_tasks(state=TaskState.READY, spec_name=task_name):
+        if not (task.task_spec.manual and task.data.get("rule_errors")):
+            continue
+        step = task.parent
+        for _ in range(8):  # script → gateway → … back to the task that was completed
+            if step is None or step.task_spec.manual:
+                break
+            match = _RULE_ID.match(step.task_spec.bpmn_name or "")
+            if match:
+                return match.group(1)
+            step = step.parent
+    return ""
 
 
 _RULE_ID = re.compile(r"(R\d+)")

@@ -24,7 +24,8 @@ class NotAllowed(WorkflowError):
 
 
 class RuleViolation(WorkflowError):
-    """A rule of the procedure (in the diagram, or needing the database) refused the input."""
+    """A rule of the procedure (in the diagram, or needing the database) refused the input; ``rule`` is its id
+    in the project's rule list (``R05``) when one is known; the API answers with it."""
     status = 422
 
     def __init__(self, fields: dict, rule: str = ""):

@@ -76,7 +76,7 @@ def _complete(state: State, task: engine.TaskInfo, data: dict) -> None:
     # A rule gateway that refuses input loops back to the same task with rule_errors set.
     errors = engine.rule_errors(state.wf, task.name)
     if errors:
-        raise RuleRefused(task.name, errors, engine.refusing_rule(state.wf))
+        raise RuleRefused(task.name, errors, engine.refusing_rule(state.wf, task.name))
     # An outcome gateway (R24–R30) chose a way that its script named; 停止发展 also stops the instance here.
     state.outcome = engine.outcome(state.wf)
     if state.outcome and state.outcome.get("kind") not in OUTCOME_ACTIONS:

@@ -182,9 +182,9 @@ def start_application(actor, data: dict, action: str = "submit") -> Person:
     if org is None or not org_in_scope(org, actor):
         raise RuleViolation({"org_id": "请选择管理范围内的党支部"})
     if org.level != "branch":
-        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"})
+        raise RuleViolation({"org_id": "接受申请党组织须选定到党支部"}, rule="R19")
     if id_number_taken(data.get("id_number", "")):
-        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"}, rule="R18")
     if not can_act_as(actor, "branch_admin", org.path):
         raise NotAllowed("没有权限添加入党申请人")
     version = active_version(DEVELOPMENT)
@@ -379,7 +379,7 @@ def correct_step(actor, ctx: Context, step_no: int, changes: dict, *, reason: st
 def _record_change(actor, ctx: Context, task, action: str, key: str, old: dict, changed: dict, *,
                    reason: str = "", attachments=(), expected_version: int | None) -> dict:
     if "id_number" in changed and id_number_taken(changed["id_number"], ctx.person.id):
-        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"})
+        raise RuleViolation({"id_number": "该公民身份证号码已存在于系统中"}, rule="R18")
     if not changed:
         return old
     data = {key: changed, "before": {name: old.get(name) for name in changed}}
