@@ -38,29 +38,6 @@ def _task_json(task, person_id: int) -> dict:
             "pass": task.pass_no, "person_id": person_id}
 
 
-<<<<<<< HEAD
-def _person_json(person: Person) -> dict:
-    return {
-        "id": person.id, "name": person.name, "id_number": person.id_number, "sex": person.sex,
-        "category": person.category, "stage": person.stage, "stage_label": person.stage_label,
-        "current_step": person.current_step, "current_task": person.current_task,
-        "review_status": person.review_status, "status": person.status,
-        "status_label": PersonStatus.label_of(person.status),
-        "organisation": {"id": person.org_id, "name": person.org.name if person.org else ""},
-        "dates": {k: (getattr(person, k).isoformat() if getattr(person, k) else None) for k in
-                  ("apply_date", "activist_date", "candidate_date", "probationary_date", "join_date",
-                   "probation_end", "full_member_date")},
-    }
-
-
-def _refuse(exc: services.WorkflowError):
-    if isinstance(exc, services.Conflict):
-        api_error(409, CONFLICT_MESSAGE)
-    api_error(exc.status, exc.message, exc.fields or None, rule=getattr(exc, "rule", ""))
-
-
-=======
->>>>>>> api
 @bp.post("/applicants")
 def create_applicant():
     """添加: step 1 data; ``action`` 'submit' (default) or 'save'."""
@@ -206,16 +183,10 @@ def act_on_task(task_id: str):
         ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),
                              expected_version=version)
     except services.WorkflowError as exc:
-<<<<<<< HEAD
-        _refuse(exc)
-    # The version the runner wrote: nothing is read again to answer.
-    return jsonify(person=_person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
-                   version=ctx.version)
-=======
         refuse(exc)
+    # The version the runner wrote: nothing is read again to answer.
     return jsonify(person=person_json(ctx.person), ready=[_task_json(t, ctx.person.id) for t in ready],
-                   version=ctx.instance.version)
->>>>>>> api
+                   version=ctx.version)
 
 
 def _act_on_review(user, row: HumanTask, action: str, opinion: str, version: int | None):
@@ -251,19 +222,8 @@ register_schema("ProcessTask", {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "title": {"type": "string"},
     "step": {"type": "integer"}, "stage": {"type": "integer"}, "kind": {"type": "string", "enum": ["edit", "review"]},
     "role": {"type": "string"}, "pass": {"type": "integer"}, "person_id": {"type": "integer"},
-<<<<<<< HEAD
-    "process": {"type": "string", "enum": ["development", "transfer", "realname", "resume"]},
-    "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 / 归国恢复 的申请ID"}}})
-register_schema("ProcessPerson", {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string"},
-    "category": {"type": "string"}, "stage": {"type": "integer"}, "current_step": {"type": "integer"},
-    "review_status": {"type": "string"}, "status": {"type": "string", "enum": sorted(PersonStatus.values())},
-    "status_label": {"type": "string", "description": "状态的中文名"},
-    "organisation": {"type": "object"}, "dates": {"type": "object"}}})
-=======
     "process": {"type": "string", "enum": ["development", "transfer", "realname"]},
     "subject_id": {"type": "integer", "description": "接续培养 / 实名认证 的申请ID"}}})
->>>>>>> api
 register_schema("ActionResult", {"type": "object", "properties": {
     "person": ref("Person"), "ready": {"type": "array", "items": ref("ProcessTask")},
     "version": {"type": "integer"}}})

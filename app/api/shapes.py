@@ -15,7 +15,9 @@ from app.vocab import PersonStatus
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_TEXT = 100
-PERSON_DATES = ("apply_date", "activist_date", "candidate_date", "probationary_date", "full_member_date")
+# The procedure's dates, with R31's 入党日期 (join_date), 预备期满 (probation_end) and 转为正式党员日期 (full_member_date).
+PERSON_DATES = ("apply_date", "activist_date", "candidate_date", "probationary_date", "join_date", "probation_end",
+                "full_member_date")
 
 
 def iso_utc(value: datetime | None) -> str | None:
