@@ -18,7 +18,7 @@ def test_every_view_answers_its_charts(client, demo, tokens):
     o = demo.orgs
     add_person(o["branch1"], sex="女")
     add_person(o["branch3"], category="入党积极分子", stage=2, activist_date=date(2021, 5, 1))
-    add_person(o["branch3"], category="预备党员", stage=5, probationary_date=date.today())
+    add_person(o["branch3"], category="预备党员", stage=5, probationary_date=date.today(), join_date=date.today())
     db.session.commit()
     county = tokens["county_admin"]
     body = client.get("/api/v1/stats", headers=county).get_json()
