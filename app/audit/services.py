@@ -277,11 +277,12 @@ class DossierStep:
     sections: list
     reviews: list[dict]
     files: list[str]
+    pictures: dict = field(default_factory=dict)  # portrait hash → data: URL (the PDF fetches nothing)
 
 
 def dossier(actor, person: Person) -> tuple[ReplayView, list[DossierStep]]:
     """All steps' data, from a replay of the whole log, with every review opinion and file cited."""
-    from app.attachments.services import describe
+    from app.attachments.services import describe, picture_data_url
     from app.workflow.binding import readonly_sections
     from app.workflow.services import attachment_hashes
     view = state_at(person, None)
@@ -294,9 +295,11 @@ def dossier(actor, person: Person) -> tuple[ReplayView, list[DossierStep]]:
         if state.status == "future":
             continue
         hashes = attachment_hashes(state.data)
-        steps.append(DossierStep(step=state.step, status=state.status, files=hashes,
-                                 sections=readonly_sections(state.step.form_key, state.data, actor, person),
-                                 reviews=reviews.get(state.step.review_name, [])))
+        sections = readonly_sections(state.step.form_key, state.data, actor, person)
+        portraits = [h for _, rows in sections for _, (kind, value) in rows if kind == "photo" for h in value]
+        steps.append(DossierStep(step=state.step, status=state.status, files=hashes, sections=sections,
+                                 reviews=reviews.get(state.step.review_name, []),
+                                 pictures={h: picture_data_url(actor, h) for h in portraits}))
     names = describe(actor, sorted({h for s in steps for h in s.files}))
     for s in steps:
         s.files = [(h, names[h].filename if h in names else "") for h in s.files]

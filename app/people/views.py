@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.access.policy import allows
+from app.attachments import services as attachments
 from app.orgs.models import Organisation
 from app.people import profile, services
 from app.people.models import STAGES, Person
@@ -42,9 +43,13 @@ def info(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
     ctx = workflow.load(person)
     current = profile.tab(request.args.get("tab", 1))
-    return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current,
-                           view=profile.tab_view(current_user, ctx, current),
-                           identity=profile.identity_rows(current_user, ctx), active_menu="people")
+    view = profile.tab_view(current_user, ctx, current)
+    photo = profile.portrait(current_user, ctx)
+    cited = [h for _, (kind, value) in view.rows if kind in ("files", "photo") for h in value]
+    return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current, view=view,
+                           identity=profile.identity_rows(current_user, ctx), photo=photo,
+                           files=attachments.describe(current_user, cited + ([photo] if photo else [])),
+                           active_menu="people")
 
 
 @bp.route("/<int:person_id>/info/<int:tab_no>/edit", methods=["GET", "POST"])

@@ -16,3 +16,14 @@ document.addEventListener("click", function (ev) {
   var rm = ev.target.closest("[data-remove-row]");
   if (rm) { rm.closest(".row").remove(); }
 });
+
+// A stored file of a step form not yet submitted: 删除 drops its hidden input, so the next post no longer cites it.
+document.addEventListener("click", function (ev) {
+  "use strict";
+  var rm = ev.target.closest("[data-remove-file]");
+  if (rm) {
+    var list = rm.closest("ul.files");
+    rm.closest("li").remove();
+    if (list && !list.querySelector("li")) { list.remove(); }
+  }
+});
