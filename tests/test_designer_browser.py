@@ -32,7 +32,7 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
     page = browser_page
     person = _person_at_step(live_server, 4)
     browser_login(page, live_server, live_server.accounts["county_admin"])
-    page.goto(live_server(f"/process/{person.id}"))
+    page.goto(live_server(f"/process/{person.id}?view=diagram"))
     page.wait_for_selector("#person-diagram[data-ready='1']")
 
     view = page.locator("#person-diagram")

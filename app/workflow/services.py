@@ -554,11 +554,12 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
 
 
 def step_rows(ctx: Context) -> list[dict]:
-    """The 25 steps of a person's page with status, review state and date of the last action."""
-    from app.workflow.history import step_last_actions
+    """The 25 steps of a person's page with status, review state, first and last action times; a step the
+    procedure went past without reaching (R03's skip, say) is ``skipped``."""
+    from app.workflow.history import step_action_times
     ready = {t.name: t for t in ctx.ready}
     completed = {t.name for t in engine.completed_tasks(ctx.wf)}
-    last = step_last_actions(ctx.instance.id)
+    last, first = step_action_times(ctx.instance.id)
     rows = []
     for step in step_catalogue(ctx.instance.process_version_id):
         if step.review_name and step.review_name in ready:
@@ -571,6 +572,12 @@ def step_rows(ctx: Context) -> list[dict]:
             review = "审核通过" if step.review_name and step.review_name in completed else ""
         else:
             status, review = "future", ""
-        when = max((last[n][1] for n in (step.name, step.review_name) if n in last), default=None)
-        rows.append({"step": step, "status": status, "review": review, "when": when})
+        names = (step.name, step.review_name)
+        when = max((last[n][1] for n in names if n in last), default=None)
+        since = min((first[n] for n in names if n in first), default=None)
+        rows.append({"step": step, "status": status, "review": review, "when": when, "since": since})
+    reached = [i for i, row in enumerate(rows) if row["status"] != "future"]
+    for row in rows[:reached[-1] if reached else 0]:
+        if row["status"] == "future":
+            row["status"] = "skipped"
     return rows

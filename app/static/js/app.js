@@ -10,6 +10,9 @@
  *                                                (form[data-no-busy] or target=_blank opt out: downloads)
  *   a[data-busy-link]                            a slow link (PDF, 核验全部) shows 处理中… until the answer comes
  *   button[data-menu-toggle]                     opens / closes the sidebar on narrow screens
+ *   button[data-dialog="ID"]                     opens <dialog id=ID> (a reason or a confirmation) as a modal;
+ *                                                [data-close-dialog] inside it closes it, the page unchanged;
+ *                                                dialog[data-open] (a refused reason shown again) opens at load
  * The change and input listeners listen in the capture phase, so they also see events that do not bubble.
  */
 (function () {
@@ -103,7 +106,20 @@
       document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
       return;
     }
+    var opener = target.closest("button[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dialog && dialog.showModal) { dialog.showModal(); }
+      return;
+    }
+    var closer = target.closest("[data-close-dialog]");
+    if (closer) { closer.closest("dialog").close(); return; }
     var img = target.closest("img[data-refresh]");
     if (img) { img.src = img.getAttribute("data-refresh") + "?" + Date.now(); }
   });
+
+  function openPosted() {
+    document.querySelectorAll("dialog[data-open]").forEach(function (d) { if (d.showModal && !d.open) { d.showModal(); } });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", openPosted); } else { openPosted(); }
 })();
