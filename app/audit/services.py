@@ -1,7 +1,6 @@
 """The auditor's read side: pick a person, their timeline, the instance as of event N, verification
 over a person or a subtree, the printable dossier, and the operations log. Nothing here changes a
 record (exports and verifications are themselves logged in the operations log)."""
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -10,6 +9,7 @@ from flask import current_app
 from lxml import etree
 
 from app.audit import records, verify
+from app.audit.event_fields import event_fields
 from app.audit.replay import ReplayError, Snapshot, replay
 from app.auth.models import User
 from app.auth.roles import role_label
@@ -91,10 +91,7 @@ class TimelineRow:
     step: StepDef | None
     is_review: bool
 
-    @property
-    def data_text(self) -> str:
-        """The submitted data as readable JSON (Chinese kept, keys sorted)."""
-        return json.dumps(self.event.data, ensure_ascii=False, indent=1, sort_keys=True)
+    fields: list = field(default_factory=list)  # the data as labelled fields (audit/event_fields.py)
 
 
 def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:
@@ -107,15 +104,20 @@ def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:
     return result
 
 
-def timeline(person: Person, filters: TimelineFilter) -> list[TimelineRow]:
-    """Every event of the person's instance (oldest first) matching the filter, with who and which step."""
+def timeline(person: Person, filters: TimelineFilter, actor=None) -> list[TimelineRow]:
+    """Every event of the person's instance (oldest first) matching the filter, with who and which step;
+    with ``actor``, each event's data as labelled fields in the form's words (files the actor may see)."""
     stmt = (sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
             .where(Event.instance_id == person.instance_id).order_by(Event.seq))
     rows = db.session.execute(filters.apply(stmt, Event)).all()
     steps = _steps_by_task(records.instance_row(person.instance_id).process_version_id)
-    return [TimelineRow(event=ev, org_name=org_name or "", role_label=role_label(ev.role),
-                        step=steps.get(ev.task_name, (None, False))[0],
-                        is_review=steps.get(ev.task_name, (None, False))[1]) for ev, org_name in rows]
+    out = []
+    for ev, org_name in rows:
+        step, is_review = steps.get(ev.task_name, (None, False))
+        out.append(TimelineRow(event=ev, org_name=org_name or "", role_label=role_label(ev.role), step=step,
+                               is_review=is_review,
+                               fields=event_fields(ev, step, actor, person) if actor is not None else []))
+    return out
 
 
 def task_titles(person: Person) -> dict[str, str]:
