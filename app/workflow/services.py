@@ -26,7 +26,7 @@ from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
-from app.vocab.statuses import INSTANCE
+from app.vocab.statuses import INSTANCE, PersonStatus
 from app.workflow import engine, runner
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.runner import Change, Context
@@ -510,14 +510,24 @@ def can_add_applicant(actor) -> bool:
 
 def can_cancel(actor, ctx: Context) -> bool:
     """取消发展: branch, committee and county admins (manual §2.3.4), while the procedure runs."""
-    return ctx.instance.status == "running" and can_act_as(actor, "branch_admin", ctx.person.org_path)
+    return ctx.instance.status == "running" and may_cancel_person(actor, ctx.person)
 
 
 def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
     """(target, label) of the 调整 buttons that fit the person's stage."""
-    if ctx.instance.status != "running" or not can_act_as(actor, "branch_admin", ctx.person.org_path):
+    return move_back_choices(actor, ctx.person) if ctx.instance.status == "running" else []
+
+
+def may_cancel_person(actor, person) -> bool:
+    """取消发展 as a list row offers it, from the person row alone (no workflow is loaded for a list)."""
+    return person.status == PersonStatus.ACTIVE and can_act_as(actor, "branch_admin", person.org_path)
+
+
+def move_back_choices(actor, person) -> list[tuple[str, str]]:
+    """(target, label) of the 调整 actions for the person's category, from the person row alone."""
+    if not may_cancel_person(actor, person):
         return []
-    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if ctx.person.category in rule["from"]]
+    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if person.category in rule["from"]]
 
 
 @dataclass

@@ -16,6 +16,8 @@ from forms.fields import iter_attachment_fields
 
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
+bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
+bp.add_app_template_global(services.move_back_choices, "move_back_choices")
 
 
 def form_files(form) -> dict:
@@ -209,4 +211,12 @@ def _simple_action(person, run, done_message: str):
         flash("；".join(messages), "error")
     else:
         flash(done_message)
-    return redirect(url_for("workflow.person", person_id=person.id)), 303
+    return redirect(_back_to(person)), 303
+
+
+def _back_to(person) -> str:
+    """Where a row action returns: the list it was started from (a same-site 人员 list path), else the person."""
+    target = request.form.get("next", "")
+    if target.startswith("/people/") and "\\" not in target and "//" not in target and "@" not in target:
+        return target
+    return url_for("workflow.person", person_id=person.id)
