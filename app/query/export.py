@@ -23,7 +23,7 @@ HEADERS = ["序号", "姓名", "性别", "民族", "公民身份证号", "人员
     ["上级党组织"] * ANCESTOR_COLUMNS
 
 
-def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes, int]:
+def result_xlsx(user, conditions, *, sort: str, descending: bool, org=None) -> tuple[bytes, int]:
     """The matching persons (at most EXPORT_CAP) as a workbook, plus a column for each extra condition's
     field; returns (bytes, rows written). The export is written to the operations log."""
     definitions = catalogue.by_key()
@@ -31,7 +31,7 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool) -> tuple[bytes
     extra = [c.definition for c in conditions if c.active and c.definition.key not in catalogue.BASE_KEYS
              and not c.definition.key.startswith("person.")]
     extra = list({d.key: d for d in extra}.values())
-    stmt = services.statement(user, conditions).options(joinedload(Person.org)).order_by(
+    stmt = services.statement(user, conditions, org).options(joinedload(Person.org)).order_by(
         *services.order_by(sort, descending)).limit(EXPORT_CAP)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("综合查询")
