@@ -115,11 +115,10 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     assert page.locator("#problems-none").count() == 1, page.locator("#problems").inner_text()
     page.wait_for_selector("#version-diagram[data-ready='1']")
     _shot(page, "draft.png")
-    confirmed = []
-    page.once("dialog", lambda dialog: (confirmed.append(dialog.message), dialog.accept()))
+    page.click("#activate")  # asks first, in a dialog of the page
+    assert "确定启用" in page.locator("#confirm-dialog .confirm-message").inner_text()
     with page.expect_navigation():
-        page.click("#activate")
-    assert "确定启用" in confirmed[0]
+        page.click("#confirm-ok")
     assert page.locator("#version-state").inner_text() == "已启用"
     assert "已启用" in page.locator(".flash").inner_text()
     assert page.js_errors == []
