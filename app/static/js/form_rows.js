@@ -27,3 +27,13 @@ document.addEventListener("click", function (ev) {
     if (list && !list.querySelector("li")) { list.remove(); }
   }
 });
+
+// Our 选择文件 button: show the names of the files chosen (the native input is visually hidden).
+document.addEventListener("change", function (ev) {
+  "use strict";
+  var input = ev.target;
+  if (!input.matches || !input.matches(".file-pick input[type=file]")) { return; }
+  var out = input.parentNode.querySelector("[data-file-chosen]");
+  var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+  if (out) { out.textContent = names.length ? "已选择：" + names.join("、") : "未选择文件"; }
+});
