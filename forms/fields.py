@@ -11,7 +11,7 @@ from wtforms.validators import Length, NumberRange, StopValidation
 from wtforms.widgets import html_params
 
 from forms.validators import (ACCEPTED_TYPES, MAX_UPLOAD_BYTES, DateBounds, MaxRows, MinRows, Optional, Required,
-                              upload_error)
+                              sniff_type, upload_error)
 
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -21,18 +21,22 @@ def _strip(value):
 
 
 class AttachmentInput:
-    """A multiple file input, plus one hidden input per already-stored file so a re-post keeps it.
+    """A multiple file input (one file for a portrait), plus one hidden input per already-stored file so a
+    re-post keeps it.
 
-    The page's template shows links to the stored files; removing a file means dropping its hidden input.
+    ``kept=False`` leaves the hidden inputs to the page's template, which shows each stored file with its own
+    hidden input and a 删除 button (removing a file means dropping its hidden input).
     """
 
-    def __call__(self, field, **kwargs):
+    def __call__(self, field, kept: bool = True, **kwargs):
         kwargs.setdefault("id", field.id)
         # A browser cannot pre-fill a file input, so "required" only while stored files fall short.
         if "required" not in kwargs and field.min_count > len(field.data):
             kwargs["required"] = True
-        params = html_params(type="file", name=field.name, multiple=True, accept=",".join(ACCEPTED_TYPES), **kwargs)
-        hidden = "".join(f"<input {html_params(type='hidden', name=field.name, value=h)}>" for h in field.data)
+        accept = ",".join(t for t in ACCEPTED_TYPES if not field.portrait or t.startswith("image/"))
+        params = html_params(type="file", name=field.name, multiple=not field.portrait, accept=accept, **kwargs)
+        hidden = "".join(f"<input {html_params(type='hidden', name=field.name, value=h)}>" for h in field.data) \
+            if kept else ""
         return Markup(f"<input {params}>{hidden}")
 
 
@@ -46,11 +50,14 @@ class AttachmentField(Field):
 
     widget = AttachmentInput()
 
-    def __init__(self, label=None, validators=None, min_count: int = 0, max_bytes: int = MAX_UPLOAD_BYTES, **kwargs):
+    def __init__(self, label=None, validators=None, min_count: int = 0, max_bytes: int = MAX_UPLOAD_BYTES,
+                 portrait: bool = False, **kwargs):
         kwargs.setdefault("default", list)
         super().__init__(label, validators, **kwargs)
         self.min_count = min_count
         self.max_bytes = max_bytes
+        # A portrait (the 2寸照片) is one picture, shown as a picture wherever the record is printed or shown.
+        self.portrait = portrait
         self.uploads: list[FileStorage] = []
         if min_count:
             self.flags.required = True
@@ -78,11 +85,23 @@ class AttachmentField(Field):
         """Stored plus newly uploaded files."""
         return len(self.data) + len(self.uploads)
 
+    def refusal(self, upload: FileStorage) -> str | None:
+        """Why this field refuses an upload (R22, and a portrait must be a picture), or None."""
+        message = upload_error(upload, self.max_bytes)
+        if message is None and self.portrait:
+            head = upload.stream.read(8)
+            upload.stream.seek(0)
+            if sniff_type(head) == "application/pdf":
+                message = f"{self.label.text}须为JPG或PNG图片"
+        return message
+
     def pre_validate(self, form):
         for upload in self.uploads:
-            message = upload_error(upload, self.max_bytes)
+            message = self.refusal(upload)
             if message:
                 self.errors.append(message)
+        if self.portrait and self.count > 1:
+            self.errors.append(f"{self.label.text}只能上传一张，请先删除原有照片")
         if self.count < self.min_count:
             raise StopValidation(f"请上传{self.label.text}")
 
@@ -100,18 +119,27 @@ def iter_attachment_fields(form):
 
 
 def store_uploads(form, save) -> list[str]:
-    """Store every upload of a validated form with ``save(FileStorage) -> sha256 hex`` and record the hashes.
+    """Store every acceptable upload of a posted form with ``save(FileStorage) -> sha256 hex`` and record the
+    hashes; uploads refused by R22 stay in ``uploads`` for ``validate()`` to name.
 
-    Afterwards each AttachmentField's ``data`` holds all its files and ``forms.codec.to_data`` sees them.
+    Called before ``validate()``, so a file survives an error in any other field: the form shown again cites
+    it by hash (hidden input) and the user does not choose it again. Afterwards each AttachmentField's
+    ``data`` holds its stored files and ``forms.codec.to_data`` sees them.
     """
     stored = []
     for field in iter_attachment_fields(form):
+        refused = []
         for upload in field.uploads:
+            if field.refusal(upload):
+                refused.append(upload)
+                continue
             digest = save(upload)
+            if field.portrait:
+                field.data.clear()  # a new portrait replaces the old one
             if digest not in field.data:
                 field.data.append(digest)
             stored.append(digest)
-        field.uploads = []
+        field.uploads = refused
     return stored
 
 
@@ -183,3 +211,8 @@ def select_field(label: str, choices, required: bool = False, validators=(), pre
 def attachment_field(label: str, min_count: int = 0):
     """Uploaded files of one kind; ``min_count`` > 0 makes them required."""
     return AttachmentField(label, min_count=min_count)
+
+
+def photo_field(label: str, min_count: int = 0):
+    """One picture of the person (the 2寸照片): JPG or PNG, shown as a picture on pages, sheets and dossiers."""
+    return AttachmentField(label, min_count=min_count, portrait=True)

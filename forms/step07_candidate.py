@@ -1,7 +1,7 @@
 """Step 7 确定发展对象人选 (manual §2.3.11)."""
 from forms.base import StepForm
 from forms.codes import EDUCATION, JOB
-from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
+from forms.fields import attachment_field, date_field, photo_field, select_field, text_field, textarea_field
 from forms.validators import DateAfter
 
 FORM_KEY = "step07_candidate"
@@ -39,7 +39,7 @@ class CandidateForm(StepForm):
     job = select_field("工作岗位", JOB, required=True)
     work_unit = text_field("工作单位及职务", required=True)
     address = text_field("家庭住址", required=True, max_length=200)
-    photo = attachment_field("正面免冠照片（2寸）")
+    photo = photo_field("正面免冠照片（2寸）")
 
     group_opinion_date = date_field("党小组对列为发展对象意见日期", required=True)
     group_opinion = textarea_field("党小组对列为发展对象意见", required=True)

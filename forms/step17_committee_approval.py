@@ -1,7 +1,7 @@
 """Step 17 党委审批预备党员 (manual §2.3.21)."""
 from forms.base import StepForm
 from forms.codes import APPROVAL_RESULT, EDUCATION, JOB, JOIN_TYPE, PARTY_STATUS
-from forms.fields import attachment_field, date_field, select_field, text_field, textarea_field
+from forms.fields import attachment_field, date_field, photo_field, select_field, text_field, textarea_field
 from forms.publicity import PUBLICITY_FIELDS, publicity_block
 from forms.validators import DateAfter, Phone
 
@@ -63,4 +63,4 @@ class CommitteeApprovalForm(StepForm, publicity_block("拟审批预备党员公�
     party_status = select_field("党籍状态", PARTY_STATUS, required=True)
     join_type = select_field("入党类型", JOIN_TYPE, required=True)
     address = text_field("家庭住址", required=True, max_length=200)
-    photo = attachment_field("正面免冠照片（2寸）")
+    photo = photo_field("正面免冠照片（2寸）")

@@ -23,7 +23,7 @@ fi
 
 out=app/static/vendor
 rm -rf "$out.tmp"
-mkdir -p "$out.tmp/bpmn-js" "$out.tmp/bpmn-js-properties-panel" "$out.tmp/echarts"
+mkdir -p "$out.tmp/bpmn-js" "$out.tmp/bpmn-js-properties-panel" "$out.tmp/echarts" "$out.tmp/diagram-js-minimap"
 nm=node_modules
 cp "$nm/bpmn-js/dist/bpmn-modeler.production.min.js" \
    "$nm/bpmn-js/dist/bpmn-navigated-viewer.production.min.js" "$out.tmp/bpmn-js/"
@@ -33,10 +33,13 @@ cp -r "$nm/bpmn-js/dist/assets" "$out.tmp/bpmn-js/assets"
 cp "$nm/bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js" "$out.tmp/bpmn-js-properties-panel/"
 cp "$nm/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$out.tmp/bpmn-js-properties-panel/"
 cp "$nm/echarts/dist/echarts.min.js" "$out.tmp/echarts/"
+# The modeler's minimap: UMD build, global `DiagramJSMinimap`.
+cp "$nm/diagram-js-minimap/dist/diagram-minimap.umd.prod.js" "$nm/diagram-js-minimap/assets/diagram-js-minimap.css" \
+   "$out.tmp/diagram-js-minimap/"
 node -e '
 const fs = require("fs");
 const v = n => JSON.parse(fs.readFileSync(`node_modules/${n}/package.json`)).version;
-const names = ["bpmn-js", "bpmn-js-properties-panel", "@bpmn-io/properties-panel", "echarts"];
+const names = ["bpmn-js", "bpmn-js-properties-panel", "@bpmn-io/properties-panel", "echarts", "diagram-js-minimap"];
 fs.writeFileSync(process.argv[1], JSON.stringify(Object.fromEntries(names.map(n => [n, v(n)])), null, 2) + "\n");
 ' "$out.tmp/VERSIONS.json"
 rm -rf "$out"

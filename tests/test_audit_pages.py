@@ -88,6 +88,23 @@ def test_timeline_shows_every_event_and_filters(auditor, rejected):
     assert re.findall(r'data-seq="(\d+)"', _html(auditor.get(f"/audit/people/{rejected.id}?to=2000-01-01"))) == []
 
 
+def test_timeline_data_reads_as_the_form_labels_it_and_an_amend_as_old_to_new(auditor, rejected, actors):
+    ctx = _ctx(rejected.id)
+    talk = next(s for s in services.step_catalogue(ctx.instance.process_version_id) if s.form_key == "step02_talk")
+    services.amend_step(actors["committee_admin"], ctx, talk.step, {"talk_date": "2020-02-03"},
+                        expected_version=ctx.instance.version)
+    db.session.commit()
+    html = _html(auditor.get(f"/audit/people/{rejected.id}"))
+    fields = re.findall(r'<dl class="event-fields">(.*?)</dl>', html, re.S)
+    text = re.sub(r"<[^>]+>", " ", " ".join(fields))
+    assert "审核结果" in text and "不通过" in text and "审核意见" in text and "谈话记录不完整" in text
+    assert "谈话时间" in text or "谈话日期" in text
+    for raw in ("decision", "reject", "opinion", "step02", "{"):
+        assert raw not in text, raw
+    amend = re.search(r'data-action="amend".*?</tr>', html, re.S).group(0)
+    assert re.search(r'class="old">2020-02-02</span> → <span class="new">2020-02-03', amend)
+
+
 def _div_attr(html, name):
     match = re.search(rf"{name}='([^']*)'", html)
     return json.loads(match.group(1))

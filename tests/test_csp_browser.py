@@ -92,7 +92,7 @@ def test_branch_pages_diagram_and_step_rows_work_under_the_policy(live_server, p
     browser_login(page, live_server, _username(live_server, "吴支部"))
     _menu_pages(page, live_server)
 
-    _open(page, live_server(f"/process/{person.id}"))
+    _open(page, live_server(f"/process/{person.id}?view=diagram"))
     page.wait_for_selector("#person-diagram[data-ready='1']")
     assert page.locator("#person-diagram").evaluate("(el) => el.getBoundingClientRect().height") > 300
     assert page.locator("#person-diagram g.pv-current").count() == 1
@@ -203,11 +203,13 @@ def test_auditor_security_officer_and_county_pages_work_under_the_policy(live_se
     browser_login(page, live_server, live_server.accounts["county_admin"])
     _menu_pages(page, live_server)
     _open(page, live_server(f"/process/{person.id}"))
-    move_back = page.locator("form[data-confirm] button")
+    move_back = page.locator("button[data-dialog^='move-back']")
     if move_back.count():
-        # A dismissed confirmation keeps the page: nothing is submitted.
-        page.once("dialog", lambda dialog: dialog.dismiss())
+        # The reason opens in a dialog; 取消 closes it and keeps the page: nothing is submitted.
         move_back.first.click()
-        page.wait_for_timeout(300)
+        dialog = page.locator("dialog#" + move_back.first.get_attribute("data-dialog"))
+        assert dialog.is_visible()
+        dialog.locator("[data-close-dialog]").click()
+        assert not dialog.is_visible()
         assert page.url.endswith(f"/process/{person.id}")
     assert page.problems == [], "\n".join(page.problems)

@@ -43,9 +43,9 @@ def test_the_inbox_shows_due_dates_with_days_left_colour_and_sort(app, demo, act
     assert 'data-urgency="overdue"' in html and 'data-urgency="soon"' in html and 'data-urgency="ok"' in html
     assert "已逾期" in html and "剩余" in html
     by_due = branch.get("/inbox/?sort=due").get_data(as_text=True)
-    order = [n for n in re.findall(r"<td>(逾期甲|将到期乙|充裕丙)</td>", by_due)]
+    order = [n for n in re.findall(r"<td[^>]*>(逾期甲|将到期乙|充裕丙)</td>", by_due)]
     assert order == ["逾期甲", "将到期乙", "充裕丙"]
-    newest_first = re.findall(r"<td>(逾期甲|将到期乙|充裕丙)</td>", html)
+    newest_first = re.findall(r"<td[^>]*>(逾期甲|将到期乙|充裕丙)</td>", html)
     assert newest_first == ["充裕丙", "将到期乙", "逾期甲"]
 
 

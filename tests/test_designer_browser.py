@@ -32,7 +32,7 @@ def test_person_page_shows_the_path_taken_and_opens_a_step(live_server, browser_
     page = browser_page
     person = _person_at_step(live_server, 4)
     browser_login(page, live_server, live_server.accounts["county_admin"])
-    page.goto(live_server(f"/process/{person.id}"))
+    page.goto(live_server(f"/process/{person.id}?view=diagram"))
     page.wait_for_selector("#person-diagram[data-ready='1']")
 
     view = page.locator("#person-diagram")
@@ -70,6 +70,26 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     page.click("table.versions tr[data-version='1'] >> text=以此为基础修改")
     page.wait_for_selector("#modeler[data-ready='1']")
     assert page.locator("#properties .bio-properties-panel").count() == 1   # bpmn-js properties panel
+    # In Chinese, with a minimap, at a readable zoom with the start event in view, clear of the palette.
+    assert page.locator(".djs-palette [aria-label='任务']").count() == 1
+    assert page.locator(".djs-palette [aria-label='Create task']").count() == 0
+    assert page.locator("#properties .bio-properties-panel-header-type").inner_text().strip() in ("流程", "协作")
+    assert page.locator(".djs-minimap").count() == 1
+    view = page.evaluate("""() => { const m = window.designerModeler, c = m.get('canvas'), vb = c.viewbox();
+        const s = m.get('elementRegistry').filter(e => e.type === 'bpmn:StartEvent')[0];
+        const p = document.querySelector('.djs-palette').getBoundingClientRect();
+        const r = document.querySelector('#canvas').getBoundingClientRect();
+        return {zoom: c.zoom(), startX: r.left + (s.x - vb.x) * vb.scale, paletteRight: p.right,
+                width: r.width}; }""")
+    assert 0.9 <= view["zoom"] <= 1.1 and view["paletteRight"] < view["startX"] < view["width"]
+    # Live validation: a user task without a form is marked on the diagram, and unmarked on undo.
+    page.evaluate("""() => { const m = window.designerModeler;
+        m.get('selection').select(m.get('elementRegistry').filter(e => e.type === 'bpmn:UserTask')[0]); }""")
+    page.select_option("#app-formkey", "")
+    page.wait_for_selector(".djs-element.has-problem .djs-visual", state="attached")
+    assert "表单" in page.locator(".problem-badge").first.get_attribute("title")
+    page.evaluate("() => window.designerModeler.get('commandStack').undo()")
+    page.wait_for_selector("#modeler[data-problems='0']", state="attached")
 
     # Bring the flow into view at 100 % and click it on the canvas.
     page.evaluate("""(id) => { const m = window.designerModeler, canvas = m.get('canvas');
@@ -95,11 +115,10 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     assert page.locator("#problems-none").count() == 1, page.locator("#problems").inner_text()
     page.wait_for_selector("#version-diagram[data-ready='1']")
     _shot(page, "draft.png")
-    confirmed = []
-    page.once("dialog", lambda dialog: (confirmed.append(dialog.message), dialog.accept()))
+    page.click("#activate")  # asks first, in a dialog of the page
+    assert "确定启用" in page.locator("#confirm-dialog .confirm-message").inner_text()
     with page.expect_navigation():
-        page.click("#activate")
-    assert "确定启用" in confirmed[0]
+        page.click("#confirm-ok")
     assert page.locator("#version-state").inner_text() == "已启用"
     assert "已启用" in page.locator(".flash").inner_text()
     assert page.js_errors == []

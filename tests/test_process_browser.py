@@ -42,8 +42,9 @@ def test_add_report_approve_in_the_browser(live_server, browser_page, tmp_path):
         page.click("text=马上处理")
     page.fill("[name=talker]", "王书记")
     page.fill("input[name=talk_date]", "2024-03-20")
+    page.click("button[value=report]")  # asks first
     with page.expect_navigation():
-        page.click("button[value=report]")
+        page.click("#confirm-ok")
     assert page.get_by_text("已上报").count() >= 1
 
     committee = page.context.browser.new_context(locale="zh-CN")
@@ -53,8 +54,9 @@ def test_add_report_approve_in_the_browser(live_server, browser_page, tmp_path):
     with other.expect_navigation():
         other.locator("tr", has_text=data["name"]).locator("text=马上处理").click()
     other.fill("[name=opinion]", "同意")
+    other.click("button[value=approve]")
     with other.expect_navigation():
-        other.click("button[value=approve]")
+        other.click("#confirm-ok")
     assert other.get_by_text("审核通过").count() >= 1
     committee.close()
 

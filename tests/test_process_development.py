@@ -111,6 +111,10 @@ def test_one_person_through_all_25_steps_over_http(people, demo):
 def test_r03_application_before_2014_05_28_skips_step_2(people, demo, apply_date, next_step):
     person = _add(people["branch"], demo, _sha(demo), apply_date=apply_date)
     assert [t.step for t in _ready(person)] == [next_step]
+    page = people["branch"].get(f"/process/{person.id}").get_data(as_text=True)
+    step2 = re.search(r'<tr class="step-(\w+)" data-step="2">', page).group(1)
+    assert step2 == ("skipped" if next_step == 3 else "ready")
+    assert ("已跳过" in page) == (next_step == 3)
 
 
 def _to_step(person, demo, step):
@@ -158,6 +162,12 @@ def test_reject_then_resubmit(people, demo):
     assert db.session.get(Person, person.id).review_status == "审核不通过"
     page = people["branch"].get(f"/process/{person.id}/steps/2").get_data(as_text=True)
     assert 'value="2020-01-21"' in page and "谈话记录不完整" in page  # previous data kept, review shown
+    banner = re.search(r'data-testid="rejected">(.*?)</div>\s*</div>', page, re.S).group(1)
+    assert "审核不通过" in banner and "谈话记录不完整" in banner and "党委" in banner  # at the top: who, why
+    assert page.index('data-testid="rejected"') < page.index('name="task_id"')
+    person_page = people["branch"].get(f"/process/{person.id}").get_data(as_text=True)
+    current = re.search(r'data-testid="current-step">(.*?)</div>', person_page, re.S).group(1)
+    assert "审核不通过" in current and "马上处理" in current and "bpmn-view" not in person_page
     inbox = people["branch"].get("/inbox/").get_data(as_text=True)
     assert "审核不通过" in inbox
     assert _post_step(people["branch"], person.id, 2, "step02_talk", data, "report").status_code == 303

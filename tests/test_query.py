@@ -207,7 +207,8 @@ def test_evidence_zip(app, world):
     response = c.get(f"/query/evidence/{world.wang.id}.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
-    assert any(n.startswith("step01_application/") for n in names)
-    assert any(n.startswith("step03_activist/") for n in names)
+    assert any(n.startswith("01_递交入党申请书/") for n in names)
+    assert any(n.startswith("03_推荐和确定入党积极分子/") for n in names)
+    assert not any(n.startswith("step") for n in names)  # folders carry the step's Chinese name
     branch3 = client_for(app, world.users["branch3:branch_admin"])
     assert branch3.get(f"/query/evidence/{world.wang.id}.zip").status_code == 404

@@ -122,5 +122,5 @@ def test_county_corrects_a_sealed_value_with_reason_and_file(app, world):
     assert verify_person(world.users["auditor"], db.session.get(Person, world.wang.id)).clean
     auditor = client_for(app, world.users["auditor"])
     html = auditor.get(f"/audit/people/{world.wang.id}").get_data(as_text=True)
-    assert "更正封存数据" in html and re.search(r"姓名：王封存 → 王更正", html)
+    assert "更正封存数据" in html and re.search(r'姓名</dt>\s*<dd><span class="old">王封存</span> → <span class="new">王更正', html)
     assert "更正原因：户籍信息更正" in html

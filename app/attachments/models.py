@@ -22,3 +22,23 @@ class Attachment(db.Model):
     org_path: Mapped[str] = mapped_column(sa.String(400))
     uploaded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_image(self) -> bool:
+        """Pictures are shown as thumbnails; anything else as a link to download."""
+        return self.mime in _KIND_LABELS and self.mime.startswith("image/")
+
+    @property
+    def kind_label(self) -> str:
+        """The file's type in the words of the page (JPG图片, PDF文件)."""
+        return _KIND_LABELS.get(self.mime, "文件")
+
+    @property
+    def size_label(self) -> str:
+        """The size as people read it: 356 KB, 1.2 MB."""
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(1, round(self.size / 1024))} KB"
+
+
+_KIND_LABELS = {"image/jpeg": "JPG图片", "image/png": "PNG图片", "application/pdf": "PDF文件"}

@@ -1,4 +1,5 @@
 """Uploads: checked by content, stored once under their sha256 outside static/, served within scope."""
+import base64
 import hashlib
 import os
 
@@ -9,6 +10,7 @@ from app.attachments.models import Attachment
 from app.extensions import db
 from app.file_modes import private_dir, write_private_file
 from app.scope import select_in_scope
+from forms.fields import store_uploads as store_uploads_of_form
 
 MAX_BYTES = 5 * 1024 * 1024
 # Magic numbers: the file's own bytes decide its type, never its name or the browser's claim.
@@ -60,6 +62,14 @@ def store_uploads(actor, uploads) -> list[str]:
     return hashes
 
 
+def store_form_uploads(actor, form) -> list[str]:
+    """Store the acceptable files posted in a step form before it is validated (see
+    ``forms.fields.store_uploads``); returns the new hashes. A view that then refuses the form calls
+    ``keep_on_error()`` so these rows survive and the form shown again cites the files."""
+    return store_uploads_of_form(form, lambda upload: store(actor, upload.filename,
+                                                            upload.read(MAX_BYTES + 1)).sha256)
+
+
 def visible_hashes(actor, hashes: list[str]) -> set[str]:
     """The subset of hashes whose files the actor may download."""
     rows = db.session.scalars(select_in_scope(Attachment, actor).with_only_columns(Attachment.sha256)
@@ -80,6 +90,16 @@ def grant_to_org(hashes: list[str], org_path: str) -> None:
 def find_visible(actor, sha256: str) -> Attachment | None:
     """The attachment row for a hash within the actor's scope, or None."""
     return db.session.scalar(select_in_scope(Attachment, actor).where(Attachment.sha256 == sha256).limit(1))
+
+
+def picture_data_url(actor, sha256: str) -> str:
+    """A picture within the actor's scope as a data: URL (for sheets and dossiers rendered to PDF, which
+    fetch nothing), or "" for anything else."""
+    row = find_visible(actor, sha256)
+    if row is None or row.mime not in ("image/jpeg", "image/png"):
+        return ""
+    with open(_path(sha256), "rb") as fh:
+        return f"data:{row.mime};base64," + base64.b64encode(fh.read()).decode()
 
 
 def file_path(sha256: str) -> str:

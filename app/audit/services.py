@@ -1,7 +1,6 @@
 """The auditor's read side: pick a person, their timeline, the instance as of event N, verification
 over a person or a subtree, the printable dossier, and the operations log. Nothing here changes a
 record (exports and verifications are themselves logged in the operations log)."""
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -10,6 +9,7 @@ from flask import abort, current_app
 from lxml import etree
 
 from app.audit import records, verify
+from app.audit.event_fields import event_fields
 from app.audit.replay import ReplayError, Snapshot, replay
 from app.auth.models import User
 from app.auth.roles import role_label
@@ -24,8 +24,6 @@ from app.scope import get_in_scope, scope_condition, scope_path, scoped, select_
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
 from app.workflow.services import StepDef, mark_skipped, step_catalogue
-from forms import get_form_class
-from forms.codec import blank_form
 from forms.validators import date_in_bounds
 
 
@@ -103,35 +101,7 @@ class TimelineRow:
     role_label: str
     step: StepDef | None
     is_review: bool
-
-    @property
-    def changes(self) -> list[tuple[str, str, str]]:
-        """For an amendment or a county's correction: (field label, old value, new value) per changed field."""
-        if self.event.action not in ("amend", "correct") or self.step is None:
-            return []
-        data = self.event.data or {}
-        before = data.get("before") or {}
-        labels = _field_labels(self.step.form_key)
-        changed = data.get(self.step.data_key) or {}
-        return [(labels.get(name, name), _shown(before.get(name)), _shown(value)) for name, value in changed.items()]
-
-    @property
-    def data_text(self) -> str:
-        """The submitted data as readable JSON (Chinese kept, keys sorted)."""
-        return json.dumps(self.event.data, ensure_ascii=False, indent=1, sort_keys=True)
-
-
-def _field_labels(form_key: str) -> dict[str, str]:
-    try:
-        form = blank_form(get_form_class(form_key))
-    except LookupError:
-        return {}
-    return {field.name: field.label.text for field in form}
-
-
-def _shown(value) -> str:
-    return "" if value is None else (json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict))
-                                     else str(value))
+    fields: list = field(default_factory=list)  # the data as labelled fields (audit/event_fields.py)
 
 
 def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:
@@ -144,15 +114,20 @@ def _steps_by_task(version_id: int) -> dict[str, tuple[StepDef, bool]]:
     return result
 
 
-def timeline(person: Person, filters: TimelineFilter) -> list[TimelineRow]:
-    """Every event of the person's instance (oldest first) matching the filter, with who and which step."""
+def timeline(person: Person, filters: TimelineFilter, actor=None) -> list[TimelineRow]:
+    """Every event of the person's instance (oldest first) matching the filter, with who and which step;
+    with ``actor``, each event's data as labelled fields in the form's words (files the actor may see)."""
     stmt = (sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
             .where(Event.instance_id == person.instance_id).order_by(Event.seq))
     rows = db.session.execute(filters.apply(stmt, Event)).all()
     steps = _steps_by_task(records.instance_row(person.instance_id).process_version_id)
-    return [TimelineRow(event=ev, org_name=org_name or "", role_label=role_label(ev.role),
-                        step=steps.get(ev.task_name, (None, False))[0],
-                        is_review=steps.get(ev.task_name, (None, False))[1]) for ev, org_name in rows]
+    out = []
+    for ev, org_name in rows:
+        step, is_review = steps.get(ev.task_name, (None, False))
+        out.append(TimelineRow(event=ev, org_name=org_name or "", role_label=role_label(ev.role), step=step,
+                               is_review=is_review,
+                               fields=event_fields(ev, step, actor, person) if actor is not None else []))
+    return out
 
 
 def task_titles(person: Person) -> dict[str, str]:
@@ -318,11 +293,12 @@ class DossierStep:
     sections: list
     reviews: list[dict]
     files: list[str]
+    pictures: dict = field(default_factory=dict)  # portrait hash → data: URL (the PDF fetches nothing)
 
 
 def dossier(actor, person: Person) -> tuple[ReplayView, list[DossierStep]]:
     """All steps' data, from a replay of the whole log, with every review opinion and file cited."""
-    from app.attachments.services import describe
+    from app.attachments.services import describe, picture_data_url
     from app.workflow.binding import readonly_sections
     from app.workflow.services import attachment_hashes
     view = state_at(person, None)
@@ -338,9 +314,11 @@ def dossier(actor, person: Person) -> tuple[ReplayView, list[DossierStep]]:
             steps.append(DossierStep(step=state.step, status=state.status, files=[], sections=[], reviews=[]))
             continue
         hashes = attachment_hashes(state.data)
-        steps.append(DossierStep(step=state.step, status=state.status, files=hashes,
-                                 sections=readonly_sections(state.step.form_key, state.data, actor, person),
-                                 reviews=reviews.get(state.step.review_name, [])))
+        sections = readonly_sections(state.step.form_key, state.data, actor, person)
+        portraits = [h for _, rows in sections for _, (kind, value) in rows if kind == "photo" for h in value]
+        steps.append(DossierStep(step=state.step, status=state.status, files=hashes, sections=sections,
+                                 reviews=reviews.get(state.step.review_name, []),
+                                 pictures={h: picture_data_url(actor, h) for h in portraits}))
     names = describe(actor, sorted({h for s in steps for h in s.files}))
     for s in steps:
         s.files = [(h, names[h].filename if h in names else "") for h in s.files]

@@ -9,6 +9,7 @@ from app.audit import bundle, cli, services
 from app.audit.verify import KIND_LABELS
 from app.auth.roles import role_label
 from app.access.policy import allows, may_read_detail
+from app.attachments import services as attachments
 from app.jobs import services as jobs
 from app.jobs.tasks import verify_scope_job
 from app.people.models import Person
@@ -34,8 +35,9 @@ def index():
 def timeline(person_id: int):
     person = _person(person_id)
     filters = services.TimelineFilter.from_args(request.args)
-    return render_template("audit/timeline.html", person=person, rows=services.timeline(person, filters),
-                           filters=filters, actions=services.actions_of(person),
+    rows = services.timeline(person, filters, current_user)
+    files = attachments.describe(current_user, sorted({h for row in rows for h in row.event.attachments or []}))
+    return render_template("audit/timeline.html", person=person, rows=rows, files=files, filters=filters, actions=services.actions_of(person),
                            active_menu="audit")
 
 

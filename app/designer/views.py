@@ -101,12 +101,15 @@ def save(version_id: int):
 
 @bp.post("/validate")
 def validate():
-    """The modeler's 校验 button: the problems of the XML being edited, nothing stored."""
+    """The modeler's 校验 (and its live check while editing): the problems of the XML being edited, as text
+    and by element (for the markers on the diagram), nothing stored."""
     from app.designer.validation import validate as run
     form = forms.SaveForm()
     if not form.validate():
         return jsonify(error="流程图为空"), 422
-    return jsonify(problems=[str(p) for p in run(form.xml.data.encode("utf-8"), request.form.get("process_id", ""))])
+    problems = run(form.xml.data.encode("utf-8"), request.form.get("process_id", ""))
+    return jsonify(problems=[str(p) for p in problems],
+                   items=[{"element": p.element_id, "message": str(p)} for p in problems])
 
 
 @bp.get("/compare")

@@ -23,9 +23,12 @@ def roles_for(user, view: str) -> list[str]:
     return [user.role] if view == "mine" else ADMIN_ROLES[:rank]
 
 
-def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20, sort: str = "arrived") -> CallablePage:
+def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20, sort: str = "arrived", *,
+               name: str = "", step: int | None = None, org=None) -> CallablePage:
     """One page of the user's ready tasks, newest first (``sort="due"``: nearest deadline first, tasks
     without one last); the total is exact up to ``COUNT_CAP``.
+    Filters: ``name`` (the person's name contains it), ``step`` (the task's step ordinal), ``org`` (an
+    organisation already fetched through the scope helper: its subtree).
 
     Sorting every task in a county's scope costs O(tasks) (55 ms at 100,000), so a capped count picks
     the plan: up to the cap, sort the scope; above it, walk ``ix_human_task_role_arrived`` newest first
@@ -34,7 +37,8 @@ def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20, sort
     """
     roles = roles_for(user, view) or [""]
     prefix = scope_path(user)
-    in_scope = [HumanTask.role.in_(roles), path_prefix(HumanTask.org_path, prefix)]
+    narrowing = _filters(name, step, org)
+    in_scope = [HumanTask.role.in_(roles), path_prefix(HumanTask.org_path, prefix), *narrowing]
     found = db.session.scalar(sa.select(sa.func.count()).select_from(
         sa.select(HumanTask.id).where(*in_scope).limit(COUNT_CAP + 1).subquery()))
     order = (HumanTask.arrived_at.desc(), HumanTask.id.desc())
@@ -47,7 +51,7 @@ def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20, sort
                                            .offset(offset).limit(limit)))
         path = HumanTask.org_path.concat("")
         newest = [sa.select(HumanTask.id, HumanTask.arrived_at)
-                  .where(HumanTask.role == role, path_prefix(path, prefix))
+                  .where(HumanTask.role == role, path_prefix(path, prefix), *narrowing)
                   .order_by(*order).limit(offset + limit).subquery() for role in roles]
         merged = sa.union_all(*(sa.select(sub.c.id, sub.c.arrived_at) for sub in newest)).subquery()
         ids = list(db.session.scalars(sa.select(merged.c.id)
@@ -58,6 +62,18 @@ def inbox_page(user, view: str = "mine", page: int = 1, per_page: int = 20, sort
 
     return CallablePage(page=page, per_page=per_page, items=items, total=lambda: min(found, COUNT_CAP),
                         capped=found > COUNT_CAP)
+
+
+def _filters(name: str, step: int | None, org) -> list:
+    conditions = []
+    name = (name or "").strip()
+    if name:
+        conditions.append(HumanTask.person_name.contains(name, autoescape=True))
+    if step:
+        conditions.append(HumanTask.step == step)
+    if org is not None:
+        conditions.append(path_prefix(HumanTask.org_path, org.path))
+    return conditions
 
 
 def stage_label(stage: int) -> str:

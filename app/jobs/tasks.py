@@ -9,6 +9,8 @@ from app.jobs import services
 from app.jobs.models import Job
 from app.jobs.progress import Progress
 from app.jobs.queue import end_transaction, task
+from app.orgs.models import Organisation
+from app.scope import org_in_scope
 
 
 def _run(job_id: int, work) -> None:
@@ -49,8 +51,11 @@ def query_export_job(job_id: int) -> None:
         from app.query import export, services as query
         args = MultiDict([(k, v) for k, values in job.params.get("args", {}).items() for v in values])
         conditions = query.parse_conditions(args)
-        progress = Progress(job.id, export.export_size(actor, conditions), every=500)
+        org = db.session.get(Organisation, args.get("org", type=int) or 0)
+        org = org if org is not None and org_in_scope(org, actor) else None  # checked by the view already
+        progress = Progress(job.id, export.export_size(actor, conditions, org), every=500)
         body, rows = export.result_xlsx(actor, conditions, sort=job.params.get("sort", "newest"),
-                                        descending=job.params.get("descending", False), on_rows=progress.step)
+                                        descending=job.params.get("descending", False), on_rows=progress.step,
+                                        org=org)
         services.finish(job, {"rows": rows}, content=body, file_name="综合查询结果.xlsx")
     _run(job_id, work)

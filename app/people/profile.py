@@ -103,7 +103,7 @@ class TabView:
     reached: bool
     form_key: str
     data: dict
-    rows: list          # [(label, ("text" | "files", value))]
+    rows: list          # [(label, ("text" | "files" | "photo", value))]
     can_edit: bool
     sealed: bool = False  # the step's stage was approved (R32): only a county admin corrects it
 
@@ -114,10 +114,9 @@ def _display(form_key: str, data: dict, names, actor, person) -> list:
     for name in names:
         field = form[name]
         if isinstance(field, AttachmentField):
-            rows.append((field.label.text, ("files", list(field.data or []))))
+            rows.append((field.label.text, ("photo" if field.portrait else "files", list(field.data or []))))
         elif isinstance(field, SelectField):
-            labels = dict((str(v), label) for v, label in field.choices or [])
-            rows.append((field.label.text, ("text", labels.get(str(field.data), field.data or ""))))
+            rows.append((field.label.text, ("text", binding.choice_label(field))))
         else:
             value = field.data
             rows.append((field.label.text, ("text", "" if value is None else
@@ -206,3 +205,21 @@ def save_correction(actor, ctx: workflow.Context, which: ProfileTab, form_key: s
     changes = {name: data.get(name) for name in editable_fields(form_key, which.section)}
     return workflow.correct_step(actor, ctx, tab_step(which, ctx.instance.process_version_id).step, changes,
                                  reason=reason, attachments=attachments, expected_version=expected_version)
+
+
+def _portrait_fields(form_key: str) -> list[str]:
+    return [f.name for f in blank_form(get_form_class(form_key)) if getattr(f, "portrait", False)]
+
+
+def portrait(actor, ctx: workflow.Context) -> str | None:
+    """The hash of the person's latest 2寸照片 (the last reached step whose form holds a portrait), or None."""
+    latest = None
+    for step in workflow.step_catalogue(ctx.instance.process_version_id):
+        names = _portrait_fields(step.form_key)
+        if not names or workflow.step_task(ctx, step.step) is None:
+            continue
+        view = workflow.step_view(actor, ctx, step.step)
+        for name in names:
+            hashes = (view.data if view else {}).get(name) or []
+            latest = hashes[-1] if hashes else latest
+    return latest

@@ -46,9 +46,12 @@ def info(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
     ctx = workflow.load(person)
     current = profile.tab(request.args.get("tab", 1))
-    return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current,
-                           view=profile.tab_view(current_user, ctx, current),
-                           identity=profile.identity_rows(current_user, ctx) + profile.membership_rows(person),
+    view = profile.tab_view(current_user, ctx, current)
+    photo = profile.portrait(current_user, ctx)
+    cited = [h for _, (kind, value) in view.rows if kind in ("files", "photo") for h in value]
+    return render_template("people/profile.html", person=person, tabs=profile.TABS, current=current, view=view,
+                           identity=profile.identity_rows(current_user, ctx) + profile.membership_rows(person), photo=photo,
+                           files=attachments.describe(current_user, cited + ([photo] if photo else [])),
                            active_menu="people")
 
 

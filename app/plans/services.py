@@ -58,9 +58,9 @@ def may_plan(actor) -> bool:
     return allows(actor, "plans", "manage")
 
 
-def _children(actor) -> list[Organisation]:
+def _children(actor, org=None) -> list[Organisation]:
     stmt = (select_in_scope(Organisation, actor)
-            .where(Organisation.parent_id == actor.org_id, Organisation.level.in_(PLANNED_LEVELS))
+            .where(Organisation.parent_id == (org or actor.org).id, Organisation.level.in_(PLANNED_LEVELS))
             .order_by(Organisation.id))
     return list(db.session.scalars(stmt))
 
@@ -102,10 +102,12 @@ def actual_counts(orgs: list[Organisation], year: int) -> dict[int, int]:
     return {o.id: counts.get(o.id, 0) for o in orgs}
 
 
-def plan_view(actor, year: int) -> PlanView:
-    """The page's data: this organisation's number and actual count, and one row per direct child."""
-    own = actor.org
-    children = _children(actor)
+def plan_view(actor, year: int, org=None) -> PlanView:
+    """The page's data: an organisation's number and actual count, and one row per direct child. ``org``
+    (fetched through the scope helper) is one chosen in the tree, read-only; by default the actor's own,
+    whose children's numbers the actor hands down."""
+    own = org or actor.org
+    children = _children(actor, own)
     ids = [c.id for c in children]
     quotas = _quotas(ids + [own.id], year)
     actual = actual_counts(children + [own], year)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import render_template
 from wtforms import SelectField
 
+from app.attachments import services as attachments
 from app.people import profile
 from app.workflow import services as workflow
 from app.timeutil import local_today
@@ -24,6 +25,7 @@ class SheetRow:
     value: str = ""
     hint: str = ""
     required: bool = False
+    picture: str = ""  # a portrait as a data: URL (the PDF fetches nothing)
 
 
 @dataclass
@@ -51,7 +53,7 @@ def _hint(field_obj) -> str:
     if field_obj.type == "DateField":
         return "　　　　年　　月　　日"
     if isinstance(field_obj, AttachmentField):
-        return "（材料另附）"
+        return "（贴照片处）" if field_obj.portrait else "（材料另附）"
     return ""
 
 
@@ -81,6 +83,11 @@ def person_sheet(actor, ctx, tab: profile.ProfileTab) -> Sheet:
             value = ctx.person.org.name
         elif shown is None:
             value = ""
+        elif shown[0] == "photo":
+            picture = attachments.picture_data_url(actor, shown[1][-1]) if shown[1] else ""
+            rows.append(SheetRow(label, picture=picture, value="" if picture or not shown[1] else "（照片另附）",
+                                 required=bool(f.flags.required)))
+            continue
         elif shown[0] == "files":
             value = f"已上传 {len(shown[1])} 个文件" if shown[1] else ""
         else:

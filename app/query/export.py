@@ -13,6 +13,8 @@ from app.events.services import log_operation
 from app.extensions import db
 from app.people.models import Person
 from app.query import catalogue, services
+from app.workflow import services as workflow
+from app.workflow.models import ProcessInstance
 from app.spreadsheet import append_row
 
 EXPORT_CAP = 20000
@@ -21,13 +23,13 @@ HEADERS = ["序号", "姓名", "性别", "民族", "公民身份证号", "人员
     ["上级党组织"] * ANCESTOR_COLUMNS
 
 
-def export_size(user, conditions) -> int:
+def export_size(user, conditions, org=None) -> int:
     """How many rows ``result_xlsx`` will write (a job's progress total)."""
-    stmt = services.statement(user, conditions).limit(EXPORT_CAP).subquery()
+    stmt = services.statement(user, conditions, org=org).limit(EXPORT_CAP).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt))
 
 
-def result_xlsx(user, conditions, *, sort: str, descending: bool, on_rows=None) -> tuple[bytes, int]:
+def result_xlsx(user, conditions, *, sort: str, descending: bool, on_rows=None, org=None) -> tuple[bytes, int]:
     """The matching persons (at most EXPORT_CAP) as a workbook, plus a column for each extra condition's
     field; returns (bytes, rows written). The export is written to the operations log. ``on_rows(n)`` is
     called after each batch of ``n`` rows (a job's progress)."""
@@ -36,7 +38,7 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool, on_rows=None) 
     extra = [c.definition for c in conditions if c.active and c.definition.key not in catalogue.BASE_KEYS
              and not c.definition.key.startswith("person.")]
     extra = list({d.key: d for d in extra}.values())
-    stmt = services.statement(user, conditions).options(joinedload(Person.org)).order_by(
+    stmt = services.statement(user, conditions, org).options(joinedload(Person.org)).order_by(
         *services.order_by(sort, descending)).limit(EXPORT_CAP)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("综合查询")
@@ -71,16 +73,31 @@ def result_xlsx(user, conditions, *, sort: str, descending: bool, on_rows=None) 
     return out.getvalue(), written
 
 
+def _step_folders(person: Person) -> dict[str, str]:
+    """BPMN task id (edit or review task) → the folder of its step, from the person's diagram version."""
+    instance = db.session.get(ProcessInstance, person.instance_id)
+    folders = {}
+    for step in workflow.step_catalogue(instance.process_version_id):
+        folder = f"{step.step:02d}_{step.title}".replace("/", "／")
+        folders[step.name] = folder
+        if step.review_name:
+            folders[step.review_name] = folder
+    return folders
+
+
 def evidence_zip(user, person: Person) -> tuple[bytes, int]:
     """下载证明材料: every file cited in the person's records that ``user`` may download, in folders by
-    step (the BPMN task that cited it). Returns (zip bytes, number of files). Logged as an operation."""
-    cited: list[tuple[str, str]] = []  # (task, sha) in the order cited; a file cited by two steps is in both
+    step, named as the diagram names the step that cited it ("03_推荐和确定入党积极分子"). Returns (zip bytes,
+    number of files). Logged as an operation."""
+    folders = _step_folders(person)
+    cited: list[tuple[str, str]] = []  # (folder, sha) in the order cited; a file cited by two steps is in both
     for task_name, hashes in db.session.execute(
             sa.select(Event.task_name, Event.attachments).where(Event.instance_id == person.instance_id)
             .order_by(Event.seq)):
+        folder = folders.get(task_name or "", "其他材料")
         for sha in hashes or []:
-            if (task_name or "其他", sha) not in cited:
-                cited.append((task_name or "其他", sha))
+            if (folder, sha) not in cited:
+                cited.append((folder, sha))
     visible = attachments.describe(user, sorted({sha for _, sha in cited}))  # only files within scope
     buffer = io.BytesIO()
     used: set[str] = set()

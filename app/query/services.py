@@ -18,7 +18,7 @@ from app.people.fields import FieldDef
 from app.paging import CallablePage
 from app.people.models import Person, PersonField
 from app.query import catalogue
-from app.scope import select_in_scope
+from app.scope import path_prefix, select_in_scope
 
 MAX_CONDITIONS = 30
 MAX_VALUE_LENGTH = 100
@@ -163,14 +163,17 @@ def field_ids(cond: Condition) -> sa.Select | None:
     return sa.select(PersonField.person_id).where(PersonField.field == key, _match(column, cond))
 
 
-def statement(user, conditions: list[Condition]) -> sa.Select:
-    """Persons in the user's scope (not cancelled nor closed) meeting every active condition.
+def statement(user, conditions: list[Condition], org=None) -> sa.Select:
+    """Persons in the user's scope (not cancelled nor closed) meeting every active condition; ``org`` (fetched
+    through the scope helper, chosen in the tree) narrows them to its subtree.
 
     The person_field conditions are intersected first (each one an index-only scan of (field, value)), so
     only persons matching all of them are read from the person table; a condition on a person-only column
     (人员类别) filters those rows.
     """
     stmt = select_in_scope(Person, user).where(Person.status.not_in(("cancelled", "closed", "disqualified")))
+    if org is not None:
+        stmt = stmt.where(path_prefix(Person.org_path, org.path))
     selects = []
     for cond in conditions:
         if not cond.active:
@@ -222,9 +225,9 @@ def org_chains(persons) -> dict[int, list[str]]:
 
 
 def search(user, conditions: list[Condition], *, sort: str = "newest", descending: bool = False,
-           page: int = 1, per_page: int = PER_PAGE) -> ResultPage:
-    """One page of matching persons, sorted, with the (capped) total."""
-    stmt = statement(user, conditions)
+           page: int = 1, per_page: int = PER_PAGE, org=None) -> ResultPage:
+    """One page of matching persons (under ``org`` if given), sorted, with the (capped) total."""
+    stmt = statement(user, conditions, org)
     # The matching ids once (index-only where the conditions allow, at most COUNT_CAP + 1): their number is
     # the total, and below the cap the page is sorted from them instead of evaluating the conditions again.
     ids = list(db.session.scalars(stmt.with_only_columns(Person.id).order_by(None).limit(COUNT_CAP + 1)))

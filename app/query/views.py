@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.jobs import services as jobs
 from app.jobs.tasks import query_export_job
+from app.orgs.models import Organisation
 from app.people.models import Person
 from app.query import catalogue, export, services
 from app.scope import get_in_scope
@@ -23,18 +24,24 @@ def _download(body: bytes, filename: str, mimetype: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
+def _org():
+    org_id = request.args.get("org", type=int)
+    return get_in_scope(Organisation, org_id, current_user) if org_id else None
+
+
 @bp.get("/")
 def index():
+    org = _org()
     conditions = services.parse_conditions(request.args)
     errors = any(c.error for c in conditions)
     sort, descending = _sort()
     result = None
     if "search" in request.args and not errors:
         result = services.search(current_user, conditions, sort=sort, descending=descending,
-                                 page=request.args.get("page", 1, type=int))
+                                 page=request.args.get("page", 1, type=int), org=org)
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
-    return render_template("query/index.html", conditions=conditions, result=result, sort=sort,
+    return render_template("query/index.html", conditions=conditions, result=result, sort=sort, org=org,
                            descending=descending, sorts=services.SORTS, modes=catalogue.MODES,
                            fields=catalogue.catalogue(), field_groups=catalogue.grouped(), fields_json=catalogue.as_json(),
                            base_keys=catalogue.BASE_KEYS, modes_for=catalogue.modes_for,
@@ -53,7 +60,7 @@ def _valid_conditions():
 def export_xlsx():
     conditions = _valid_conditions()
     sort, descending = _sort()
-    body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending)
+    body, _ = export.result_xlsx(current_user, conditions, sort=sort, descending=descending, org=_org())
     return _download(body, "综合查询结果.xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -62,6 +69,7 @@ def export_xlsx():
 def export_job():
     # Up to EXPORT_CAP rows: the worker writes the workbook, the job page shows progress and the file.
     _valid_conditions()
+    _org()  # an organisation out of scope is refused here (404), not in the worker
     sort, descending = _sort()
     job = jobs.start(current_user, "query.export", query_export_job,
                      {"args": request.args.to_dict(flat=False), "sort": sort, "descending": descending})

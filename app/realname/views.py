@@ -11,14 +11,9 @@ from app.transaction import attempt, keep_on_error
 from app.workflow.binding import apply_errors, bind_form, readonly_sections
 from app.workflow.services import WorkflowError, attachment_hashes
 from forms.codec import to_data
-from forms.fields import store_uploads
 
 bp = Blueprint("realname", __name__, url_prefix="/realname", template_folder="templates")
 _FILTERS = ("name", "id_number", "phone", "org_name")
-
-
-def _save_upload(upload) -> str:
-    return attachments.store(current_user, upload.filename, upload.read(attachments.MAX_BYTES + 1)).sha256
 
 
 @bp.get("/")
@@ -44,19 +39,18 @@ def edit(request_id: int | None = None):
         data = dict(row.data, proof_scans=row.proof_scans) if row else {}
         form = bind_form(RealnameForm, current_user, data=data)
     status = 422 if request.method == "POST" else 200
+    if request.method == "POST" and attachments.store_form_uploads(current_user, form):
+        keep_on_error()  # files survive a refusal: the form shown again cites them
     if request.method == "POST" and form.validate():
         report = request.form.get("action") == "report"
-        store_uploads(form, _save_upload)
         try:
             with attempt():
                 row = services.save(current_user, to_data(form), row, report=report)
         except services.Conflict as exc:
             # A lost race (reported or decided meanwhile): the form again, input kept, with the message.
-            keep_on_error()  # the stored files stay, so the form shown again can cite them
             flash(exc.message, "error")
             status = 409
         except WorkflowError as exc:
-            keep_on_error()
             apply_errors(form, exc)
         else:
             flash("已上报县级组织部门" if report else "已保存")

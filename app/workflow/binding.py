@@ -77,7 +77,7 @@ def readonly_sections(form_key, data: dict, actor, person=None) -> list[tuple[st
 
     ``form_key`` is a task's form key or a form class.
 
-    ``value`` is a string, a list of hashes for attachments ("files"), or a list of row lists for
+    ``value`` is a string, a list of hashes for attachments ("files", or "photo" for a portrait), or a list of row lists for
     repeating groups ("rows").
     """
     from wtforms import FieldList, SelectField
@@ -88,18 +88,26 @@ def readonly_sections(form_key, data: dict, actor, person=None) -> list[tuple[st
 
     def show(field):
         if isinstance(field, AttachmentField):
-            return ("files", list(field.data or []))
+            return ("photo" if field.portrait else "files", list(field.data or []))
         if isinstance(field, FieldList):
             return ("rows", [[(sub.label.text, show(sub)) for sub in entry.form] for entry in field.entries])
         if isinstance(field, SelectField):
-            labels = dict((str(v), l) for v, l in field.choices or [])
-            return ("text", labels.get(str(field.data), "" if field.data in (None, "") else str(field.data)))
+            return ("text", choice_label(field))
         value = field.data
         return ("text", "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value)))
 
     sections = getattr(form, "sections", None) or [("", [n for n in form._fields if n != "csrf_token"])]
     return [(title, [(form[name].label.text, show(form[name])) for name in names if name in form._fields])
             for title, names in sections]
+
+
+def choice_label(field) -> str:
+    """What a select field's stored value reads as: its label, blank when nothing was chosen (never the
+    placeholder 请选择), the value itself when a code list no longer has it."""
+    if field.data in (None, ""):
+        return ""
+    labels = dict((str(v), label) for v, label in field.choices or [] if v != "")
+    return str(labels.get(str(field.data), field.data))
 
 
 def blank_entry(field_list):

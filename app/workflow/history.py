@@ -27,6 +27,15 @@ def step_last_actions(instance_id: int) -> dict[str, tuple[str, datetime]]:
     return {name: (action, at) for name, action, at in rows}
 
 
+def step_action_times(instance_id: int) -> tuple[dict[str, tuple[str, datetime]], dict[str, datetime]]:
+    """(task name → (last action, when), task name → first action time) for every task the events name."""
+    last = step_last_actions(instance_id)
+    first = dict(db.session.execute(
+        sa.select(Event.task_name, sa.func.min(Event.created_at))
+        .where(Event.instance_id == instance_id, Event.task_name != "").group_by(Event.task_name)).all())
+    return last, first
+
+
 def events_of(instance_id: int, limit: int = 200) -> list[Event]:
     """The instance's events, oldest first."""
     return list(db.session.scalars(sa.select(Event).where(Event.instance_id == instance_id)

@@ -29,7 +29,7 @@ from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
-from app.vocab.statuses import INSTANCE
+from app.vocab.statuses import INSTANCE, PersonStatus
 from app.workflow import engine, expressions, runner, seal
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.handlers import ACTION_DATE
@@ -629,14 +629,24 @@ def can_add_applicant(actor) -> bool:
 
 def can_cancel(actor, ctx: Context) -> bool:
     """取消发展: branch, committee and county admins (manual §2.3.4), while the procedure runs."""
-    return ctx.instance.status == "running" and can_act_as(actor, "branch_admin", ctx.person.org_path)
+    return ctx.instance.status == "running" and may_cancel_person(actor, ctx.person)
 
 
 def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
     """(target, label) of the 调整 buttons that fit the person's stage."""
-    if ctx.instance.status != "running" or not can_act_as(actor, "branch_admin", ctx.person.org_path):
+    return move_back_choices(actor, ctx.person) if ctx.instance.status == "running" else []
+
+
+def may_cancel_person(actor, person) -> bool:
+    """取消发展 as a list row offers it, from the person row alone (no workflow is loaded for a list)."""
+    return person.status == PersonStatus.ACTIVE and can_act_as(actor, "branch_admin", person.org_path)
+
+
+def move_back_choices(actor, person) -> list[tuple[str, str]]:
+    """(target, label) of the 调整 actions for the person's category, from the person row alone."""
+    if not may_cancel_person(actor, person):
         return []
-    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if ctx.person.category in rule["from"]]
+    return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if person.category in rule["from"]]
 
 
 @dataclass
@@ -701,11 +711,12 @@ def carried_values(ctx: Context, step: StepDef, current: dict) -> dict:
 
 
 def step_rows(ctx: Context) -> list[dict]:
-    """The 25 steps of a person's page with status, review state and date of the last action."""
-    from app.workflow.history import step_last_actions
+    """The 25 steps of a person's page with status, review state, first and last action times; a step the
+    procedure went past without reaching (R03's skip, say) is ``skipped``."""
+    from app.workflow.history import step_action_times
     ready = {t.name: t for t in ctx.ready}
     completed = {t.name for t in engine.completed_tasks(ctx.wf)}
-    last = step_last_actions(ctx.instance.id)
+    last, first = step_action_times(ctx.instance.id)
     rows = []
     for step in step_catalogue(ctx.instance.process_version_id):
         if step.review_name and step.review_name in ready:
@@ -718,8 +729,10 @@ def step_rows(ctx: Context) -> list[dict]:
             review = "审核通过" if step.review_name and step.review_name in completed else ""
         else:
             status, review = "future", ""
-        when = max((last[n][1] for n in (step.name, step.review_name) if n in last), default=None)
-        rows.append({"step": step, "status": status, "review": review, "when": when})
+        names = (step.name, step.review_name)
+        when = max((last[n][1] for n in names if n in last), default=None)
+        since = min((first[n] for n in names if n in first), default=None)
+        rows.append({"step": step, "status": status, "review": review, "when": when, "since": since})
     for row, status in zip(rows, mark_skipped([row["status"] for row in rows])):
         if status == "skipped":
             row["status"], row["review"] = status, row["step"].skipped_because

@@ -13,34 +13,40 @@ from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
-from forms.fields import store_uploads
+from forms.fields import iter_attachment_fields
 
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
+bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
+bp.add_app_template_global(services.move_back_choices, "move_back_choices")
 
 
-def _save_upload(upload) -> str:
-    return attachments.store(current_user, upload.filename, upload.read(attachments.MAX_BYTES + 1)).sha256
+def form_files(form) -> dict:
+    """sha → attachment row for the files a form cites now (stored before, or just uploaded)."""
+    if form is None:
+        return {}
+    return attachments.describe(current_user, [h for f in iter_attachment_fields(form) for h in f.data])
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_applicant():
     form = binding.form_for(services.application_form_key(), current_user,
                             formdata=request.form | request.files if request.method == "POST" else None)
+    if request.method == "POST" and attachments.store_form_uploads(current_user, form):
+        keep_on_error()  # files survive a refusal: the form shown again cites them
     if request.method == "POST" and form.validate():
         action = "save" if request.form.get("action") == "save" else "submit"
-        store_uploads(form, _save_upload)
         try:
             with attempt():
                 person = services.start_application(current_user, to_data(form), action)
         except WorkflowError as exc:
-            keep_on_error()  # the stored files stay, so the form shown again can cite them
             binding.apply_errors(form, exc)
         else:
             flash("已保存" if action == "save" else "已提交，进入下一步骤")
             return redirect(url_for("workflow.person", person_id=person.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("workflow/new.html", form=form, active_menu="process"), status
+    return render_template("workflow/new.html", form=form, files=form_files(form),
+                           active_menu="process"), status
 
 
 @bp.get("/<int:person_id>")
@@ -110,7 +116,7 @@ def step(person_id: int, step: int):
             form = binding.form_for(view.step.form_key, current_user, person, formdata=request.form | request.files)
         status = 409
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
-    files = attachments.describe(current_user, services.attachment_hashes(view.data))
+    files = attachments.describe(current_user, services.attachment_hashes(view.data)) | form_files(form)
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
                            review_form=review_form, reviews=reviews, files=files, own_report=own_report,
                            display=binding.readonly_sections(view.step.form_key, view.data, current_user, person),
@@ -130,20 +136,19 @@ def _post_edit(ctx, view, form):
         flash("不能执行该操作", "error")
         return 422
     form.context["action"] = action
+    if attachments.store_form_uploads(current_user, form):
+        keep_on_error()  # files survive a refusal: the form shown again cites them
     if not form.validate():
         return 422
-    store_uploads(form, _save_upload)
     try:
         with attempt():
             services.act(current_user, ctx, view.edit_task.id, action, to_data(form),
                          expected_version=_version_from_form())
     except services.Conflict as exc:
         # The page again with the user's input kept (the form still holds what was posted).
-        keep_on_error()  # the stored files stay, so the form shown again can cite them
         flash(exc.message, "error")
         return 409
     except WorkflowError as exc:
-        keep_on_error()  # the stored files stay, so the form shown again can cite them
         binding.apply_errors(form, exc)
         return 422
     flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
@@ -209,4 +214,12 @@ def _simple_action(person, run, done_message: str):
         flash("；".join(messages), "error")
     else:
         flash(done_message)
-    return redirect(url_for("workflow.person", person_id=person.id)), 303
+    return redirect(_back_to(person)), 303
+
+
+def _back_to(person) -> str:
+    """Where a row action returns: the list it was started from (a same-site 人员 list path), else the person."""
+    target = request.form.get("next", "")
+    if target.startswith("/people/") and "\\" not in target and "//" not in target and "@" not in target:
+        return target
+    return url_for("workflow.person", person_id=person.id)

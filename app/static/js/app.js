@@ -1,7 +1,8 @@
 /*
  * Behaviour shared by every page, attached by data-attributes (the Content-Security-Policy allows no inline
  * script or on*= handler):
- *   form[data-confirm] / button[data-confirm]  ask before submitting; "cancel" keeps the page as it is
+ *   form[data-confirm] / button[data-confirm]  ask before submitting, in a modal <dialog> (#confirm-dialog) with
+ *                                                取消 / 确定; 取消 keeps the page as it is
  *   [data-submit-on-change]                    submit the field's form when its value changes
  *   [data-mirror="ID"]                          show the field's value in the element ID while it moves
  *   button[data-print]                          print the page
@@ -10,6 +11,9 @@
  *                                                (form[data-no-busy] or target=_blank opt out: downloads)
  *   a[data-busy-link]                            a slow link (PDF, 核验全部) shows 处理中… until the answer comes
  *   button[data-menu-toggle]                     opens / closes the sidebar on narrow screens
+ *   button[data-dialog="ID"]                     opens <dialog id=ID> (a reason or a confirmation) as a modal;
+ *                                                [data-close-dialog] inside it closes it, the page unchanged;
+ *                                                dialog[data-open] (a refused reason shown again) opens at load
  * The change and input listeners listen in the capture phase, so they also see events that do not bubble.
  */
 (function () {
@@ -45,7 +49,17 @@
     var button = event.submitter;
     if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }  // a second click or Enter
     var message = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) { event.preventDefault(); return; }
+    if (message && !form.hasAttribute("data-confirmed")) {
+      event.preventDefault();
+      askConfirm(message, function () {
+        form.setAttribute("data-confirmed", "");
+        // requestSubmit runs this handler again (now confirmed) with the same submitter, so its name and value
+        // are posted and the form shows 处理中….
+        if (form.requestSubmit) { form.requestSubmit(button && button.form === form ? button : undefined); } else { form.submit(); }
+      });
+      return;
+    }
+    form.removeAttribute("data-confirmed");
     if (event.defaultPrevented || form.hasAttribute("data-no-busy") || form.target === "_blank") { return; }
     // The browser collects the form's fields after this handler returns; a button disabled now would not
     // send its name and value, so it is disabled a moment later.
@@ -53,6 +67,45 @@
     // A download answers without leaving the page: give the button back once it has had time to start.
     window.setTimeout(function () { clearBusy(form); }, 8000);
   });
+
+  function askConfirm(message, onConfirm) {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.id = "confirm-dialog";
+      dialog.className = "modal";
+      dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+      var title = document.createElement("h2");
+      title.id = "confirm-dialog-title";
+      title.textContent = "请确认";
+      var text = document.createElement("p");
+      text.className = "confirm-message";
+      var actions = document.createElement("div");
+      actions.className = "actions";
+      var no = document.createElement("button");
+      no.type = "button";
+      no.className = "btn secondary";
+      no.textContent = "取消";
+      no.setAttribute("data-close-dialog", "");
+      var yes = document.createElement("button");
+      yes.type = "button";
+      yes.className = "btn";
+      yes.id = "confirm-ok";
+      yes.textContent = "确定";
+      actions.appendChild(no);
+      actions.appendChild(yes);
+      dialog.appendChild(title);
+      dialog.appendChild(text);
+      dialog.appendChild(actions);
+      document.body.appendChild(dialog);
+    }
+    dialog.querySelector(".confirm-message").textContent = message;
+    var ok = dialog.querySelector("#confirm-ok");
+    var fresh = ok.cloneNode(true);  // drop the listener of an earlier question
+    ok.parentNode.replaceChild(fresh, ok);
+    fresh.addEventListener("click", function () { dialog.close(); onConfirm(); });
+    if (dialog.showModal) { dialog.showModal(); fresh.focus(); } else if (window.confirm(message)) { onConfirm(); }
+  }
 
   function clearBusyLink(link) {
     if (!link.hasAttribute("data-idle-text")) { return; }
@@ -103,6 +156,14 @@
       document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
       return;
     }
+    var opener = target.closest("button[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dialog && dialog.showModal) { dialog.showModal(); }
+      return;
+    }
+    var closer = target.closest("[data-close-dialog]");
+    if (closer) { closer.closest("dialog").close(); return; }
     var img = target.closest("img[data-refresh]");
     if (img) { img.src = img.getAttribute("data-refresh") + "?" + Date.now(); }
   });
@@ -123,4 +184,8 @@
       if (derive) { el.value = /^\d{17}[\dX]$/.test(number) ? derive(number) : ""; }
     });
   }, true);
+  function openPosted() {
+    document.querySelectorAll("dialog[data-open]").forEach(function (d) { if (d.showModal && !d.open) { d.showModal(); } });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", openPosted); } else { openPosted(); }
 })();

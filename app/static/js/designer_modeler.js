@@ -3,6 +3,10 @@
  * and, below it, the application's own properties: a user task's form (formKey), data key, step, stage and lane, a
  * sequence flow's condition, a script task's script. 校验 asks the server to validate the XML being edited;
  * 保存草稿 stores it as a draft and opens the draft's page (where it can be activated).
+ * The modeler speaks Chinese (static/js/bpmn_zh.js), shows a minimap (diagram-js-minimap, when built), opens at
+ * 100 % on the start event, and checks the diagram while it is edited: the server's validation
+ * (app/designer/validation.py through the 校验 endpoint, so the rules exist once) marks each element with a
+ * problem in red with the message on it.
  * window.designerModeler is the Modeler instance (for tests and the browser console).
  */
 (function () {
@@ -20,7 +24,9 @@
     container: "#canvas",
     propertiesPanel: { parent: "#properties" },
     additionalModules: [BpmnJSPropertiesPanel.BpmnPropertiesPanelModule,
-                        BpmnJSPropertiesPanel.BpmnPropertiesProviderModule],
+                        BpmnJSPropertiesPanel.BpmnPropertiesProviderModule, window.BpmnZh]
+      .concat(window.DiagramJSMinimap ? [window.DiagramJSMinimap] : []),
+    minimap: { open: true },
     moddleExtensions: { spiffworkflow: ProcessViewer.spiffModdle }
   });
   window.designerModeler = modeler;
@@ -167,6 +173,55 @@
     problems.forEach(function (p) { problemList.appendChild(el("li", { "class": "error" }, p)); });
   }
 
+  // --- live validation: markers and messages on the elements ---
+
+  var canvas = modeler.get("canvas");
+  var overlays = modeler.get("overlays");
+  var marked = [];
+  var liveTimer = null;
+
+  function markProblems(items) {
+    marked.forEach(function (id) { if (registry.get(id)) { canvas.removeMarker(id, "has-problem"); } });
+    overlays.remove({ type: "problem" });
+    marked = [];
+    var byElement = {};
+    items.forEach(function (item) {
+      if (registry.get(item.element)) { (byElement[item.element] = byElement[item.element] || []).push(item.message); }
+    });
+    Object.keys(byElement).forEach(function (id) {
+      canvas.addMarker(id, "has-problem");
+      marked.push(id);
+      var badge = el("span", { "class": "problem-badge", title: byElement[id].join("\n"), role: "img",
+                              "aria-label": byElement[id].join("；") }, String(byElement[id].length));
+      overlays.add(id, "problem", { position: { top: -10, right: 10 }, html: badge });
+    });
+    root.setAttribute("data-problems", String(items.length));
+  }
+
+  function validateNow() {
+    return modeler.saveXML({ format: false }).then(function (result) {
+      return post(root.getAttribute("data-validate-url"), { xml: result.xml, process_id: root.getAttribute("data-process-id") });
+    }).then(function (res) {
+      if (res.ok) { markProblems(res.data.items || []); }
+      return res;
+    });
+  }
+
+  modeler.get("eventBus").on("commandStack.changed", function () {
+    window.clearTimeout(liveTimer);
+    liveTimer = window.setTimeout(validateNow, 1200);
+  });
+
+  // Open at 100 % with the start of the procedure on the left, clear of the palette.
+  function showStart() {
+    var start = registry.filter(function (e) { return e.type === "bpmn:StartEvent"; })
+      .sort(function (a, b) { return a.x - b.x; })[0];
+    var size = canvas.getSize();
+    if (!start) { canvas.zoom("fit-viewport"); return; }
+    canvas.viewbox({ x: start.x - 140, y: start.y + start.height / 2 - size.height / 2,
+                     width: size.width, height: size.height });
+  }
+
   function post(url, fields) {
     var body = new FormData();
     body.append("csrf_token", csrf);
@@ -176,9 +231,7 @@
   }
 
   document.getElementById("validate-button").addEventListener("click", function () {
-    modeler.saveXML({ format: true }).then(function (result) {
-      return post(root.getAttribute("data-validate-url"), { xml: result.xml, process_id: root.getAttribute("data-process-id") });
-    }).then(function (res) {
+    validateNow().then(function (res) {
       if (!res.ok) { status.textContent = res.data.error || "校验失败"; return; }
       showProblems(res.data.problems);
       status.textContent = res.data.problems.length ? "有 " + res.data.problems.length + " 个问题" : "校验通过";
@@ -200,8 +253,9 @@
     .then(function (r) { return r.text(); })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
-      modeler.get("canvas").zoom("fit-viewport");
+      showStart();
       root.setAttribute("data-ready", "1");
+      return validateNow();
     })
     .catch(function (error) { status.textContent = "流程图加载失败：" + error.message; });
 })();

@@ -5,7 +5,8 @@
  * Children load when a branch is opened; the search box asks the server for names within the user's scope.
  * Clicking an organisation puts its id into the form's field and submits the form, so the server side reads the
  * same parameter as before. The last choice is kept in localStorage: a list opened without a choice in its URL
- * (no data-explicit) applies it (once the server has confirmed the organisation is still in the user's scope).
+ * (no data-explicit) applies it (once the server has confirmed the organisation is still in the user's scope);
+ * a list whose default must stay unfiltered (待办, 综合查询) carries data-no-restore.
  */
 (function () {
   "use strict";
@@ -21,7 +22,7 @@
     this.form = document.getElementById(root.getAttribute("data-form"));
     this.field = this.form && this.form.elements[root.getAttribute("data-field")];
     this.selected = root.getAttribute("data-selected") || "";
-    this.explicit = root.hasAttribute("data-explicit");
+    this.explicit = root.hasAttribute("data-explicit") || root.hasAttribute("data-no-restore");
     this.storage = root.getAttribute("data-storage");
     this.list = root.querySelector("ul[role=tree]");
     this.results = root.querySelector("ul.org-tree-results");

@@ -1,0 +1,43 @@
+"""The manual's row actions in the stage lists (取消发展, 调整为…): offered by row, asked in a dialog, done
+through the procedure's services, back to the list; never for a person outside the actor's rights."""
+import re
+
+from app.extensions import db
+from app.people.models import Person
+from app.workflow import simulate
+from tests.conftest import csrf_token, login
+
+
+def test_stage_list_rows_offer_cancel_and_move_back_in_dialogs(app, demo):
+    branch_user = demo.users["branch1:branch_admin"]
+    actors = {"branch_admin": branch_user, "committee_admin": demo.users["committee1:committee_admin"]}
+    person = simulate.add_applicant(branch_user, demo.orgs["branch1"], 61, name="赵行动")
+    simulate.advance(person, actors, until_step=5)
+    db.session.expire_all()
+    person = db.session.get(Person, person.id)
+    assert person.category == "入党积极分子"
+    client = app.test_client()
+    login(client, branch_user)
+    listing = f"/people/?stage={person.stage}"
+    html = client.get(listing).get_data(as_text=True)
+    row = re.search(r"<tr>(?:(?!</tr>).)*赵行动.*?</tr>", html, re.S).group(0)
+    assert f'data-dialog="cancel-{person.id}"' in row and "调整为入党申请人" in row
+    assert re.search(rf'<dialog id="cancel-{person.id}" class="modal"', row)
+    assert "<details" not in row and "onclick" not in row  # no inline blocks, no inline code
+
+    auditor = app.test_client()
+    login(auditor, demo.users["auditor"])
+    assert auditor.post(f"/process/{person.id}/cancel", data={"reason": "x"}).status_code in (400, 403)
+
+    response = client.post(f"/process/{person.id}/move-back", data={
+        "csrf_token": csrf_token(client, listing), "target": "applicant", "reason": "材料不全",
+        "next": listing})
+    assert response.status_code == 303 and response.headers["Location"].endswith(listing)
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).category == "入党申请人"
+    response = client.post(f"/process/{person.id}/cancel", data={
+        "csrf_token": csrf_token(client, listing), "reason": "本人申请", "next": "//evil.example/"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/process/{person.id}")
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).status == "cancelled"
+    assert "赵行动" not in client.get("/people/?stage=1").get_data(as_text=True)
