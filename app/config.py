@@ -25,7 +25,7 @@ class Config:
         # Per-worker caches of the engine (app/workflow/lru.py): parsed diagrams (deployed versions and
         # drafts being validated) and loaded workflows by (instance, version).
         self.SPEC_CACHE_SIZE = int(env("SPEC_CACHE_SIZE", "64"))
-        self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "256"))
+        self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "64"))
         # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default;
         # with several servers point them at a shared Redis: RATELIMIT_STORAGE_URI=redis://host:6379/0.
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "1") == "1"
