@@ -27,7 +27,7 @@ class Config:
         # Per-worker caches of the engine (app/workflow/lru.py): parsed diagrams (deployed versions and
         # drafts being validated) and loaded workflows by (instance, version).
         self.SPEC_CACHE_SIZE = int(env("SPEC_CACHE_SIZE", "64"))
-        self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "256"))
+        self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "64"))
         # The shared Redis of several servers (rate-limit counters; README → Production layout).
         self.REDIS_URL = env("REDIS_URL", "")
         # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default

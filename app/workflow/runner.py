@@ -34,7 +34,7 @@ from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, a
 from app.workflow.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
 
-WORKFLOW_CACHE_SIZE = 256
+WORKFLOW_CACHE_SIZE = 64
 # (instance id, version) → (state text, workflow); see the module's docstring.
 WORKFLOWS = LRU(WORKFLOW_CACHE_SIZE)
 
