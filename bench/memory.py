@@ -76,7 +76,8 @@ def run(args, tmp) -> int:
         first = snaps[order[0]]["person"]
         tpl = {"name": seeding.TEMPLATE_NAME, "id_number": first["id_number"], "birth_date": first["birth_date"],
                "org_id": first["org_id"], "person_id": first["id"]}
-        templates = {name: seeding.PositionTemplate(snaps[name], tpl) for name in order}
+        app_key = seeding.application_key(active_version(DEVELOPMENT).id)
+        templates = {name: seeding.PositionTemplate(snaps[name], tpl, app_key) for name in order}
         seeding.grant_sample_file(sha, branches)
         ids = seeding.seed_persons(templates, order, branches, 0, args.persons, 1000, utcnow(),
                                    branch_override=branch1, only_position=order[2])

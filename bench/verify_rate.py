@@ -33,19 +33,11 @@ TARGET_PER_SECOND = 50.0
 
 
 def seed(tmp: str, persons: int):
-    """A seeded app (as bench/run.py seeds it); returns the app."""
+    """A seeded app (bench/run.py's ``seed_world``); returns the app."""
     from app.extensions import db
-    from app.timeutil import utcnow
     app = seeding.make_app(tmp)
     with app.app_context():
-        orgs, users, branches = seeding.build_world()
-        order, snaps, sha = seeding.walk_template(users, orgs["branch1"])
-        first = snaps[order[0]]["person"]
-        tpl = {"name": seeding.TEMPLATE_NAME, "id_number": first["id_number"], "birth_date": first["birth_date"],
-               "org_id": first["org_id"], "person_id": first["id"]}
-        templates = {name: seeding.PositionTemplate(snaps[name], tpl) for name in order}
-        seeding.grant_sample_file(sha, branches)
-        seeding.seed_persons(templates, order, branches, 0, persons, 1000, utcnow())
+        seeding.seed_world(persons)
         db.session.remove()
     return app
 
