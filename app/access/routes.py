@@ -144,6 +144,7 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "api.get_organisation": SESSION,
     "api.organisation_children": SESSION,
     "api.list_people": PEOPLE,
+    "api.amend_person_info": ACT,   # 更正 of sealed values: the county's, checked by edit_mode
     "api.download_attachment": PEOPLE,
     "api.list_archive": ("archive", "read"),
     "api.cancel_person": ("process", "cancel"),

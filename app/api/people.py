@@ -10,8 +10,8 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user
-from app.api.errors import api_error
-from app.api.openapi import path_param, ref, register_path, register_schema, responses
+from app.api.errors import api_error, json_body, refuse
+from app.api.openapi import json_request, path_param, ref, register_path, register_schema, responses
 from app.api.shapes import (PAGE_PARAMS, file_json, iso_utc, organisation_json, page_args, page_json,
                             page_schema, person_json, query_param, text_arg)
 from app.archive import services as archive
@@ -23,6 +23,8 @@ from app.people import profile, services as people
 from app.people.models import STAGES, Person
 from app.scope import get_in_scope
 from app.workflow import services as workflow
+from app.workflow.errors import WorkflowError
+from forms.codec import flat_errors
 
 
 def _node(row) -> dict:
@@ -121,6 +123,41 @@ def get_person(person_id: int):
                    actions=_record_actions(user, ctx))
 
 
+@bp.put("/people/<int:person_id>/info/<int:tab_no>")
+def amend_person_info(person_id: int, tab_no: int):
+    """人员信息 修改 of one tab (1 基本信息 … 4), as the page does it: ``data`` holds the tab's editable fields,
+    ``version`` the record's version as read. On values sealed by R32 a county admin 更正s instead, with a
+    ``reason`` and ``attachments`` (hashes of files uploaded through POST /attachments)."""
+    user = api_user()
+    person = get_in_scope(Person, person_id, user)
+    ctx = workflow.load(person)
+    which = profile.tab(tab_no)
+    mode, why = profile.edit_mode(user, ctx, which)
+    if not mode:
+        api_error(403, why or None)
+    body = json_body()
+    if not isinstance(body.get("data"), dict):
+        api_error(422, fields={"data": "data 须为对象"})
+    version = body.get("version")
+    if version is not None and not isinstance(version, int):
+        api_error(422, fields={"version": "version 须为整数"})
+    form, view = profile.edit_form(user, ctx, which, payload=body["data"])
+    if not form.validate():
+        api_error(422, fields=flat_errors(form))
+    try:
+        if mode == "correct":
+            hashes = body.get("attachments") or []
+            if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+                api_error(422, fields={"attachments": "attachments 须为文件哈希列表"})
+            data = profile.save_correction(user, ctx, which, view.form_key, form, reason=str(body.get("reason") or ""),
+                                           attachments=hashes, expected_version=version)
+        else:
+            data = profile.save_edit(user, ctx, which, view.form_key, form, version)
+    except WorkflowError as exc:
+        refuse(exc)
+    return jsonify(person=person_json(person), mode=mode, data=data, version=ctx.version)
+
+
 @bp.get("/attachments/<sha256>")
 def download_attachment(sha256: str):
     """A stored file (the page's download: in scope only, its type, name and a sandboxing CSP)."""
@@ -170,6 +207,18 @@ register_path("/people/{person_id}", "get", {
     "summary": "一名人员的完整记录：各步骤状态、数据与附件，当前任务，可执行的操作", "tags": _PEOPLE,
     "parameters": [path_param("person_id", "人员ID")],
     "responses": responses(200, ref("PersonRecord"), errors=(403, 404))})
+register_path("/people/{person_id}/info/{tab_no}", "put", {
+    "summary": "人员信息修改（某一页签的可修改字段）；已封存（R32）的数据由县级组织部门管理员更正（须填原因并附依据材料）",
+    "tags": _PEOPLE,
+    "parameters": [path_param("person_id", "人员ID"), path_param("tab_no", "页签 1–4")],
+    "requestBody": json_request({"type": "object", "required": ["data"], "properties": {
+        "data": {"type": "object", "description": "该页签的可修改字段"},
+        "version": {"type": "integer", "description": "读取时的记录版本（GET /people/{person_id} 的 version）"},
+        "reason": {"type": "string", "description": "更正原因（仅更正封存数据时）"},
+        "attachments": {"type": "array", "items": {"type": "string"}, "description": "更正依据材料的哈希"}}}),
+    "responses": responses(200, {"type": "object", "properties": {
+        "person": ref("Person"), "mode": {"type": "string", "enum": ["amend", "correct"]},
+        "data": {"type": "object"}, "version": {"type": "integer"}}}, errors=(403, 404, 409, 422))})
 register_path("/attachments/{sha256}", "get", {
     "summary": "下载附件（仅管理范围内；图片内联显示，PDF 作为附件下载）", "tags": _PEOPLE,
     "parameters": [path_param("sha256", "文件的 sha256", {"type": "string"})],

@@ -174,11 +174,17 @@ def membership_rows(person) -> list:
             for name, label in MEMBERSHIP_DATES if getattr(person, name)]
 
 
-def edit_form(actor, ctx: workflow.Context, which: ProfileTab, formdata=None):
-    """The step's form filled with its stored data; with ``formdata`` (a post), the posted values of the
-    editable fields replace the stored ones and everything else stays as stored, so the form validates
-    exactly as it did in the procedure."""
+def edit_form(actor, ctx: workflow.Context, which: ProfileTab, formdata=None, payload: dict | None = None):
+    """The step's form filled with its stored data; with ``formdata`` (a post) or an API ``payload`` (JSON,
+    token-authenticated, no CSRF), the posted values of the editable fields replace the stored ones and
+    everything else stays as stored, so the form validates exactly as it did in the procedure."""
     view = tab_view(actor, ctx, which)
+    if payload is not None:
+        posted = to_formdata(get_form_class(view.form_key), payload)
+        merged = to_formdata(get_form_class(view.form_key), view.data)
+        for name in editable_fields(view.form_key, which.section):
+            merged.setlist(name, posted.getlist(name))
+        return binding.form_for(view.form_key, actor, ctx.person, formdata=merged, meta={"csrf": False}), view
     if formdata is None:
         return binding.form_for(view.form_key, actor, ctx.person, data=view.data), view
     merged = to_formdata(get_form_class(view.form_key), view.data)
