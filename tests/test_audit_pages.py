@@ -88,11 +88,13 @@ def test_timeline_shows_every_event_and_filters(auditor, rejected):
     assert re.findall(r'data-seq="(\d+)"', _html(auditor.get(f"/audit/people/{rejected.id}?to=2000-01-01"))) == []
 
 
-def test_timeline_data_reads_as_the_form_labels_it_and_an_amend_as_old_to_new(auditor, rejected, actors):
+def test_timeline_data_reads_as_the_form_labels_it_and_an_amend_as_old_to_new(auditor, rejected, demo):
     ctx = _ctx(rejected.id)
     talk = next(s for s in services.step_catalogue(ctx.instance.process_version_id) if s.form_key == "step02_talk")
-    services.amend_step(actors["committee_admin"], ctx, talk.step, {"talk_date": "2020-02-03"},
-                        expected_version=ctx.instance.version)
+    # Stage 1 is sealed by the approval (R32): the county's 更正 is the change the timeline shows.
+    county = demo.users["county:county_admin"]
+    services.correct_step(county, ctx, talk.step, {"talk_date": "2020-02-03"}, reason="笔误",
+                          attachments=[simulate.stored_sample_file(county)], expected_version=ctx.instance.version)
     db.session.commit()
     html = _html(auditor.get(f"/audit/people/{rejected.id}"))
     fields = re.findall(r'<dl class="event-fields">(.*?)</dl>', html, re.S)
@@ -101,7 +103,7 @@ def test_timeline_data_reads_as_the_form_labels_it_and_an_amend_as_old_to_new(au
     assert "谈话时间" in text or "谈话日期" in text
     for raw in ("decision", "reject", "opinion", "step02", "{"):
         assert raw not in text, raw
-    amend = re.search(r'data-action="amend".*?</tr>', html, re.S).group(0)
+    amend = re.search(r'data-action="correct".*?</tr>', html, re.S).group(0)
     assert re.search(r'class="old">2020-02-02</span> → <span class="new">2020-02-03', amend)
 
 

@@ -72,9 +72,9 @@ def test_an_upload_survives_an_error_and_a_wrong_one_is_removed(live_server, bro
     page.goto(live_server("/process/new"))
     for name in ("id_number", "phone", "background"):  # 姓名 left empty on purpose
         page.fill(f"[name={name}]", str(data[name]))
-    for name in ("birth_date", "apply_date"):
-        page.fill(f"input[name={name}]", data[name])
-    for name in ("sex", "ethnicity", "education"):
+    # 性别 and 出生日期 follow the ID number (read-only, R17).
+    page.fill("input[name=apply_date]", data["apply_date"])
+    for name in ("ethnicity", "education"):
         page.select_option(f"select[name={name}]", data[name])
     page.set_input_files("input[type=file][name=application_scans]", [str(letter), str(wrong)])
     page.click("button[value=submit]")

@@ -48,9 +48,9 @@ def test_suspend_and_return_through_three_roles(live_server, chromium):
     page.fill("input[name=destination]", "英国")
     page.fill("input[name=expected_from]", "2026-09-01")
     page.fill("input[name=expected_to]", "2027-07-01")
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=suspend-form] button:has-text('确定')")  # asks first, in the page's dialog
     with page.expect_navigation():
-        page.click("[data-testid=suspend-form] button:has-text('确定')")
+        page.click("#confirm-ok")
     assert "已暂停发展" in page.locator(".flash").inner_text()
     page.goto(live_server("/inbox/"))
     assert "李宁" not in page.locator("main").inner_text()
