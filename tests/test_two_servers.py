@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -96,6 +97,9 @@ def servers(app, demo, redis_url, tmp_path):
                 [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                  "tests.two_server_app:app"], cwd=ROOT, env=env))
             bases.append(f"http://127.0.0.1:{port}")
+        # One worker process on the shared queue (Redis): jobs started on either server run there.
+        procs.append(subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "flask"), "jobs", "worker",
+                                       "--workers", "1"], cwd=ROOT, env=dict(env, FLASK_APP="wsgi.py")))
         for proc, base in zip(procs, bases):
             _wait_for_port(int(base.rsplit(":", 1)[1]), proc)
         yield bases
@@ -120,7 +124,7 @@ def _token(base, user, password="Demo12345"):
     return requests.post(f"{base}/api/v1/auth/token", json={"username": user.username, "password": password})
 
 
-def test_session_conflict_rate_limit_and_files_across_two_servers(app, demo, servers):
+def test_session_conflict_rate_limit_files_and_a_job_across_two_servers(app, demo, servers):
     a, b = servers
     user = demo.users["branch1:branch_admin"]
 
@@ -168,3 +172,20 @@ def test_session_conflict_rate_limit_and_files_across_two_servers(app, demo, ser
         assert _token(base, target, "Wrong12345").status_code == 401
     refused = _token(b, target, "Wrong12345")
     assert refused.status_code == 429 and "操作过于频繁" in refused.json()["error"]
+
+    # A background job started on A (the 综合查询 export) runs in the worker through the shared Redis queue;
+    # its progress and its file are read on B.
+    started = browser.post(f"{a}/query/export-job", data={"csrf_token": _csrf(browser.get(f"{a}/query/").text)},
+                           allow_redirects=False)
+    assert started.status_code in (302, 303), started.text[:500]
+    job_path = urlsplit(started.headers["Location"]).path
+    deadline, state = time.monotonic() + 60, {}
+    while time.monotonic() < deadline:   # the worker polls its queue: wait for it, bounded
+        state = browser.get(f"{b}{job_path}.json").json()
+        if state["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert state.get("status") == "done", state
+    workbook = browser.get(f"{b}{job_path}/file")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+
