@@ -576,7 +576,7 @@ def login(client, username, password):
         raise SystemExit(f"login of {username} failed: {r.status_code}")
 
 
-_GRID = re.compile(r'<table class="grid".*?</table>', re.S)
+_GRID = re.compile(r'<table class="grid[^"]*".*?</table>', re.S)
 
 
 def grid(response) -> str:
