@@ -2,6 +2,7 @@
 import wtforms
 from flask_wtf import FlaskForm
 from wtforms.i18n import get_translations
+from wtforms.validators import ValidationError
 
 # WTForms' built-in messages the users meet most often, worded like ours; the rest come from WTForms' zh catalogue.
 _MESSAGES = {
@@ -69,6 +70,11 @@ class StepForm(FlaskForm):
     def __init__(self, *args, context: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.context = dict(context or {})
+
+    def rule_error(self, rule: str, message: str) -> ValidationError:
+        """A field error raised by a rule of the procedure (``R18``…): the API's 422 names the rule."""
+        self.context.setdefault("refused_by", rule)
+        return ValidationError(message)
         for name, (source, derive) in self.derived.items():
             # The page shows them read-only and fills them as the source is typed (static/js/app.js).
             self[name].render_kw = {**(self[name].render_kw or {}), "readonly": True, "class": "derived",

@@ -1,6 +1,5 @@
 """Step 1 递交入党申请书 (manual §2.3.5)."""
 from wtforms import SelectField, StringField
-from wtforms.validators import ValidationError
 
 from forms.base import StepForm
 from forms.codes import EDUCATION, ETHNICITY, SEX
@@ -54,10 +53,10 @@ class ApplicationForm(StepForm):
         """R18: an ID number appears once among the persons in the system."""
         taken = self.context.get("id_number_taken")
         if taken and not field.errors and taken(field.data):
-            raise ValidationError("该公民身份证号码已存在于系统中")
+            raise self.rule_error("R18", "该公民身份证号码已存在于系统中")
 
     def validate_org_id(self, field):
         """R19: an application is received by a 党支部, not by a committee above it."""
         level_of = self.context.get("org_level")
         if level_of and not field.errors and level_of(field.data) != "branch":
-            raise ValidationError("接受申请党组织须选定到党支部")
+            raise self.rule_error("R19", "接受申请党组织须选定到党支部")

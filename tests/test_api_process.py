@@ -46,6 +46,7 @@ def test_applicant_to_step_3_and_errors(client, demo, api):
 
     again = client.post("/api/v1/applicants", headers=api["branch"], json={"data": data})
     assert again.status_code == 422 and "已存在" in again.get_json()["fields"]["id_number"][0]
+    assert again.get_json()["rule"] == "R18"   # the rule that refused it, as for rules in the diagram
 
     tasks = client.get("/api/v1/tasks", headers=api["branch"]).get_json()
     assert [t["id"] for t in tasks["items"]] == [task["id"]]

@@ -143,7 +143,7 @@ def amend_person_info(person_id: int, tab_no: int):
         api_error(422, fields={"version": "version 须为整数"})
     form, view = profile.edit_form(user, ctx, which, payload=body["data"])
     if not form.validate():
-        api_error(422, fields=flat_errors(form))
+        api_error(422, fields=flat_errors(form), rule=form.context.get("refused_by"))
     try:
         if mode == "correct":
             hashes = body.get("attachments") or []

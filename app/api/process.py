@@ -50,7 +50,7 @@ def create_applicant():
         api_error(422, fields={"action": "action 须为 submit 或 save"})
     form = binding.form_for(services.application_form_key(), user, payload=body.get("data") or {})
     if not form.validate():
-        api_error(422, fields=flat_errors(form))
+        api_error(422, fields=flat_errors(form), rule=form.context.get("refused_by"))
     try:
         person = services.start_application(user, to_data(form), action)
     except services.WorkflowError as exc:
@@ -177,7 +177,7 @@ def act_on_task(task_id: str):
         form = binding.form_for(task.form_key, user, ctx.person, payload=body.get("data") or {})
         form.context["action"] = action
         if action in ("save", "submit", "report") and not form.validate():
-            api_error(422, fields=flat_errors(form))
+            api_error(422, fields=flat_errors(form), rule=form.context.get("refused_by"))
         data = to_data(form)
     try:
         ready = services.act(user, ctx, task_id, action, data, opinion=str(body.get("opinion") or ""),

@@ -55,7 +55,7 @@ def _save(row: RealnameRequest | None):
         api_error(422, fields={"data": "data 须为对象（字段见 GET /realname/schema）"})
     form = bind_form(RealnameForm, user, payload=data)
     if not form.validate():
-        api_error(422, fields=flat_errors(form))
+        api_error(422, fields=flat_errors(form), rule=form.context.get("refused_by"))
     try:
         row = realname.save(user, to_data(form), row, report=action == "report")
     except WorkflowError as exc:
