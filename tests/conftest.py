@@ -238,6 +238,15 @@ def login(client, user, password=DEMO_PASSWORD):
     return response
 
 
+def signed_in(app, users: dict) -> dict:
+    """A test client per key of ``users`` ({key: user}), each logged in through the real form."""
+    result = {}
+    for key, user in users.items():
+        result[key] = app.test_client()
+        login(result[key], user)
+    return result
+
+
 @pytest.fixture
 def auth(client):
     """``auth.login(user)`` logs the test client in; ``auth.post(url, data)`` posts with a CSRF token."""

@@ -15,7 +15,7 @@ from app.suspensions.models import ResumeRequest, Suspension
 from app.workflow import engine, simulate
 from app.workflow import services as workflow
 from app.workflow.models import ProcessInstance
-from tests.conftest import count, csrf_token, login, run_together
+from tests.conftest import count, csrf_token, run_together, signed_in
 
 _VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 
@@ -23,16 +23,10 @@ _VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 @pytest.fixture
 def clients(app, demo):
     """Logged-in clients: branch1, committee1, county, branch3 (another committee) and committee2."""
-    result = {}
-    for key, user in (("branch", demo.users["branch1:branch_admin"]),
-                      ("committee", demo.users["committee1:committee_admin"]),
-                      ("county", demo.users["county_admin"]),
-                      ("branch3", demo.users["branch3:branch_admin"]),
-                      ("committee2", demo.users["committee2:committee_admin"])):
-        c = app.test_client()
-        login(c, user)
-        result[key] = c
-    return result
+    u = demo.users
+    return signed_in(app, {"branch": u["branch1:branch_admin"], "committee": u["committee1:committee_admin"],
+                           "county": u["county_admin"], "branch3": u["branch3:branch_admin"],
+                           "committee2": u["committee2:committee_admin"]})
 
 
 @pytest.fixture

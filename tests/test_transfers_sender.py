@@ -13,22 +13,16 @@ from app.people.models import Person
 from app.transfers.models import Transfer
 from app.workflow import engine, simulate
 from app.workflow.models import ProcessInstance
-from tests.conftest import count, csrf_token, login
+from tests.conftest import count, csrf_token, signed_in
 
 _VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 
 
 @pytest.fixture
 def clients(app, demo):
-    result = {}
-    for key, user in (("sender", demo.users["branch1:branch_admin"]),
-                      ("receiver", demo.users["branch2:branch_admin"]),
-                      ("branch3", demo.users["branch3:branch_admin"]),
-                      ("auditor", demo.users["auditor"])):
-        c = app.test_client()
-        login(c, user)
-        result[key] = c
-    return result
+    u = demo.users
+    return signed_in(app, {"sender": u["branch1:branch_admin"], "receiver": u["branch2:branch_admin"],
+                           "branch3": u["branch3:branch_admin"], "auditor": u["auditor"]})
 
 
 @pytest.fixture
