@@ -70,15 +70,15 @@ class StepForm(FlaskForm):
     def __init__(self, *args, context: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.context = dict(context or {})
+        for name, (source, derive) in self.derived.items():
+            # The page shows them read-only and fills them as the source is typed (static/js/app.js).
+            self[name].render_kw = {**(self[name].render_kw or {}), "readonly": True, "class": "derived",
+                                    "data-derive": derive.__name__, "data-derive-from": source}
 
     def rule_error(self, rule: str, message: str) -> ValidationError:
         """A field error raised by a rule of the procedure (``R18``…): the API's 422 names the rule."""
         self.context.setdefault("refused_by", rule)
         return ValidationError(message)
-        for name, (source, derive) in self.derived.items():
-            # The page shows them read-only and fills them as the source is typed (static/js/app.js).
-            self[name].render_kw = {**(self[name].render_kw or {}), "readonly": True, "class": "derived",
-                                    "data-derive": derive.__name__, "data-derive-from": source}
 
     def validate(self, extra_validators=None):
         """Fill derived fields left empty from their source, then validate as usual."""
