@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from forms import default_data_key, get_form_class
+from forms import default_data_key, feeds, get_form_class
 
 from app.access import duties
 from app.access.policy import allows
@@ -500,7 +500,23 @@ def _project_person(change: Change) -> None:
         grant_to_org(event["attachments"], person.org_path)
     person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
     _summarise(ctx, refresh_inbox=action not in ("save", "amend", "correct", "transfer") or change.created,
-               rejected=action == "reject", before=[t.id for t in change.ready_before])
+               rejected=action == "reject", before=[t.id for t in change.ready_before],
+               dates=_dates_may_change(change))
+
+
+# The fact R31's dates count from: the 支部大会 that admitted the person (forms declare which field feeds it).
+JOIN_FACT = "admission_meeting_date"
+
+
+def _dates_may_change(change: Change) -> bool:
+    """Could this event move 入党日期, 预备期满 or 转为正式党员日期? Most events of the early stages cannot, and
+    then the fact is not read at all (a query per action otherwise)."""
+    person, task, action = change.ctx.person, change.task, change.event["action"]
+    if person.join_date is not None or person.category in CATEGORIES[-2:]:
+        return True  # admitted: a category change, an extension or a correction moves the later dates
+    if action in ("amend", "correct", "migrate", "restore", "resume") or "outcome" in change.event:
+        return True
+    return task is not None and JOIN_FACT in feeds(task.form_key).values()
 
 
 def _move_person(ctx: Context, data: dict) -> None:
@@ -518,7 +534,8 @@ def _move_person(ctx: Context, data: dict) -> None:
         grant_to_org(hashes, to_org.path)
 
 
-def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, before: list[str] | None = None) -> None:
+def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, before: list[str] | None = None,
+               dates: bool = True) -> None:
     """The person row's current step and review state, and (on a change of ready tasks) the inbox rows."""
     now = utcnow()
     instance, person = ctx.instance, ctx.person
@@ -544,7 +561,8 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
             person.review_status = "审核不通过"
         elif refresh_inbox:
             person.review_status = ""
-    _membership_dates(ctx)
+    if dates:
+        _membership_dates(ctx)
     person.updated_at = now
     if refresh_inbox:
         rows = []
@@ -564,8 +582,9 @@ def _membership_dates(ctx: Context) -> None:
     延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
     and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
     person = ctx.person
-    fact = db.session.get(CheckFact, person.id)
-    joined = fact.admission_meeting_date if fact is not None else None
+    with db.session.no_autoflush:  # one column of the fact row; nothing pending needs to go out first
+        joined = db.session.scalar(sa.select(CheckFact.admission_meeting_date)
+                                   .where(CheckFact.person_id == person.id))
     person.join_date = joined
     if joined is None:
         person.probation_end = person.full_member_date = None
