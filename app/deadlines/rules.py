@@ -46,17 +46,18 @@ def parse(props: dict) -> Deadline | None:
                     unit=match.group(2).upper())
 
 
-_CACHE: dict[str, dict[str, Deadline]] = {}
+_CACHE: dict[int, dict[str, Deadline]] = {}
 
 
 def deadlines(version_id: int) -> dict[str, Deadline]:
-    """{task name: deadline} of a deployed version (cached per diagram checksum)."""
-    version = db.session.get(ProcessVersion, version_id)
-    key = engine.spec_ref(version.bpmn_xml, version.process_id)
-    if key not in _CACHE:
+    """{task name: deadline} of a deployed version, cached by its id like the step catalogue: instances run on
+    deployed versions, whose diagram never changes (an inbox row is written on nearly every action, so neither
+    the version row nor its checksum is read again)."""
+    if version_id not in _CACHE:
+        version = db.session.get(ProcessVersion, version_id)
         specs = engine.user_task_specs(version.bpmn_xml, version.process_id)
-        _CACHE[key] = {name: d for name, _, _, props in specs if (d := parse(props)) is not None}
-    return _CACHE[key]
+        _CACHE[version_id] = {name: d for name, _, _, props in specs if (d := parse(props)) is not None}
+    return _CACHE[version_id]
 
 
 def base_date(person, name: str) -> date | None:
