@@ -191,8 +191,8 @@ def test_xxe_payload_reads_no_file(tmp_path):
 
 def test_a_condition_reading_a_file_is_refused_and_harmless_at_run_time(tmp_path):
     marker = tmp_path / "pwned"
-    xml = _replace(b"step01['apply_date'] &lt; '2014-05-28'",
-                   f"open('{marker}', 'w').write('x') == 1".encode())
+    xml = _replace(b"tFormalExpression\">step01['apply_date'] &lt; '2014-05-28'",   # the R03 gateway's condition
+                   b"tFormalExpression\">" + f"open('{marker}', 'w').write('x') == 1".encode())
     assert any("open" in p.message for p in validation.validate(xml, "development"))
     wf = engine.start(xml, "development")   # if it were deployed anyway, the evaluator still refuses it
     task = engine.ready_tasks(wf)[0]

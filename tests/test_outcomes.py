@@ -165,6 +165,20 @@ def test_r16_talk_not_before_the_application(app, demo, actors):
     assert "递交入党申请" in fields["talk_date"][0]
 
 
+def test_r16_activist_not_before_the_talk_and_after_a_skipped_talk_not_before_the_application(app, demo, actors):
+    pid = _person(demo, actors, 53, 3)
+    # Applied 2020-01-02, talk 2020-01-20 (samples): a 积极分子 date between them is refused by the talk.
+    fields = _refused(actors, pid, "step03_activist", activist_date="2020-01-10")
+    assert "谈话日期（2020-01-20）" in fields["activist_date"][0]
+    _submit(actors, pid, "step03_activist")
+    _replays(pid)
+    # R03: an application before 2014-05-28 had no talk; the application date is the bound then.
+    early = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 54, name="测早", apply_date="2013-05-02")
+    assert _ready_forms(early.id) == ["step03_activist"]
+    fields = _refused(actors, early.id, "step03_activist", activist_date="2013-05-01")
+    assert "递交入党申请日期（2013-05-02）" in fields["activist_date"][0]
+
+
 def test_r16_no_date_after_the_day_of_the_action(app, demo, actors):
     """Checked against the server's day recorded in the event, so the replay decides the same way."""
     pid = _person(demo, actors, 52, 12)
