@@ -3,14 +3,13 @@ from: a person column or a check fact, e.g. ``apply_date``, ``admission_meeting_
 ``6M``, ``1Y``, ``30D``). A designer changes a deadline by editing these properties and deploying a version;
 the code names no step.
 """
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from app.checks.models import CheckFact
 from app.extensions import db
-from app.workflow import engine
+from app.workflow import engine, expressions
 from app.workflow.models import ProcessVersion
 
 _DURATION = re.compile(r"^\s*(\d{1,3})\s*([YMD])\s*$", re.IGNORECASE)
@@ -27,13 +26,12 @@ class Deadline:
     unit: str
 
     def due(self, start: date) -> date:
-        """The due date counted from ``start``."""
+        """The due date counted from ``start``, in the diagram's own date arithmetic (``expressions``), so a
+        deadline and a gateway never disagree about a month end."""
         if self.unit == "D":
-            return start + timedelta(days=self.amount)
+            return date.fromisoformat(expressions.add_days(start, self.amount))
         months = self.amount * (12 if self.unit == "Y" else 1)
-        year, month = divmod(start.month - 1 + months, 12)
-        year, month = start.year + year, month + 1
-        return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+        return date.fromisoformat(expressions.add_months(start, months))
 
 
 def parse(props: dict) -> Deadline | None:
