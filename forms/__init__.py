@@ -5,67 +5,23 @@ holding ``FORM_KEY`` and exactly one StepForm subclass. Everything the applicati
 step's meaning is declared here and on the form classes (``feeds``, ``data_key``), never as a step number
 in Python outside forms/ and bpmn/.
 """
-from forms import (
-    realname,
-    review,
-    step01_application,
-    step02_talk,
-    step03_activist,
-    step04_activist_publicity,
-    step05_contacts,
-    step06_activist_training,
-    step07_candidate,
-    step08_candidate_publicity,
-    step09_introducers,
-    step10_political_review,
-    step11_training,
-    step12_branch_committee_review,
-    step13_committee_prereview,
-    step14_application_form,
-    step15_admission_meeting,
-    step16_talk,
-    step17_committee_approval,
-    step18_filing,
-    step19_assignment,
-    step20_oath,
-    step21_probation_education,
-    step22_full_membership_application,
-    step23_full_membership_meeting,
-    step24_full_membership_approval,
-    step25_archive,
-)
+from importlib import import_module
+
 from forms.base import StepForm
 
-# The forms of the 25 steps of the 细则 (manual §2.3.5–§2.3.29), in the procedure's order. A form for a step a
-# designer adds goes in _MODULES only: these are the ones a diagram may not drop.
-_REQUIRED_MODULES = (
-    step01_application,
-    step02_talk,
-    step03_activist,
-    step04_activist_publicity,
-    step05_contacts,
-    step06_activist_training,
-    step07_candidate,
-    step08_candidate_publicity,
-    step09_introducers,
-    step10_political_review,
-    step11_training,
-    step12_branch_committee_review,
-    step13_committee_prereview,
-    step14_application_form,
-    step15_admission_meeting,
-    step16_talk,
-    step17_committee_approval,
-    step18_filing,
-    step19_assignment,
-    step20_oath,
-    step21_probation_education,
-    step22_full_membership_application,
-    step23_full_membership_meeting,
-    step24_full_membership_approval,
-    step25_archive,
+# The form modules of the 25 steps of the 细则 (manual §2.3.5–§2.3.29), in the procedure's order. A form for a
+# step a designer adds goes in _MODULES only: these are the ones a diagram may not drop.
+_REQUIRED_NAMES = (
+    "step01_application", "step02_talk", "step03_activist", "step04_activist_publicity", "step05_contacts",
+    "step06_activist_training", "step07_candidate", "step08_candidate_publicity", "step09_introducers",
+    "step10_political_review", "step11_training", "step12_branch_committee_review", "step13_committee_prereview",
+    "step14_application_form", "step15_admission_meeting", "step16_talk", "step17_committee_approval",
+    "step18_filing", "step19_assignment", "step20_oath", "step21_probation_education",
+    "step22_full_membership_application", "step23_full_membership_meeting", "step24_full_membership_approval",
+    "step25_archive",
 )
-_MODULES = (*_REQUIRED_MODULES, review, realname)
+_REQUIRED_MODULES = tuple(import_module(f"forms.{name}") for name in _REQUIRED_NAMES)
+_MODULES = (*_REQUIRED_MODULES, import_module("forms.review"), import_module("forms.realname"))
 
 
 def _form_class(module) -> type[StepForm]:
@@ -92,7 +48,7 @@ def get_form_class(key: str) -> type[StepForm]:
 
 
 # The form whose submission creates a person's record (添加; 实名认证 carries its data).
-APPLICATION_FORM = step01_application.FORM_KEY
+APPLICATION_FORM = _REQUIRED_MODULES[0].FORM_KEY
 
 # The 25 steps of the 细则 (manual §2.3.5–§2.3.29), form key → the step's name. Activation refuses a
 # diagram without a user task for each of them; a designer may add steps, relabel them and change the rules
