@@ -40,6 +40,10 @@ class Simulator:
     def events(self) -> list[dict]:
         return self._call("/events")["events"]
 
+    def notices(self) -> list[dict]:
+        """What the simulator's e支部 side received."""
+        return self._call("/estation/notices")["events"]
+
     def fail(self, n: int) -> None:
         self._call("/control/fail", {"count": n})
 
