@@ -14,12 +14,12 @@ from app.events.models import Event
 from app.extensions import db
 from app.people.models import Person
 from app.registry import delivery
-from app.registry.models import RegistryEvent
+from app.registry.models import RegistryEvent, RegistryInbound
 from app.timeutil import utcnow
 from app.workflow import simulate
 from registry_sim import client as sim_client
 from registry_sim.server import create_app as create_sim_app, expected_signature
-from tests.conftest import count, csrf_token, login
+from tests.conftest import count, csrf_token, login, run_together
 
 SECRET = "shared-registry-secret"
 
@@ -313,3 +313,31 @@ def test_a_transfer_sends_transfer_out_and_in(app, demo, actors, registry):
     # Each side's county sees its own row: the sending branch's for 转出, the receiving one's for 转入.
     paths = {row.kind: row.org_path for row in _rows()}
     assert paths == {"transfer_out": demo.orgs["branch1"].path, "transfer_in": demo.orgs["branch2"].path}
+
+
+@pytest.mark.parametrize("path, body_of", [
+    ("reductions", lambda person, demo: {"id_number": person.id_number, "reason": "出国定居"}),
+    ("transfers", lambda person, demo: {"id_number": person.id_number, "to_org_id": demo.orgs["branch2"].id}),
+], ids=["reduction", "transfer"])
+def test_concurrent_repeats_of_one_key_act_once_and_share_the_answer(app, demo, actors, path, body_of):
+    """The registry retrying while its first call is still running: real threads, the same key, at once."""
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 11, name="并发庚")
+    db.session.commit()
+    # One token per caller, each used just before (its last-use stamp, written once a minute, would otherwise
+    # make the calls queue on the token's row and hide the race).
+    tokens, body = [_token(app, demo.users["registry_system"]) for _ in range(4)], body_of(person, demo)
+    for token in tokens:
+        assert app.test_client().get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"}) \
+            .status_code == 200
+
+    def call(i):
+        response = _inbound(app, tokens[i], path, body, "same-key")
+        return response.status_code, response.get_json()
+    results = run_together(4, call)
+    assert all(code == 200 for code, _ in results), results
+    answers = [answer for _, answer in results]
+    assert sorted(a["replayed"] for a in answers) == [False, True, True, True]
+    assert all(dict(a, replayed=False) == answers[0] | {"replayed": False} for a in answers)
+    db.session.expire_all()
+    assert count(Event, Event.instance_id == person.instance_id, Event.action.in_(("cancel", "transfer"))) == 1
+    assert count(RegistryInbound, RegistryInbound.key == "same-key") == 1
