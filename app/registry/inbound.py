@@ -3,7 +3,8 @@
 Both are events of the person's own development process, recorded through the runner like every other
 action (``workflow.services.run_on_person``): 减少 is a ``cancel`` (the person goes to the 历史库 under
 停止发展 with the registry's reason), 转接 is a ``transfer`` (the person row, inbox rows and files follow to
-the new branch). Their data carry ``registry_key``, so the outbox does not send them back.
+the new branch; an approved transfer row gives the old branch its read-only record as of the move, as
+after 接续培养). Their data carry ``registry_key``, so the outbox does not send them back.
 
 Idempotency: the request's ``Idempotency-Key`` is claimed first of all, in the action's own transaction
 (``INSERT … ON CONFLICT DO NOTHING``), and stored with the answer; the same key again gets the stored answer
@@ -32,6 +33,7 @@ from app.registry.models import RegistryInbound
 from app.scope import select_in_scope
 from app.timeutil import utcnow
 from app.transaction import begin_write
+from app.transfers import services as transfers
 from app.vocab import PersonStatus
 from app.workflow import services as workflow
 from forms.validators import normalize_id_number
@@ -123,8 +125,7 @@ def transfer(actor, key: str, body: dict) -> dict:
         raise Refused(422, "提交的数据有误", {"to_org_id": "该人员已在此党支部"})
     from app.orgs.services import lock_tree
     lock_tree(shared=True)
-    workflow.run_on_person(actor, person, "transfer", {"from_org_id": person.org_id, "to_org_id": to_org.id,
-                                                      "registry_key": key})
+    transfers.record_registry_transfer(actor, person, to_org, key)
     return {"person_id": person.id, "organisation": {"id": to_org.id, "name": to_org.name}}
 
 
