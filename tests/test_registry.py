@@ -390,3 +390,10 @@ def test_after_an_inbound_transfer_the_old_branch_reads_the_record_as_of_the_mov
     new = app.test_client()
     login(new, demo.users["branch2:branch_admin"])
     assert new.get(f"/archive/transfers/{transfer.id}").status_code == 404
+    # Both sides' 接续培养 pages list it as decided (no review, no withdraw).
+    detail = new.get(f"/transfers/{transfer.id}").get_data(as_text=True)
+    assert "转接辛" in detail and "党员信息管理系统组织关系转接" in detail and "撤回申请" not in detail
+    assert "转接辛" in old.get("/transfers/?tab=out").get_data(as_text=True)
+    listed = app.test_client().get("/api/v1/transfers?tab=in", headers={
+        "Authorization": f"Bearer {_token(app, demo.users['branch2:branch_admin'])}"})
+    assert listed.status_code == 200 and [i["id"] for i in listed.get_json()["items"]] == [transfer.id]
