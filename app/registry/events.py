@@ -105,10 +105,10 @@ def deliver_after_commit(rows: list[RegistryEvent]) -> None:
     """Ask the worker to send ``rows`` once the transaction commits (those whose destination is configured)."""
     from app.registry.delivery import endpoint
     from app.registry.tasks import deliver_events
-    ids = [row for row in rows if endpoint(row.destination)]
-    if ids:
+    sendable = [row for row in rows if endpoint(row.destination)]
+    if sendable:
         db.session.flush()
-        enqueue_after_commit(deliver_events, [row.id for row in ids])
+        enqueue_after_commit(deliver_events, [row.id for row in sendable])
 
 
 def record(kind: str, person: Person, org: Organisation, **extra) -> RegistryEvent:
