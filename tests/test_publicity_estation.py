@@ -149,3 +149,20 @@ def test_openapi_documents_the_estation_notice(client):
     assert set(notice["properties"]["type"]["enum"]) == {"notice.published", "notice.withdrawn"}
     fields = notice["properties"]["notice"]["properties"]
     assert not {"id_number", "phone", "birth_date"} & set(fields) and "ESTATION_SECRET" in notice["description"]
+
+
+def test_a_transferred_person_s_notice_is_published_again_under_the_new_branch(app, client, demo, estation,
+                                                                               at_publicity):
+    from app.transfers import services as transfers
+    person, task, headers, sha = at_publicity
+    today = local_today()
+    assert _record(client, headers, task, sha, today, today + timedelta(days=6)).status_code == 200
+    request = transfers.request_transfer(demo.users["branch2:branch_admin"], person.name, person.id_number,
+                                         demo.orgs["branch2"].id)
+    db.session.commit()
+    transfers.decide(demo.users["branch1:branch_admin"], request, "approve", "同意")
+    db.session.commit()
+    first, again = estation.notices()
+    assert again["type"] == "notice.published" and again["body"]["notice"]["id"] == first["body"]["notice"]["id"]
+    assert again["body"]["notice"]["organisation"]["id"] == demo.orgs["branch2"].id
+    assert _rows()[-1].org_path == demo.orgs["branch2"].path   # the receiving side's county sees it
