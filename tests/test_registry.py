@@ -397,3 +397,14 @@ def test_after_an_inbound_transfer_the_old_branch_reads_the_record_as_of_the_mov
     listed = app.test_client().get("/api/v1/transfers?tab=in", headers={
         "Authorization": f"Bearer {_token(app, demo.users['branch2:branch_admin'])}"})
     assert listed.status_code == 200 and [i["id"] for i in listed.get_json()["items"]] == [transfer.id]
+
+
+def test_a_refused_call_leaves_its_key_free(app, demo, actors):
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 13, name="重试壬")
+    db.session.commit()
+    token = _token(app, demo.users["registry_system"])
+    refused = _inbound(app, token, "reductions", {"id_number": person.id_number, "reason": " "}, "fix-1")
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    assert count(RegistryInbound, RegistryInbound.key == "fix-1") == 0
+    fixed = _inbound(app, token, "reductions", {"id_number": person.id_number, "reason": "迁出"}, "fix-1")
+    assert fixed.status_code == 200 and fixed.get_json()["replayed"] is False
