@@ -56,6 +56,11 @@ class Config:
         self.REGISTRY_TIMEOUT = float(env("REGISTRY_TIMEOUT", "10"))
         self.REGISTRY_MAX_ATTEMPTS = int(env("REGISTRY_MAX_ATTEMPTS", "8"))
         self.REGISTRY_RETRY_BASE = float(env("REGISTRY_RETRY_BASE", "30"))
+        # e支部 党务公开: its endpoint for the board's notices and their HMAC key (same outbox, retries and
+        # signature as the registry); PUBLIC_BASE_URL is the board's public address, for the links they carry.
+        self.ESTATION_URL = env("ESTATION_URL") or None
+        self.ESTATION_SECRET = env("ESTATION_SECRET", "")
+        self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "").rstrip("/")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -33,6 +33,12 @@ def attempt():
         yield
 
 
+def begin_write() -> None:
+    """Hold the write lock from here to the commit (SQLite: BEGIN IMMEDIATE; PostgreSQL locks rows, no-op), so
+    a check-then-write of this request cannot interleave with another writer's."""
+    _begin_outer()
+
+
 def _begin_outer() -> None:
     # pysqlite opens a transaction only before an INSERT/UPDATE/DELETE, so a SAVEPOINT issued first
     # would itself start the transaction and its RELEASE would commit it. Beginning explicitly keeps

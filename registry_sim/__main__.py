@@ -14,9 +14,11 @@ def main(argv=None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--secret", required=True, help="与本系统 REGISTRY_SECRET 相同")
+    serve.add_argument("--estation-secret", default=None, help="与本系统 ESTATION_SECRET 相同（默认同 --secret）")
     serve.add_argument("--db", default="registry_sim.sqlite3")
     events = sub.add_parser("events", help="列出模拟器收到的事件")
     events.add_argument("--sim", default="http://127.0.0.1:8765")
+    events.add_argument("--notices", action="store_true", help="列出收到的 e 支部公示（/estation/notices）")
     for name, help_text in (("reduce", "发送“减少”"), ("transfer", "发送“组织关系转接”")):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("--app", required=True, help="本系统地址，如 http://127.0.0.1:5000")
@@ -30,10 +32,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         from registry_sim.server import create_app
-        create_app(args.secret, args.db).run(host=args.host, port=args.port, threaded=True)
+        create_app(args.secret, args.db, args.estation_secret).run(host=args.host, port=args.port, threaded=True)
         return 0
     if args.command == "events":
-        with urllib.request.urlopen(args.sim.rstrip("/") + "/events") as response:
+        path = "/estation/notices" if args.notices else "/events"
+        with urllib.request.urlopen(args.sim.rstrip("/") + path) as response:
             print(json.dumps(json.loads(response.read()), ensure_ascii=False, indent=2))
         return 0
     if args.command == "reduce":

@@ -14,12 +14,12 @@ from app.events.models import Event
 from app.extensions import db
 from app.people.models import Person
 from app.registry import delivery
-from app.registry.models import RegistryEvent
+from app.registry.models import RegistryEvent, RegistryInbound
 from app.timeutil import utcnow
 from app.workflow import simulate
 from registry_sim import client as sim_client
 from registry_sim.server import create_app as create_sim_app, expected_signature
-from tests.conftest import count, csrf_token, login
+from tests.conftest import count, csrf_token, login, run_together
 
 SECRET = "shared-registry-secret"
 
@@ -39,6 +39,10 @@ class Simulator:
 
     def events(self) -> list[dict]:
         return self._call("/events")["events"]
+
+    def notices(self) -> list[dict]:
+        """What the simulator's e支部 side received."""
+        return self._call("/estation/notices")["events"]
 
     def fail(self, n: int) -> None:
         self._call("/control/fail", {"count": n})
@@ -309,3 +313,98 @@ def test_a_transfer_sends_transfer_out_and_in(app, demo, actors, registry):
     # Each side's county sees its own row: the sending branch's for 转出, the receiving one's for 转入.
     paths = {row.kind: row.org_path for row in _rows()}
     assert paths == {"transfer_out": demo.orgs["branch1"].path, "transfer_in": demo.orgs["branch2"].path}
+
+
+@pytest.mark.parametrize("path, body_of", [
+    ("reductions", lambda person, demo: {"id_number": person.id_number, "reason": "出国定居"}),
+    ("transfers", lambda person, demo: {"id_number": person.id_number, "to_org_id": demo.orgs["branch2"].id}),
+], ids=["reduction", "transfer"])
+def test_concurrent_repeats_of_one_key_act_once_and_share_the_answer(app, demo, actors, path, body_of):
+    """The registry retrying while its first call is still running: real threads, the same key, at once."""
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 11, name="并发庚")
+    db.session.commit()
+    # One token per caller, each used just before (its last-use stamp, written once a minute, would otherwise
+    # make the calls queue on the token's row and hide the race).
+    tokens, body = [_token(app, demo.users["registry_system"]) for _ in range(4)], body_of(person, demo)
+    for token in tokens:
+        assert app.test_client().get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"}) \
+            .status_code == 200
+
+    def call(i):
+        response = _inbound(app, tokens[i], path, body, "same-key")
+        return response.status_code, response.get_json()
+    results = run_together(4, call)
+    assert all(code == 200 for code, _ in results), results
+    answers = [answer for _, answer in results]
+    assert sorted(a["replayed"] for a in answers) == [False, True, True, True]
+    assert all(dict(a, replayed=False) == answers[0] | {"replayed": False} for a in answers)
+    db.session.expire_all()
+    assert count(Event, Event.instance_id == person.instance_id, Event.action.in_(("cancel", "transfer"))) == 1
+    assert count(RegistryInbound, RegistryInbound.key == "same-key") == 1
+
+
+def test_after_an_inbound_transfer_the_old_branch_reads_the_record_as_of_the_move(app, demo, actors):
+    """The registry's 组织关系转接 leaves the old branch what 接续培养 leaves it: 历史库 → 转出 and a read-only
+    record as it stood at the transfer (a replay), nothing written later, and no way to edit."""
+    import re
+    from app.transfers.models import Transfer
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 12, name="转接辛")
+    simulate.advance(person, actors, until_step=4)
+    db.session.commit()
+    token = _token(app, demo.users["registry_system"])
+    body = {"id_number": person.id_number, "to_org_id": demo.orgs["branch2"].id}
+    assert _inbound(app, token, "transfers", body, "asof-1").status_code == 200
+    db.session.expire_all()
+    transfer = db.session.scalars(sa.select(Transfer).where(Transfer.person_id == person.id)).one()
+    assert (transfer.status, transfer.instance_id, transfer.from_org_id) == ("已完成", None, demo.orgs["branch1"].id)
+    moved_at = db.session.scalars(sa.select(Event).where(Event.instance_id == person.instance_id,
+                                                         Event.seq == transfer.person_seq)).one()
+    assert moved_at.action == "transfer" and moved_at.data["registry_key"] == "asof-1"
+    # The auditor's instance lists take the row without an instance of its own in their stride.
+    from app.audit.records import instance_ids_under
+    assert person.instance_id in instance_ids_under(demo.orgs["branch1"].path) + \
+        instance_ids_under(demo.orgs["branch2"].path)
+    # The new branch carries on after the move.
+    moved = db.session.get(Person, person.id)
+    simulate.advance(moved, dict(actors, branch_admin=demo.users["branch2:branch_admin"]), until_step=5)
+    db.session.commit()
+    old = app.test_client()
+    login(old, demo.users["branch1:branch_admin"])
+    listing = old.get("/archive/?kind=transferred").get_data(as_text=True)
+    assert "转接辛" in listing and f'data-transfer-id="{transfer.id}"' in listing
+    page = old.get(f"/archive/transfers/{transfer.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "转接辛" in html
+    steps = dict(re.findall(r'data-step="(\d+)" data-status="(\w+)"', html))
+    assert steps["3"] == "done" and steps["4"] == "ready", steps   # as of the move, not the later step 4
+    # Read-only: the live record, its pages and its edits are out of the old branch's scope.
+    assert old.get(f"/process/{person.id}").status_code == 404
+    assert old.get(f"/people/{person.id}/info").status_code == 404
+    edit = old.post(f"/people/{person.id}/info", data={"csrf_token": csrf_token(old, "/archive/")})
+    assert edit.status_code in (404, 405)
+    assert "steps/" not in html.split('data-testid="record-steps"')[1].split("</table>")[0]
+    # The same record over the API; the receiving branch has no as-of view of someone else's 转出.
+    api = app.test_client().get(f"/api/v1/transfers/{transfer.id}/record", headers={
+        "Authorization": f"Bearer {_token(app, demo.users['branch1:branch_admin'])}"})
+    assert api.status_code == 200 and api.get_json()["transfer"]["as_of_event"] == transfer.person_seq
+    new = app.test_client()
+    login(new, demo.users["branch2:branch_admin"])
+    assert new.get(f"/archive/transfers/{transfer.id}").status_code == 404
+    # Both sides' 接续培养 pages list it as decided (no review, no withdraw).
+    detail = new.get(f"/transfers/{transfer.id}").get_data(as_text=True)
+    assert "转接辛" in detail and "党员信息管理系统组织关系转接" in detail and "撤回申请" not in detail
+    assert "转接辛" in old.get("/transfers/?tab=out").get_data(as_text=True)
+    listed = app.test_client().get("/api/v1/transfers?tab=in", headers={
+        "Authorization": f"Bearer {_token(app, demo.users['branch2:branch_admin'])}"})
+    assert listed.status_code == 200 and [i["id"] for i in listed.get_json()["items"]] == [transfer.id]
+
+
+def test_a_refused_call_leaves_its_key_free(app, demo, actors):
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 13, name="重试壬")
+    db.session.commit()
+    token = _token(app, demo.users["registry_system"])
+    refused = _inbound(app, token, "reductions", {"id_number": person.id_number, "reason": " "}, "fix-1")
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]
+    assert count(RegistryInbound, RegistryInbound.key == "fix-1") == 0
+    fixed = _inbound(app, token, "reductions", {"id_number": person.id_number, "reason": "迁出"}, "fix-1")
+    assert fixed.status_code == 200 and fixed.get_json()["replayed"] is False

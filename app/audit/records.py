@@ -108,7 +108,8 @@ def instance_ids_under(org_path: str | None) -> list[int]:
         return list(db.session.scalars(sa.select(ProcessInstance.id).order_by(ProcessInstance.id)))
     people = sa.select(Person.instance_id).where(Person.instance_id.is_not(None),
                                                  path_prefix(Person.org_path, org_path))
-    transfers = sa.select(Transfer.instance_id).where(sa.or_(path_prefix(Transfer.from_org_path, org_path),
+    transfers = sa.select(Transfer.instance_id).where(Transfer.instance_id.is_not(None),
+                                                      sa.or_(path_prefix(Transfer.from_org_path, org_path),
                                                              path_prefix(Transfer.to_org_path, org_path)))
     requests = sa.select(RealnameRequest.instance_id).where(RealnameRequest.instance_id.is_not(None),
                                                             path_prefix(RealnameRequest.org_path, org_path))

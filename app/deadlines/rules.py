@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
+
 from app.checks.models import CheckFact
 from app.extensions import db
+from app.people.models import Person
 from app.workflow import engine, expressions
 from app.workflow.models import ProcessVersion
 
@@ -42,6 +45,30 @@ def parse(props: dict) -> Deadline | None:
         return None
     return Deadline(rule=(props.get("dueRule") or "").strip(), base=base, amount=int(match.group(1)),
                     unit=match.group(2).upper())
+
+
+def base_fields() -> list[str]:
+    """The dates a deadline may count from: every date column of the person row and of its check facts."""
+    return [column.name for model in (Person, CheckFact) for column in model.__table__.columns
+            if isinstance(column.type, sa.Date)]
+
+
+def property_problems(props: dict) -> list[str]:
+    """What is wrong with a task's due-date properties, in Chinese ([] when none are set or all are right):
+    a deadline the designer meant but ``parse`` would silently drop must be refused at activation."""
+    given = {name: (props.get(name) or "").strip() for name in ("dueRule", "dueFrom", "dueIn")}
+    if not any(given.values()):
+        return []
+    problems = []
+    if not given["dueFrom"]:
+        problems.append("设置了期限但缺少 dueFrom（期限从哪个日期算起）")
+    elif given["dueFrom"] not in base_fields():
+        problems.append(f"dueFrom“{given['dueFrom']}”不是人员或校验数据中的日期（可用：{'、'.join(base_fields())}）")
+    if not given["dueIn"]:
+        problems.append("设置了期限但缺少 dueIn（期限长度）")
+    elif not _DURATION.match(given["dueIn"]):
+        problems.append(f"dueIn“{given['dueIn']}”格式有误，应为数字加单位 Y/M/D，如 1M、6M、1Y、30D、0D")
+    return problems
 
 
 _CACHE: dict[int, dict[str, Deadline]] = {}

@@ -1,7 +1,8 @@
 """Validation of a diagram before it may be activated. Each problem names the element it concerns.
 
 Checks, in order: the XML parses (safely: no entities, DTDs or network), the process is there, SpiffWorkflow
-accepts it, every user task names an existing form and sits in a lane, every lane is a role, every condition
+accepts it, every user task names an existing form, sits in a lane and declares a deadline it can compute
+(dueRule/dueFrom/dueIn, app/deadlines/rules.py), every lane is a role, every condition
 and script compiles under the restricted evaluator, calls only allowed functions and has no literal that makes
 it compute something huge, every element can be reached from the start. For the development process, also:
 every edit task has a data key of its own and every review names a user task; each of the 25 steps the 细则
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from app.auth.roles import LANE_ROLES
 from app.checks.projection import CHECK_FACTS
+from app.deadlines.rules import property_problems
 from app.people.projection import PERSON_COLUMNS
 from app.workflow import diagram, engine, expressions
 from app.workflow.diagram import BPMN_NS, NS
@@ -96,6 +98,7 @@ def _check_user_tasks(process) -> list[Problem]:
                 problems.append(_problem(task, f"属性 {name} 须为正整数，现为“{props[name]}”"))
         if task.get("id") not in laned:
             problems.append(_problem(task, "用户任务不在任何泳道中，无法确定由哪个角色办理"))
+        problems += [_problem(task, f"期限属性：{message}") for message in property_problems(props)]
     return problems
 
 

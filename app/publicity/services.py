@@ -15,6 +15,9 @@ from app.vocab.statuses import PersonStatus
 # A county index lists at most this many notices (newest first); the public page stays one cheap query.
 BOARD_LIMIT = 500
 INDEX_LEVELS = ("province", "city", "county")
+# How the public gives feedback on a notice (the board and e支部 show the same words).
+FEEDBACK_TEXT = ("对公示对象有意见的，可在公示期内以来电、来信、来访等方式向其所在党支部或上级党组织反映。"
+                 "反映情况须实事求是，以个人名义反映的请提供真实姓名和联系方式。")
 
 
 @dataclass(frozen=True)

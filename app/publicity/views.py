@@ -37,7 +37,7 @@ def board(board_id: int):
     notices = services.current_notices(org, today)
     page = render_template("publicity/board.html", org=org, today=today, notices=notices,
                            orgs=services.organisations_named(notices), files=services.board_files(notices),
-                           limit=services.BOARD_LIMIT)
+                           limit=services.BOARD_LIMIT, feedback=services.FEEDBACK_TEXT)
     return _public(make_response(page))
 
 

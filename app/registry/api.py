@@ -1,11 +1,13 @@
 """/api/v1/registry/…: what the member registry calls (its system account's token, right
-``registry.inbound``), and the schema of the events it receives from us (component ``RegistryEvent``)."""
+``registry.inbound``), and the schemas of the events it and e支部 receive from us (components ``RegistryEvent``,
+``EstationNotice``)."""
 from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user
 from app.api.errors import api_error, json_body
 from app.api.openapi import json_request, ref, register_path, register_schema, responses
+from app.publicity.estation import NOTICE_SCHEMA
 from app.registry import inbound
 from app.registry.events import EVENT_SCHEMA
 from app.transaction import CONFLICT_MESSAGE
@@ -16,6 +18,12 @@ register_schema("RegistryEvent", {
     "description": "本系统发往党员信息管理系统的事件（POST 到 REGISTRY_URL）。请求头：Idempotency-Key（=event_id，"
                    "重复送达时据此去重）、X-Registry-Event（=type）、X-Registry-Signature（sha256=<请求体原始字节以 "
                    "REGISTRY_SECRET 计算的 HMAC-SHA256 十六进制>）。接收方以 2xx 表示已接收，否则本系统按指数退避重试。",
+})
+register_schema("EstationNotice", {
+    **NOTICE_SCHEMA,
+    "description": "本系统发往 e 支部党务公开栏目的公示（POST 到 ESTATION_URL），内容与公开的党务公开栏目一致，不含身份证号、"
+                   "电话等个人信息。请求头与 RegistryEvent 相同，签名密钥为 ESTATION_SECRET。e 支部按 notice.id "
+                   "发布或覆盖（notice.published）、撤下（notice.withdrawn）；公示期满（period.end 之后）自行下线。",
 })
 register_schema("RegistryReduction", {
     "type": "object", "required": ["id_number", "reason"],

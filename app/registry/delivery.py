@@ -1,4 +1,4 @@
-"""Delivering outbox events to the member registry: signed POSTs, retried with exponential back-off.
+"""Delivering outbox events to the member registry and e支部: signed POSTs, retried with exponential back-off.
 
 Each attempt first *claims* the row (one conditional UPDATE, committed before the HTTP call, which also
 pushes its next attempt out by a lease), so two workers never send the same row at once and a worker that
@@ -6,9 +6,11 @@ dies mid-call leaves the row to be retried after the lease. The registry may sti
 timeout after it stored it): the ``Idempotency-Key`` header, the event's own key, lets it answer the repeat
 without acting twice.
 
-Headers of every POST to ``REGISTRY_URL``:
+Each row goes to its destination's URL, signed with that destination's key (``ENDPOINTS``): the member
+registry (``REGISTRY_URL``/``REGISTRY_SECRET``) or e支部 (``ESTATION_URL``/``ESTATION_SECRET``). A row whose
+destination is not configured waits as pending. Headers of every POST:
   Idempotency-Key: <event_id>        X-Registry-Event: <type>
-  X-Registry-Signature: sha256=<hex HMAC-SHA256 of the raw body with REGISTRY_SECRET>
+  X-Registry-Signature: sha256=<hex HMAC-SHA256 of the raw body with the destination's secret>
 """
 import hashlib
 import hmac
@@ -29,6 +31,20 @@ from app.vocab.statuses import DELIVERY
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
 SIGNATURE_HEADER = "X-Registry-Signature"
+# destination → (config key of its URL, config key of its HMAC secret)
+ENDPOINTS = {"registry": ("REGISTRY_URL", "REGISTRY_SECRET"), "estation": ("ESTATION_URL", "ESTATION_SECRET")}
+
+
+def endpoint(destination: str) -> tuple[str, str] | None:
+    """(URL, secret) a destination's events are sent to and signed with, or None when it is not configured."""
+    url_key, secret_key = ENDPOINTS[destination]
+    url = current_app.config.get(url_key)
+    return (url, current_app.config.get(secret_key, "")) if url else None
+
+
+def configured() -> list[str]:
+    """The destinations with a URL."""
+    return [name for name in ENDPOINTS if endpoint(name)]
 
 
 def body_of(payload: dict) -> bytes:
@@ -50,7 +66,8 @@ def backoff(attempts: int) -> timedelta:
 def due_ids(now: datetime, limit: int = 100) -> list[int]:
     """Pending events whose next attempt is due, oldest first."""
     return list(db.session.scalars(
-        sa.select(RegistryEvent.id).where(RegistryEvent.status == "pending", RegistryEvent.next_attempt_at <= now)
+        sa.select(RegistryEvent.id).where(RegistryEvent.status == "pending", RegistryEvent.next_attempt_at <= now,
+                                          RegistryEvent.destination.in_(configured()))
         .order_by(RegistryEvent.next_attempt_at, RegistryEvent.id).limit(limit)))
 
 
@@ -63,15 +80,14 @@ def _claim(event_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _post(row: RegistryEvent) -> str:
-    """Send one event; '' when the registry accepted it (2xx), else what went wrong."""
-    config = current_app.config
+def _post(row: RegistryEvent, url: str, secret: str) -> str:
+    """Send one event; '' when the receiver accepted it (2xx), else what went wrong."""
     body = body_of(row.payload)
-    request = urllib.request.Request(config["REGISTRY_URL"], data=body, method="POST", headers={
+    request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "Idempotency-Key": row.key,
-        "X-Registry-Event": row.kind, SIGNATURE_HEADER: sign(config["REGISTRY_SECRET"], body)})
+        "X-Registry-Event": row.kind, SIGNATURE_HEADER: sign(secret, body)})
     try:
-        with urllib.request.urlopen(request, timeout=config["REGISTRY_TIMEOUT"]) as response:
+        with urllib.request.urlopen(request, timeout=current_app.config["REGISTRY_TIMEOUT"]) as response:
             response.read()
         return ""
     except urllib.error.HTTPError as exc:
@@ -83,10 +99,12 @@ def _post(row: RegistryEvent) -> str:
 def deliver(event_id: int, now: datetime | None = None) -> str | None:
     """One attempt at one event if it is due; returns its status afterwards (None if not attempted)."""
     now = now or utcnow()
-    if not current_app.config.get("REGISTRY_URL") or not _claim(event_id, now):
+    destination = db.session.scalar(sa.select(RegistryEvent.destination).where(RegistryEvent.id == event_id))
+    target = endpoint(destination) if destination else None
+    if target is None or not _claim(event_id, now):
         return None
     row = db.session.get(RegistryEvent, event_id)
-    error = _post(row)
+    error = _post(row, *target)
     if not error:
         DELIVERY.move(row, "deliver")
         row.delivered_at, row.last_error = utcnow(), ""

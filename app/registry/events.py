@@ -1,13 +1,26 @@
-"""The events the member registry receives: their kinds, labels and body, one schema for OpenAPI and the
-simulator alike."""
+"""The outbox's events: where they go, their kinds and labels, and the body the member registry receives (one
+schema for OpenAPI and the simulator alike; e支部's notices are built in app/publicity/estation.py)."""
 import uuid
 
 from app.extensions import db
+from app.jobs.queue import enqueue_after_commit
 from app.orgs.models import Organisation
 from app.people.models import Person
 from app.registry.models import RegistryEvent
 from app.timeutil import utcnow
 from app.vocab.labelled import LabelledEnum
+
+
+class Destination(LabelledEnum):
+    """Where an outbox row is delivered; each has its URL and HMAC key in the config (delivery.ENDPOINTS)."""
+    REGISTRY = ("registry", "党员信息管理系统")
+    ESTATION = ("estation", "e支部")
+
+
+class NoticeKind(LabelledEnum):
+    """What e支部 is told about a 党务公开 notice (app/publicity/estation.py)."""
+    PUBLISHED = ("notice.published", "公示发布")
+    WITHDRAWN = ("notice.withdrawn", "公示撤下")
 
 
 class EventKind(LabelledEnum):
@@ -51,7 +64,8 @@ EVENT_SCHEMA = {
 }
 
 
-def _org_json(org: Organisation) -> dict:
+def org_json(org: Organisation) -> dict:
+    """An organisation as events carry it: id, name and the names of its parents, nearest first."""
     ancestors, parent = [], org.parent
     while parent is not None:
         ancestors.append(parent.name)
@@ -67,16 +81,43 @@ def _dates(person: Person) -> dict:
     return out
 
 
-def record(kind: str, person: Person, org: Organisation, **extra) -> RegistryEvent:
-    """Add one outbox row for ``person`` (in the caller's transaction); ``extra`` goes into the body."""
-    key = str(uuid.uuid4())
-    payload = {"event_id": key, "type": kind, "occurred_at": utcnow().isoformat(timespec="seconds") + "Z",
-               "person": {"id": person.id, "id_number": person.id_number, "name": person.name, "sex": person.sex,
-                          "birth_date": person.birth_date.isoformat() if person.birth_date else None},
-               "organisation": _org_json(org), "dates": _dates(person)}
-    for name, value in extra.items():
-        payload[name] = _org_json(value) if isinstance(value, Organisation) else value
-    row = RegistryEvent(key=key, kind=kind, person_id=person.id, person_name=person.name, org_path=org.path,
-                        payload=payload)
+def label_of(kind: str) -> str:
+    """The Chinese name of any outbox kind (registry event or e支部 notice)."""
+    return NoticeKind.label_of(kind) if kind.startswith("notice.") else EventKind.label_of(kind)
+
+
+def add(kind: str, destination: str, payload: dict, *, person_id: int, person_name: str,
+        org_path: str) -> RegistryEvent:
+    """Add one outbox row (in the caller's transaction); ``payload`` must already carry its ``event_id``."""
+    row = RegistryEvent(key=payload["event_id"], kind=kind, destination=destination, person_id=person_id,
+                        person_name=person_name, org_path=org_path, payload=payload)
     db.session.add(row)
     return row
+
+
+def envelope(kind: str) -> dict:
+    """The fields every event body starts with: a fresh idempotency key, the type and the time."""
+    return {"event_id": str(uuid.uuid4()), "type": kind,
+            "occurred_at": utcnow().isoformat(timespec="seconds") + "Z"}
+
+
+def deliver_after_commit(rows: list[RegistryEvent]) -> None:
+    """Ask the worker to send ``rows`` once the transaction commits (those whose destination is configured)."""
+    from app.registry.delivery import endpoint
+    from app.registry.tasks import deliver_events
+    sendable = [row for row in rows if endpoint(row.destination)]
+    if sendable:
+        db.session.flush()
+        enqueue_after_commit(deliver_events, [row.id for row in sendable])
+
+
+def record(kind: str, person: Person, org: Organisation, **extra) -> RegistryEvent:
+    """Add one outbox row for ``person`` (in the caller's transaction); ``extra`` goes into the body."""
+    payload = {**envelope(kind),
+               "person": {"id": person.id, "id_number": person.id_number, "name": person.name, "sex": person.sex,
+                          "birth_date": person.birth_date.isoformat() if person.birth_date else None},
+               "organisation": org_json(org), "dates": _dates(person)}
+    for name, value in extra.items():
+        payload[name] = org_json(value) if isinstance(value, Organisation) else value
+    return add(kind, Destination.REGISTRY.value, payload, person_id=person.id, person_name=person.name,
+               org_path=org.path)

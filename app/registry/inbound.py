@@ -3,24 +3,37 @@
 Both are events of the person's own development process, recorded through the runner like every other
 action (``workflow.services.run_on_person``): 减少 is a ``cancel`` (the person goes to the 历史库 under
 停止发展 with the registry's reason), 转接 is a ``transfer`` (the person row, inbox rows and files follow to
-the new branch). Their data carry ``registry_key``, so the outbox does not send them back.
+the new branch; an approved transfer row gives the old branch its read-only record as of the move, as
+after 接续培养). Their data carry ``registry_key``, so the outbox does not send them back.
 
-Idempotency: the request's ``Idempotency-Key`` is stored with the answer, first of all, in the action's
-own transaction; the same key again gets the stored answer and changes nothing (a concurrent duplicate
-waits on the key's unique index and loses: 409). The same key with another body is refused.
+Idempotency: the request's ``Idempotency-Key`` is claimed first of all, in the action's own transaction
+(``INSERT … ON CONFLICT DO NOTHING``), and stored with the answer; the same key again gets the stored answer
+(``replayed: true``) and changes nothing. The same key with another body is refused (422).
+
+Concurrent repeats (the registry retrying while its first call still runs) act once and all get the first
+call's answer: on PostgreSQL the second claim waits on the first's uncommitted key in the unique index, then
+does nothing once the first commits and reads the stored answer (READ COMMITTED sees the committed row); if
+the first was refused and rolled back, the second claims the key and acts. On SQLite the claim is preceded
+by ``BEGIN IMMEDIATE``, so the second waits for the first's commit (busy timeout, 10 s) and then reads the
+stored answer; only a first call still running after that answers 409 "正在处理中" (retry with the same key).
 """
 import hashlib
 import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
+from app.db_setup import dialect_insert
 from app.events.services import log_operation
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.models import Person
 from app.registry.models import RegistryInbound
 from app.scope import select_in_scope
+from app.timeutil import utcnow
+from app.transaction import begin_write
+from app.transfers import services as transfers
 from app.vocab import PersonStatus
 from app.workflow import services as workflow
 from forms.validators import normalize_id_number
@@ -43,19 +56,32 @@ def _request_hash(kind: str, body: dict) -> str:
 def handle(actor, kind: str, key: str, body: dict) -> tuple[dict, int]:
     """Answer one request of ``kind`` under idempotency ``key``: (JSON body, status)."""
     digest = _request_hash(kind, body)
-    seen = db.session.scalar(sa.select(RegistryInbound).where(RegistryInbound.key == key))
-    if seen is not None:
+    if not _claim(actor, kind, key, digest):
+        seen = db.session.scalar(sa.select(RegistryInbound).where(RegistryInbound.key == key)
+                                 .execution_options(populate_existing=True))
         if seen.request_hash != digest:
             raise Refused(422, "该幂等键已用于另一个请求", {"Idempotency-Key": "请为新的请求使用新的幂等键"})
         return dict(seen.response, replayed=True), seen.status_code
-    row = RegistryInbound(key=key, kind=kind, request_hash=digest, status_code=200, response={}, user_id=actor.id)
-    db.session.add(row)
-    db.session.flush()  # claim the key before acting: a concurrent duplicate waits here, then loses
     response = ACTIONS[kind](actor, key, body)
-    row.response = response
+    db.session.execute(sa.update(RegistryInbound).where(RegistryInbound.key == key).values(response=response))
     log_operation(actor, "registry.inbound", target=f"person:{response['person_id']}",
                   detail={"kind": kind, "key": key})
     return dict(response, replayed=False), 200
+
+
+def _claim(actor, kind: str, key: str, digest: str) -> bool:
+    """Insert the key's row unless it exists (waiting for a concurrent claim of the same key to finish);
+    True when this request claimed it and must act."""
+    try:
+        begin_write()
+    except OperationalError as exc:  # SQLite: another writer held the lock past the busy timeout
+        if "locked" not in str(exc).lower():
+            raise
+        raise Refused(409, "该请求正在处理中，请稍后使用同一幂等键重试") from exc
+    claim = dialect_insert(RegistryInbound.__table__).values(
+        key=key, kind=kind, request_hash=digest, status_code=200, response={}, user_id=actor.id,
+        created_at=utcnow()).on_conflict_do_nothing(index_elements=["key"])
+    return db.session.execute(claim).rowcount == 1
 
 
 def _person(actor, body: dict) -> Person:
@@ -99,8 +125,7 @@ def transfer(actor, key: str, body: dict) -> dict:
         raise Refused(422, "提交的数据有误", {"to_org_id": "该人员已在此党支部"})
     from app.orgs.services import lock_tree
     lock_tree(shared=True)
-    workflow.run_on_person(actor, person, "transfer", {"from_org_id": person.org_id, "to_org_id": to_org.id,
-                                                      "registry_key": key})
+    transfers.record_registry_transfer(actor, person, to_org, key)
     return {"person_id": person.id, "organisation": {"id": to_org.id, "name": to_org.name}}
 
 

@@ -1,4 +1,4 @@
-"""The outbox of events for the member registry, and the registry's inbound requests (idempotency)."""
+"""The outbox of events for the member registry and e支部, and the registry's inbound requests (idempotency)."""
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,7 +9,8 @@ from app.timeutil import utcnow
 
 
 class RegistryEvent(db.Model):
-    """One domain event for the registry, written in the transaction of the action that caused it."""
+    """One domain event for the registry (or a notice for e支部), written in the transaction of the action that
+    caused it."""
     __tablename__ = "registry_event"
     __table_args__ = (
         # The worker's query: pending rows whose next attempt is due.
@@ -22,6 +23,8 @@ class RegistryEvent(db.Model):
     # The idempotency key the registry sees (header Idempotency-Key): one per event, never reused.
     key: Mapped[str] = mapped_column(sa.String(36), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
+    # Where it goes (app/registry/events.Destination): the member registry, or e支部 for 党务公开 notices.
+    destination: Mapped[str] = mapped_column(sa.String(16), default="registry", server_default="registry")
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     person_name: Mapped[str] = mapped_column(sa.String(100), default="")
     # The organisation whose county sees the delivery (for 转出 the sending branch, for 转入 the receiving one).

@@ -6,10 +6,7 @@ Which step publishes what is declared by its form (``registry_event`` in forms/)
 that completed: the review's step for an approval, the task itself for a step submitted without review.
 Actions that came from the registry itself (their data carry ``registry_key``) are not sent back.
 """
-from flask import current_app
-
 from app.extensions import db
-from app.jobs.queue import enqueue_after_commit
 from app.orgs.models import Organisation
 from app.registry import events
 from app.registry.events import EventKind
@@ -66,7 +63,4 @@ def _outbox(change: runner.Change) -> None:
         # 取消发展 of a 预备党员, or the procedure ending without 转正 (取消预备党员资格, R29).
         rows.append(events.record(EventKind.PROBATION_REVOKED, person, person.org,
                                   reason=(event.get("data") or {}).get("reason", "")))
-    if rows and current_app.config.get("REGISTRY_URL"):
-        from app.registry.tasks import deliver_events
-        db.session.flush()
-        enqueue_after_commit(deliver_events, [row.id for row in rows])
+    events.deliver_after_commit(rows)

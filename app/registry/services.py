@@ -1,11 +1,10 @@
 """党员信息同步 page: the deliveries in the actor's scope by status, and 重试 of a failed one."""
 import sqlalchemy as sa
-from flask import current_app
 
 from app.events.services import log_operation
 from app.extensions import db
-from app.jobs.queue import enqueue_after_commit
 from app.paging import CallablePage
+from app.registry import events
 from app.registry.models import RegistryEvent
 from app.scope import get_in_scope, select_in_scope
 from app.timeutil import utcnow
@@ -46,6 +45,4 @@ def retry(actor, row: RegistryEvent) -> None:
     row.attempts, row.next_attempt_at = 0, utcnow()
     log_operation(actor, "registry.retry", target=f"registry_event:{row.id}",
                   detail={"event_id": row.key, "kind": row.kind, "person_id": row.person_id})
-    if current_app.config.get("REGISTRY_URL"):
-        from app.registry.tasks import deliver_events
-        enqueue_after_commit(deliver_events, [row.id])
+    events.deliver_after_commit([row])

@@ -1,9 +1,9 @@
-"""党员信息同步 pages: the deliveries of the registry's events (待发送 / 已送达 / 发送失败) and 重试."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+"""党员信息同步 pages: the deliveries of the registry's and e支部's events (待发送 / 已送达 / 发送失败) and 重试."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.registry import cli, services
-from app.registry.events import EventKind
+from app.registry import cli, delivery, services
+from app.registry.events import Destination, label_of
 from app.vocab.statuses import TransitionRefused
 
 bp = Blueprint("registry", __name__, url_prefix="/registry", template_folder="templates", cli_group="registry")
@@ -16,8 +16,10 @@ def deliveries():
     status = status if status in services.TABS else "pending"
     page = services.deliveries_page(current_user, status, page=request.args.get("page", 1, type=int))
     return render_template("registry/deliveries.html", page=page, status=status, tabs=services.TABS,
-                           counts=services.counts(current_user), kinds=EventKind,
-                           configured=bool(current_app.config.get("REGISTRY_URL")), active_menu="registry")
+                           counts=services.counts(current_user), label_of=label_of, destinations=Destination,
+                           unconfigured=[(d, delivery.ENDPOINTS[d.value][0]) for d in Destination
+                                         if not delivery.endpoint(d.value)],
+                           active_menu="registry")
 
 
 @bp.post("/deliveries/<int:event_id>/retry")
@@ -28,5 +30,5 @@ def retry(event_id: int):
     except TransitionRefused:
         flash("该事件已送达，无需重试", "error")
         return redirect(url_for("registry.deliveries", status=row.status))
-    flash(f"已重新排队发送：{row.person_name} {EventKind.label_of(row.kind)}")
+    flash(f"已重新排队发送：{row.person_name} {label_of(row.kind)}")
     return redirect(url_for("registry.deliveries", status="pending"))

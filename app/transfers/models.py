@@ -36,7 +36,9 @@ class Transfer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
     pending_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), unique=True)
-    instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id"))
+    # Its own transfer.bpmn instance; NULL for a 组织关系转接 the member registry made (already decided there:
+    # the row exists for the sending side's as-of record and the lists).
+    instance_id: Mapped[int | None] = mapped_column(sa.ForeignKey("process_instance.id"))
     person_name: Mapped[str] = mapped_column(sa.String(60))
     id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
     from_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))

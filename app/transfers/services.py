@@ -199,6 +199,24 @@ def _move_person(actor, transfer: Transfer) -> int:
     return event["seq"]
 
 
+def record_registry_transfer(actor, person: Person, to_org: Organisation, registry_key: str) -> Transfer:
+    """组织关系转接 from the member registry: decided there, so no request or review here. The person's own
+    process records the ``transfer`` (the person row, inbox and files follow), and an approved transfer row
+    without an instance of its own gives the sending branch its read-only record as of that event (历史库 →
+    转出, ``sent_record``), exactly as after 接续培养."""
+    transfer = Transfer(person_id=person.id, instance_id=None, person_name=person.name, id_number=person.id_number,
+                        from_org_id=person.org_id, from_org_path=person.org_path, to_org_id=to_org.id,
+                        to_org_path=to_org.path, status=DONE, requested_by=actor.id, decided_by=actor.id,
+                        decided_at=utcnow(), opinion="党员信息管理系统组织关系转接")
+    db.session.add(transfer)
+    db.session.flush()
+    event = workflow.run_on_person(actor, person, "transfer", {
+        "transfer_id": transfer.id, "from_org_id": transfer.from_org_id, "to_org_id": to_org.id,
+        "registry_key": registry_key})
+    transfer.person_seq = event["seq"]
+    return transfer
+
+
 def transfer_page(actor, tab: str, *, name: str = "", id_number: str = "", to_org: str = "",
                   page: int = 1, per_page: int = 20) -> CallablePage:
     """One page of the 省内转入 (to the actor's scope) or 省内转出 (from it) list, newest first."""
