@@ -583,7 +583,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         elif refresh_inbox:
             person.review_status = ""
     if dates:
-        _membership_dates(ctx)
+        membership_dates(ctx)
     person.updated_at = now
     if refresh_inbox:
         rows = []
@@ -598,7 +598,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         inbox.replace_tasks(instance.id, rows, before)
 
 
-def _membership_dates(ctx: Context) -> None:
+def membership_dates(ctx: Context) -> None:
     """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
     延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
     and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
