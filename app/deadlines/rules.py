@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
+
 from app.checks.models import CheckFact
 from app.extensions import db
+from app.people.models import Person
 from app.workflow import engine, expressions
 from app.workflow.models import ProcessVersion
 
@@ -56,6 +59,16 @@ def deadlines(version_id: int) -> dict[str, Deadline]:
         specs = engine.user_task_specs(version.bpmn_xml, version.process_id)
         _CACHE[version_id] = {name: d for name, _, _, props in specs if (d := parse(props)) is not None}
     return _CACHE[version_id]
+
+
+def due_bases() -> list[str]:
+    """The names ``dueFrom`` may take: the person's date columns, then the check facts' (what ``base_date``
+    reads), for the modeler's choice list."""
+    names = []
+    for model in (Person, CheckFact):
+        names += [c.name for c in model.__table__.columns
+                  if isinstance(c.type, sa.Date) and c.name not in names]
+    return names
 
 
 def base_date(person, name: str) -> date | None:
