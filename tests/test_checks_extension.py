@@ -7,18 +7,9 @@ from app.checks.catalogue import BY_ID
 from app.extensions import db
 from app.people.models import Person
 from app.workflow import services, simulate
+from tests.conftest import submit_form
 
 TODAY = date(2025, 6, 30)
-
-
-def _submit(actors, pid, form_key, **overrides):
-    ctx = services.load(db.session.get(Person, pid))
-    task = next(t for t in ctx.ready if t.form_key == form_key)
-    actor = actors[services.task_role(task)]
-    data = simulate.sample(form_key, simulate.stored_sample_file(actor), **overrides)
-    action = "report" if task.name in services.reviewed_steps(ctx) else "submit"
-    services.act(actor, ctx, task.id, action, data)
-    db.session.commit()
 
 
 def _r15_fails(demo, pid) -> bool:
@@ -32,11 +23,11 @@ def test_r15_compares_with_the_extended_end(app, demo, actors):
     simulate.advance(person, actors, until_step=23)
     pid = person.id
     # 支部大会 2021-05-10 (samples); the 转正 meeting on 2022-05-12 extends the probation by 6 months.
-    _submit(actors, pid, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
+    submit_form(actors, pid, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
     assert str(db.session.get(Person, pid).probation_end) == "2022-11-10"
     assert not _r15_fails(demo, pid)  # the extending meeting is bound by the first year only
     simulate.advance(db.session.get(Person, pid), actors, until_step=23)
-    _submit(actors, pid, "step23_full_membership_meeting", publicity_start="2022-11-01",
+    submit_form(actors, pid, "step23_full_membership_meeting", publicity_start="2022-11-01",
             publicity_end="2022-11-07", meeting_date="2022-11-12")
     assert not _r15_fails(demo, pid)
     # The same meeting recorded (人员信息) as held before the extended end: now R15 flags it, although it is

@@ -7,18 +7,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.people.models import Person
-from app.workflow import services, simulate
+from app.workflow import simulate
+from tests.conftest import submit_form
 from app.workflow.backfill import undated_person_ids
-
-
-def _submit(actors, pid, form_key, **overrides):
-    ctx = services.load(db.session.get(Person, pid))
-    task = next(t for t in ctx.ready if t.form_key == form_key)
-    actor = actors[services.task_role(task)]
-    data = simulate.sample(form_key, simulate.stored_sample_file(actor), **overrides)
-    action = "report" if task.name in services.reviewed_steps(ctx) else "submit"
-    services.act(actor, ctx, task.id, action, data)
-    db.session.commit()
 
 
 def _dates(pid):
@@ -30,11 +21,11 @@ def _dates(pid):
 def test_backfill_dates_old_records_like_the_runner(app, demo, actors):
     extended = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 81, name="补记甲")
     simulate.advance(extended, actors, until_step=23)
-    _submit(actors, extended.id, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
+    submit_form(actors, extended.id, "step23_full_membership_meeting", conclusion="延长预备期", extension_months=6)
     simulate.advance(db.session.get(Person, extended.id), actors, until_step=23)
-    _submit(actors, extended.id, "step23_full_membership_meeting", publicity_start="2022-11-01",
+    submit_form(actors, extended.id, "step23_full_membership_meeting", publicity_start="2022-11-01",
             publicity_end="2022-11-07", meeting_date="2022-11-12")
-    _submit(actors, extended.id, "step24_full_membership_approval", approval_date="2022-11-20")
+    submit_form(actors, extended.id, "step24_full_membership_approval", approval_date="2022-11-20")
     simulate.advance(db.session.get(Person, extended.id), actors)
     probationer = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 82, name="补记乙")
     simulate.advance(probationer, actors, until_step=21)
