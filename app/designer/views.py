@@ -2,8 +2,8 @@
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.designer import diff, forms, migration, services
 from app.deadlines.rules import due_bases
+from app.designer import diff, forms, migration, services
 from app.designer.services import DesignerError
 from app.workflow.versions import get_version
 from forms import FORMS

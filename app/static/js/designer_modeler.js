@@ -1,7 +1,8 @@
 /*
  * The designer's modeler page: bpmn-js Modeler with the bpmn-js properties panel (name, id, documentation)
  * and, below it, the application's own properties: a user task's form (formKey), data key, step, stage, lane,
- * skip reason (skipReason) and deadline (dueRule, dueFrom, dueIn: app/deadlines/rules.py), a sequence flow's condition, a script task's script. 校验 asks the server to validate the XML being edited;
+ * skip reason (skipReason) and deadline (dueRule, dueFrom, dueIn: app/deadlines/rules.py), a sequence flow's
+ * condition, a script task's script. 校验 asks the server to validate the XML being edited;
  * 保存草稿 stores it as a draft and opens the draft's page (where it can be activated).
  * The modeler speaks Chinese (static/js/bpmn_zh.js), shows a minimap (diagram-js-minimap, when built), opens at
  * 100 % on the start event, and checks the diagram while it is edited: the server's validation
