@@ -15,11 +15,20 @@ def register(app: Flask) -> None:
     def init_db():
         """Apply migrations and deploy the bundled BPMN diagrams as version 1."""
         upgrade()
+        from app.workflow.backfill import backfill_membership_dates
         from app.workflow.versions import load_bundled_diagrams
         created = load_bundled_diagrams()
         db.session.commit()
+        # Data the schema migrations cannot compute (it needs each record's process): R31's dates.
+        dated = backfill_membership_dates()
         fixed = secure_upload_tree(app.config["UPLOAD_FOLDER"])
-        click.echo(f"数据库已就绪；新部署流程 {len(created)} 个；修正附件权限 {fixed} 个")
+        click.echo(f"数据库已就绪；新部署流程 {len(created)} 个；补记入党日期 {dated} 人；修正附件权限 {fixed} 个")
+
+    @app.cli.command("backfill-membership-dates")
+    def backfill_membership_dates_command():
+        """Fill in 入党日期 / 预备期满 / 转为正式党员日期 (R31) of records not acted on since the upgrade."""
+        from app.workflow.backfill import backfill_membership_dates
+        click.echo(f"已补记 {backfill_membership_dates()} 人的入党日期、预备期满和转为正式党员日期")
 
     @app.cli.command("seed-demo")
     def seed_demo():

@@ -227,6 +227,20 @@ def reported_realname(demo, name: str, seq: int):
     return realname.save(branch, data, report=True)
 
 
+def submit_form(actors, person_id: int, form_key: str, **overrides) -> None:
+    """Submit (or 上报) the person's ready edit task of ``form_key`` with sample data changed by ``overrides``,
+    as the task's lane role in ``actors``; commits."""
+    from app.people.models import Person
+    from app.workflow import services, simulate
+    ctx = services.load(db.session.get(Person, person_id))
+    task = next(t for t in ctx.ready if t.form_key == form_key)
+    actor = actors[services.task_role(task)]
+    data = simulate.sample(form_key, simulate.stored_sample_file(actor), **overrides)
+    action = "report" if task.name in services.reviewed_steps(ctx) else "submit"
+    services.act(actor, ctx, task.id, action, data)
+    db.session.commit()
+
+
 def login(client, user, password=DEMO_PASSWORD):
     """Log in through the real login form (captcha answered through the test hook)."""
     token = csrf_token(client)

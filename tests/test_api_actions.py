@@ -73,7 +73,12 @@ def test_move_back_reopens_the_stage(client, demo, actors, person, tokens):
     assert _post(client, tokens, BRANCH, person, "move-back", target="activist").status_code == 409
     assert _post(client, tokens, OTHER, person, "move-back", target="applicant").status_code == 404
     assert _post(client, tokens, "auditor", person, "move-back", target="applicant").status_code == 403
-    moved = _post(client, tokens, BRANCH, person, "move-back", target="applicant", reason="培养不足")
+    # Stage 1 is sealed (step 2 approved, R32): the branch is refused, the county reopens it with a file.
+    sealed = _post(client, tokens, BRANCH, person, "move-back", target="applicant", reason="培养不足")
+    assert sealed.status_code == 403 and sealed.get_json()["rule"] == "R32"
+    sha = simulate.stored_sample_file(demo.users["county_admin"])
+    moved = _post(client, tokens, "county_admin", person, "move-back", target="applicant", reason="培养不足",
+                  attachments=[sha])
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["person"]["category"] == "入党申请人"
     assert count(Event, Event.instance_id == person.instance_id, Event.action == "move_back") == 1

@@ -97,7 +97,8 @@ def test_cancelled_and_restored_replays_clean(app, demo, actors):
 def test_moved_back_a_stage_replays_clean(app, demo, actors):
     person = _person(demo, actors, until_step=9)
     assert db.session.get(Person, person.id).stage == 3
-    services.move_back(actors["branch_admin"], _ctx(person), "activist", "培养考察不足")
+    county = actors["county_admin"]
+    services.move_back(county, _ctx(person), "activist", "培养考察不足", [simulate.stored_sample_file(county)])
     db.session.commit()
     assert db.session.get(Person, person.id).stage == 2
     simulate.advance(db.session.get(Person, person.id), actors, until_step=10)

@@ -175,6 +175,20 @@ def test_modeler_panel_sets_a_user_tasks_form_and_lane(live_server, browser_page
     assert page.locator("#app-lane option:checked").inner_text() == "党支部"
     page.select_option("#app-formkey", "step16_talk")
     page.select_option("#app-lane", label="基层党委")
+    # A deadline for the task: rule, the date it counts from (a choice of person/fact dates), the period.
+    assert page.locator("#app-duefrom").input_value() == ""
+    page.fill("#app-duerule", "R06")
+    page.select_option("#app-duefrom", "activist_date")
+    page.fill("#app-duein", "30d")
+    # The talk's skip reason and deadline are shown as the diagram holds them, and edit.
+    page.evaluate("""() => { const m = window.designerModeler;
+        m.get('selection').select(m.get('elementRegistry').get('step02_talk')); }""")
+    page.locator("#app-skipreason").wait_for()
+    assert "R03" in page.locator("#app-skipreason").input_value()
+    assert [page.locator(f"#app-{n}").input_value() for n in ("duerule", "duefrom", "duein")] == \
+        ["R02", "apply_date", "1M"]
+    page.fill("#app-skipreason", "2014年5月28日前申请，无需谈话（R03）")
+    page.fill("#app-duein", "2M")
     with page.expect_navigation():
         page.click("#save-button")
     assert page.locator("#version-state").inner_text() == "草稿"
@@ -187,3 +201,12 @@ def test_modeler_panel_sets_a_user_tasks_form_and_lane(live_server, browser_page
         lanes = {lane.get("name"): [r.text for r in lane.findall("bpmn:flowNodeRef", NS)]
                  for lane in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}lane")}
         assert "step05_contacts" in lanes["基层党委"] and "step05_contacts" not in lanes["党支部"]
+        assert {k: properties(task).get(k) for k in ("dueRule", "dueFrom", "dueIn")} == \
+            {"dueRule": "R06", "dueFrom": "activist_date", "dueIn": "30D"}
+        talk = properties(root.find(".//bpmn:userTask[@id='step02_talk']", NS))
+        assert talk["skipReason"] == "2014年5月28日前申请，无需谈话（R03）" and talk["dueIn"] == "2M"
+        # The saved diagram's deadlines are what the application reads.
+        from app.deadlines.rules import parse
+        from app.workflow import engine
+        specs = {name: props for name, _, _, props in engine.user_task_specs(draft.bpmn_xml, draft.process_id)}
+        assert parse(specs["step05_contacts"]).amount == 30 and parse(specs["step02_talk"]).unit == "M"

@@ -3,7 +3,7 @@ R15, R16): driven through the services and the runner with the real engine and d
 log replays to the stored state."""
 import pytest
 import sqlalchemy as sa
-from conftest import login
+from conftest import login, submit_form
 from flask import url_for
 
 from app.archive import services as archive
@@ -39,13 +39,8 @@ def _ctx(pid):
 
 def _submit(actors, pid, form_key, **overrides):
     """Submit the ready edit task of ``form_key`` with sample data changed by ``overrides``."""
-    ctx = _ctx(pid)
-    task = next(t for t in ctx.ready if t.form_key == form_key)
-    actor = actors[services.task_role(task)]
-    data = simulate.sample(form_key, simulate.stored_sample_file(actor), **overrides)
-    action = "report" if task.name in services.reviewed_steps(ctx) else "submit"
-    services.act(actor, ctx, task.id, action, data)
-    db.session.commit()
+    db.session.expire_all()
+    submit_form(actors, pid, form_key, **overrides)
 
 
 def _refused(actors, pid, form_key, **overrides) -> dict:

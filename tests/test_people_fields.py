@@ -47,7 +47,8 @@ def test_projection_follows_actions_and_rebuilds(app, demo):
 
     # 调整为积极分子: steps after the reopened one leave the projection.
     ctx = services.load(db.session.get(Person, person.id))
-    reopened = services.move_back(users["branch1:branch_admin"], ctx, "activist", "测试")
+    county = users["county_admin"]
+    reopened = services.move_back(county, ctx, "activist", "测试", [simulate.stored_sample_file(county)])
     db.session.commit()
     got = rows(person.id)
     assert f"step{reopened.step:02d}._date" not in got

@@ -253,7 +253,10 @@ def test_cancel_restore_and_move_back(app, demo):
     person = db.session.get(Person, person.id)
     assert person.stage == 2 and person.category == "入党积极分子"
     ctx = services.load(person)
-    services.move_back(branch, ctx, "applicant", "材料不全")
+    with pytest.raises(services.NotAllowed):  # stage 1 is sealed (R32): a county correction
+        services.move_back(branch, ctx, "applicant", "材料不全")
+    db.session.rollback()
+    services.move_back(county, services.load(person), "applicant", "材料不全", [simulate.stored_sample_file(county)])
     db.session.commit()
     assert person.stage == 1 and person.category == "入党申请人" and person.current_task == "step02_talk"
     with pytest.raises(services.RuleViolation):

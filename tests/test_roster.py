@@ -1,15 +1,20 @@
 """党员名册: members from the procedure plus imported ones, the import's dry run (every bad row, nothing written),
 hostile workbooks, the template, and scope (another branch's roster by URL → 404)."""
 import io
+import os
+import re
 import zipfile
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from app.events.models import OperationLog
-from app.roster import importer
-from app.roster.models import RosterMember
+from app.extensions import db
+from app.roster import importer, uploads
+from app.roster.models import CheckedRosterFile, RosterMember
+from app.timeutil import utcnow
 from app.workflow import simulate
 from tests.conftest import count, csrf_token, login
 
@@ -58,6 +63,55 @@ def test_dry_run_then_import(app, demo):
     response = post_import(branch1, demo.orgs["branch1"].id, workbook(GOOD[:1]), action="import")
     assert response.status_code == 422 and "已在党员名册中" in response.get_data(as_text=True)
     assert count(RosterMember) == 3
+
+
+def post_checked(client, org_id, key):
+    """导入 naming a checked file by its key, no file chosen."""
+    return client.post("/roster/import", data={"csrf_token": csrf_token(client, "/roster/import"),
+                                               "org_id": str(org_id), "action": "import", "checked": key})
+
+
+def test_import_uses_the_checked_file_without_choosing_it_again(app, demo):
+    branch1 = client_for(app, demo.users["branch1:branch_admin"])
+    org = demo.orgs["branch1"].id
+    response = post_import(branch1, org, workbook(GOOD), filename="一支部.xlsx")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="kept-file"' in html and "一支部.xlsx" in html
+    key = re.search(r'name="checked" value="([0-9a-f]{64})"', html).group(1)
+    assert count(CheckedRosterFile) == 1 and count(RosterMember) == 0
+    # A tampered key, another branch, another user: refused, nothing written.
+    assert post_checked(branch1, org, "0" * 64).status_code == 422
+    assert post_checked(branch1, org, key[:-1] + "\x00").status_code in (400, 422)
+    county = client_for(app, demo.users["county:county_admin"])
+    assert post_checked(county, org, key).status_code == 422  # checked by someone else
+    assert post_checked(county, demo.orgs["branch2"].id, key).status_code == 422
+    assert post_checked(client_for(app, demo.users["branch2:branch_admin"]), org, key).status_code == 404
+    assert count(RosterMember) == 0
+    # The kept bytes changed on disk: not the file that was checked.
+    with open(uploads._path(key), "rb") as fh:
+        original = fh.read()
+    with open(uploads._path(key), "wb") as fh:
+        fh.write(workbook(GOOD[:1]))
+    assert post_checked(branch1, org, key).status_code == 422 and count(RosterMember) == 0
+    with open(uploads._path(key), "wb") as fh:
+        fh.write(original)
+    # The checked file, by its key: imported, and the kept copy is gone.
+    response = post_checked(branch1, org, key)
+    assert response.status_code == 303 and count(RosterMember) == 3
+    assert count(CheckedRosterFile) == 0 and not os.path.exists(uploads._path(key))
+    assert post_checked(branch1, org, key).status_code == 422 and count(RosterMember) == 3
+
+
+def test_a_checked_file_expires(app, demo):
+    branch1 = client_for(app, demo.users["branch1:branch_admin"])
+    org = demo.orgs["branch1"].id
+    html = post_import(branch1, org, workbook(GOOD)).get_data(as_text=True)
+    key = re.search(r'name="checked" value="([0-9a-f]{64})"', html).group(1)
+    db.session.execute(sa.update(CheckedRosterFile).values(created_at=utcnow() - uploads.KEEP_FOR))
+    db.session.commit()
+    response = post_checked(branch1, org, key)
+    assert response.status_code == 422 and "已失效" in response.get_data(as_text=True)
+    assert count(RosterMember) == 0
 
 
 def test_every_bad_row_is_reported_and_nothing_is_written(app, demo):

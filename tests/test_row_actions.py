@@ -1,5 +1,6 @@
 """The manual's row actions in the stage lists (取消发展, 调整为…): offered by row, asked in a dialog, done
 through the procedure's services, back to the list; never for a person outside the actor's rights."""
+import io
 import re
 
 from app.extensions import db
@@ -21,7 +22,8 @@ def test_stage_list_rows_offer_cancel_and_move_back_in_dialogs(app, demo):
     listing = f"/people/?stage={person.stage}"
     html = client.get(listing).get_data(as_text=True)
     row = re.search(r"<tr>(?:(?!</tr>).)*赵行动.*?</tr>", html, re.S).group(0)
-    assert f'data-dialog="cancel-{person.id}"' in row and "调整为入党申请人" in row
+    # 调整 into stage 1 reopens a sealed stage (R32): a list row offers it to the county only, with a file.
+    assert f'data-dialog="cancel-{person.id}"' in row and "调整为入党申请人" not in row
     assert re.search(rf'<dialog id="cancel-{person.id}" class="modal"', row)
     assert "<details" not in row and "onclick" not in row  # no inline blocks, no inline code
 
@@ -29,9 +31,13 @@ def test_stage_list_rows_offer_cancel_and_move_back_in_dialogs(app, demo):
     login(auditor, demo.users["auditor"])
     assert auditor.post(f"/process/{person.id}/cancel", data={"reason": "x"}).status_code in (400, 403)
 
-    response = client.post(f"/process/{person.id}/move-back", data={
-        "csrf_token": csrf_token(client, listing), "target": "applicant", "reason": "材料不全",
-        "next": listing})
+    county = app.test_client()
+    login(county, demo.users["county_admin"])
+    row = re.search(r"<tr>(?:(?!</tr>).)*赵行动.*?</tr>", county.get(listing).get_data(as_text=True), re.S).group(0)
+    assert "调整为入党申请人" in row and 'name="files"' in row
+    response = county.post(f"/process/{person.id}/move-back", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(county, listing), "target": "applicant", "reason": "材料不全",
+        "next": listing, "files": [(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32), "依据.png")]})
     assert response.status_code == 303 and response.headers["Location"].endswith(listing)
     db.session.expire_all()
     assert db.session.get(Person, person.id).category == "入党申请人"

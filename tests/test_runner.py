@@ -62,7 +62,7 @@ def test_every_action_kind_forward_equals_replay(app, demo, actors):
     simulate.advance(db.session.get(Person, pid), actors, until_step=5)
     assert db.session.get(Person, pid).category == "入党积极分子"
     step(lambda c: services.amend_step(branch, c, 3, {"native_place": "山东宁阳"}, expected_version=None))
-    step(lambda c: services.move_back(branch, c, "applicant", "材料不全"))
+    step(lambda c: services.move_back(county, c, "applicant", "材料不全", [sha]))
     assert db.session.get(Person, pid).category == "入党申请人"
     step(lambda c: services.cancel(branch, c, "本人申请暂缓", []))
     step(lambda c: services.restore(county, c, "情况已核实", []))

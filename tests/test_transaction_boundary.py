@@ -25,7 +25,7 @@ APP = pathlib.Path(__file__).resolve().parent.parent / "app"
 # Who may end a transaction: the boundary itself, the error handlers (a failed session must be rolled
 # back before the error page renders), CLI commands and the batch drivers they and the seeding use.
 MAY_COMMIT = {"transaction.py", "cli.py", "audit/cli.py", "checks/rebuild.py", "workflow/simulate.py",
-              "registry/cli.py", "jobs/queue.py"}  # jobs/queue.py: every background task's commit
+              "workflow/backfill.py", "registry/cli.py", "jobs/queue.py"}  # jobs/queue.py: every background task's commit
 MAY_ROLL_BACK = MAY_COMMIT | {"errors.py"}
 _HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
 

@@ -4,7 +4,8 @@ lists they lead to (``archive.services.archive_page``, whose kinds the list foll
 Each calls the procedure's service the page calls (``workflow.services.cancel`` / ``move_back``,
 ``archive.services.restore`` / ``redevelop``), which checks the rights and the input and hands the action to the
 runner, so each is an instance event like every step. Files are cited by the sha256 that ``POST /attachments``
-returned. Body: ``{"reason": "...", "attachments": ["<sha256>", ...]}`` (move back: ``"target"``). Answers:
+returned. Body: ``{"reason": "...", "attachments": ["<sha256>", ...]}`` (move back: ``"target"``; into a
+stage R32 sealed: county admins only, reason and file required, else 403/422 with ``"rule": "R32"``). Answers:
 200 with the person (the one person shape); 404 outside scope; 403 without the right; 422 with ``fields`` (and
 ``rule`` when a rule refused); 409 ``已被他人处理`` when the record moved on meanwhile (e.g. already cancelled).
 
@@ -54,7 +55,7 @@ def move_back_person(person_id: int):
         target = body.get("target")
         if target not in workflow.MOVE_BACK:
             api_error(422, fields={"target": "target 须为 " + " 或 ".join(workflow.MOVE_BACK)})
-        workflow.move_back(user, workflow.load(person), target, reason)
+        workflow.move_back(user, workflow.load(person), target, reason, hashes)
     return _run(person_id, run)
 
 

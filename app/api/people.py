@@ -95,7 +95,7 @@ def _record_actions(user, ctx) -> dict:
     status = ctx.instance.status
     may_archive = archive.may_act(user)
     return {"cancel": workflow.can_cancel(user, ctx),
-            "move_back": [target for target, _ in workflow.move_back_options(user, ctx)],
+            "move_back": [target for target, _, _ in workflow.move_back_options(user, ctx)],
             "restore": may_archive and status == "cancelled",
             "redevelop": may_archive and status == "cancelled"}
 

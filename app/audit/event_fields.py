@@ -10,7 +10,8 @@ from forms import get_form_class
 from forms.codec import blank_form
 
 # Keys of the data a procedure action (not a step form) logs, with what their coded values mean.
-_ACTION_KEYS = {"decision": "审核结果", "opinion": "审核意见", "reason": "原因", "target": "调整为"}
+_ACTION_KEYS = {"decision": "审核结果", "opinion": "审核意见", "reason": "原因", "target": "调整为",
+                "sealed": "更正已封存阶段"}
 _DECISIONS = {"approve": "通过", "reject": "不通过"}
 _HIDDEN = {"from_ref", "to_ref"}  # diagram references (checksums): the version numbers say the same
 
@@ -69,7 +70,8 @@ def event_fields(event, step: StepDef | None, actor, person) -> list[Field]:
             continue
         if name in _ACTION_KEYS:
             text = _DECISIONS.get(value, value) if name == "decision" else \
-                MOVE_BACK.get(value, {}).get("label", value) if name == "target" else value
+                MOVE_BACK.get(value, {}).get("label", value) if name == "target" else \
+                "是（R32，县级组织部门办理）" if name == "sealed" and value is True else value
             fields.append(Field(_ACTION_KEYS[name], str(text or "—")))
         else:
             fields += [Field(label, text) for label, text in detail_rows({name: value})]

@@ -112,8 +112,14 @@ def _r14_extension(today):
 
 
 def _r15(today):
+    # The meeting that extended the probation is bound by the first year; any later one by 预备期满, which the
+    # person row keeps with the extension (R31, person.probation_end): the fact's conclusion is overwritten by
+    # the 按期转正 that follows an extension, the row's end date is not.
+    first_year = add_years(F.admission_meeting_date, 1)
+    end = sa.case((F.conversion_conclusion == "延长预备期", first_year),
+                  else_=sa.func.coalesce(P.probation_end, first_year))
     return sa.and_(*_recorded(F.conversion_meeting_date, F.admission_meeting_date),
-                   F.conversion_meeting_date < add_years(F.admission_meeting_date, 1))
+                   F.conversion_meeting_date < end)
 
 
 def _r15_approval(today):
@@ -161,7 +167,8 @@ CATALOGUE: list[Check] = [
     Check("R13b", "R13", "支部大会通过后超过6个月未经党委审批", ERROR, RULES_2014, _r13(6), (_MEETING, _APPROVAL)),
     Check("R14", "R14", "预备期已满未讨论转正", WARNING, RULES_2014, _r14, (_MEETING, _CONCLUSION, _EXTENSION)),
     Check("R14b", "R14", "延长预备期不在6至12个月之间", ERROR, RULES_2014, _r14_extension, (_CONCLUSION, _EXTENSION)),
-    Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15, (_MEETING, _CONVERSION)),
+    Check("R15", "R15", "转正支部大会早于预备期满", ERROR, RULES_2014, _r15,
+          (_MEETING, ("预备期满", P.probation_end), _CONVERSION)),
     Check("R15b", "R15", "转正支部大会后超过3个月未经上级党委审批", WARNING, RULES_2014, _r15_approval,
           (_CONVERSION, ("上级党委审批时间", F.conversion_approval_date))),
     Check("R16", "R16", "发展流程各环节日期先后顺序颠倒", ERROR, RULES_2014, _r16, tuple(DATE_CHAIN[1:])),

@@ -85,6 +85,16 @@ def deadlines(version_id: int) -> dict[str, Deadline]:
     return _CACHE[version_id]
 
 
+def due_bases() -> list[str]:
+    """The names ``dueFrom`` may take: the person's date columns, then the check facts' (what ``base_date``
+    reads), for the modeler's choice list."""
+    names = []
+    for model in (Person, CheckFact):
+        names += [c.name for c in model.__table__.columns
+                  if isinstance(c.type, sa.Date) and c.name not in names]
+    return names
+
+
 def base_date(person, name: str) -> date | None:
     """The date a deadline counts from: the person's column, else the person's check fact of that name."""
     value = getattr(person, name, None)

@@ -2,6 +2,7 @@
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.deadlines.rules import due_bases
 from app.designer import diff, forms, migration, services
 from app.designer.services import DesignerError
 from app.workflow.versions import get_version
@@ -79,7 +80,8 @@ def activate(version_id: int):
 @bp.get("/versions/<int:version_id>/edit")
 def edit(version_id: int):
     version = get_version(version_id)
-    return _render("modeler.html", version=version, form=forms.SaveForm(), form_keys=sorted(FORMS))
+    return _render("modeler.html", version=version, form=forms.SaveForm(), form_keys=sorted(FORMS),
+                   due_bases=due_bases())
 
 
 @bp.post("/versions/<int:version_id>/save")

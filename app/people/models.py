@@ -64,7 +64,7 @@ class Person(db.Model):
     candidate_date: Mapped[date | None]
     probationary_date: Mapped[date | None]
     # R31: 入党日期 = the 支部大会 that admitted the person; 预备期满 = one year later plus any extension;
-    # 转为正式党员日期 (党龄) = 预备期满, set once the person is a 正式党员 (workflow.services._membership_dates).
+    # 转为正式党员日期 (党龄) = 预备期满, set once the person is a 正式党员 (workflow.services.membership_dates).
     join_date: Mapped[date | None]
     probation_end: Mapped[date | None]
     full_member_date: Mapped[date | None]

@@ -11,7 +11,7 @@ from app.people.models import Person
 
 # The person columns copied from step data; a later step naming the same column (学历, 工作岗位) overwrites it.
 # The membership dates of R31 (join_date, probation_end, full_member_date) are derived, not fed: see
-# app/workflow/services._membership_dates.
+# app/workflow/services.membership_dates.
 PERSON_COLUMNS = ("name", "id_number", "sex", "ethnicity", "birth_date", "education", "phone", "apply_date",
                   "job", "activist_date", "candidate_date", "probationary_date")
 _DATE_COLUMNS = {"birth_date", "apply_date", "activist_date", "candidate_date", "probationary_date"}

@@ -28,3 +28,19 @@ class RosterMember(db.Model):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     org: Mapped[Organisation] = relationship()
+
+
+class CheckedRosterFile(db.Model):
+    """A roster workbook that passed the dry run (校验), kept so that 导入 uses exactly the checked file without
+    choosing it again. The bytes are stored under their sha256 (``app.roster.uploads``); the row binds them to
+    the user who checked them and the branch they were checked for, and expires."""
+    __tablename__ = "roster_checked_file"
+    __table_args__ = (sa.UniqueConstraint("sha256", "user_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    rows: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

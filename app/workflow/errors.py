@@ -20,7 +20,12 @@ class Conflict(WorkflowError):
 
 
 class NotAllowed(WorkflowError):
+    """The actor may not take this action (403); ``rule`` names the rule that reserves it (R32), if any."""
     status = 403
+
+    def __init__(self, message: str, fields: dict | None = None, rule: str = ""):
+        super().__init__(message, fields)
+        self.rule = rule
 
 
 class RuleViolation(WorkflowError):

@@ -7,6 +7,10 @@ whole record together, so they are sealed as soon as any review was approved. Co
 closed records are read-only. Only a county admin (or above) may correct a sealed value, with a reason and
 a file (``services.correct_step``), recorded as its own ``correct`` event.
 """
+import sqlalchemy as sa
+
+from app.events.models import Event
+from app.extensions import db
 from app.scope import can_act_as
 from app.workflow import engine
 
@@ -18,6 +22,7 @@ READ_ONLY_STATUSES = {"completed": "该人员的发展纪实已完成，记录�
                       "disqualified": "该人员已取消预备党员资格，记录只读"}
 CORRECTOR_ROLE = "county_admin"
 SEALED_STAGE = "该阶段已审核通过，数据已封存，党支部和基层党委不能修改；如需更正，请由县级组织部门管理员办理"
+SEALED_MOVE_BACK = "该阶段已审核通过，数据已封存，调整回该阶段须由县级组织部门管理员办理（需填写原因并上传依据材料）"
 SEALED_IDENTITY = "已有阶段审核通过，申请入党日期、姓名、公民身份证号码不能修改；如需更正，请由县级组织部门管理员办理"
 
 
@@ -34,8 +39,14 @@ def sealed_stages(ctx, catalogue) -> set[int]:
 
 
 def any_review_approved(ctx) -> bool:
-    """Has any review of this record been approved (the identity fields are sealed from then on)?"""
-    return any(t.is_review and t.data.get("decision") == "approve" for t in engine.completed_tasks(ctx.wf))
+    """Has any review of this record ever been approved (the identity fields are sealed from then on)?
+
+    The event log answers when the engine state no longer does: a 调整 (move back) resets the tasks after its
+    target, dropping the approved reviews among them, but the approval happened and the seal stays."""
+    if any(t.is_review and t.data.get("decision") == "approve" for t in engine.completed_tasks(ctx.wf)):
+        return True
+    return db.session.scalar(sa.select(Event.id).where(Event.instance_id == ctx.instance.id,
+                                                       Event.action == "approve").limit(1)) is not None
 
 
 def refusal(ctx, catalogue, step, changed=()) -> str:

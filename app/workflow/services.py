@@ -439,8 +439,11 @@ def _move_back_target(ctx: Context, category: str) -> engine.TaskInfo | None:
     return candidates[-1] if candidates else None
 
 
-def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
-    """Send a person back one category; the last edit task of the target category's stage is reopened."""
+def move_back(actor, ctx: Context, target: str, reason: str, attachments=()) -> engine.TaskInfo:
+    """Send a person back one category; the last edit task of the target category's stage is reopened.
+
+    Within unsealed stages this is the branch's action (manual §2.3 (7)). Reopening a stage R32 has sealed
+    changes sealed data, so it is a correction: a county admin (or above) only, with a reason and a file."""
     rule = MOVE_BACK.get(target)
     if rule is None:
         raise WorkflowError("未知的调整类型")
@@ -451,8 +454,26 @@ def move_back(actor, ctx: Context, target: str, reason: str) -> engine.TaskInfo:
     target_task = _move_back_target(ctx, rule["to"])
     if target_task is None:
         raise WorkflowError("没有可退回的步骤")
-    runner.run(actor, ctx, "move_back", task=target_task, data={"target": target, "reason": (reason or "").strip()})
+    reason = (reason or "").strip()
+    data = {"target": target, "reason": reason}
+    if _reopens_sealed(ctx, target_task):
+        if not seal.may_correct(actor, ctx):
+            raise NotAllowed(seal.SEALED_MOVE_BACK, rule="R32")
+        problems = {}
+        if not reason:
+            problems["reason"] = "调整回已封存的阶段须填写调整原因"
+        if not attachments:
+            problems["files"] = "调整回已封存的阶段须上传依据材料"
+        if problems:
+            raise RuleViolation(problems, rule="R32")
+        _require_visible(actor, list(attachments))
+        data["sealed"] = True  # the timeline shows it as a correction of sealed data
+    runner.run(actor, ctx, "move_back", task=target_task, data=data, attachments=list(attachments))
     return engine.find_ready(ctx.wf, target_task.name)
+
+
+def _reopens_sealed(ctx: Context, target_task: engine.TaskInfo) -> bool:
+    return target_task.stage in seal.sealed_stages(ctx, step_catalogue(ctx.instance.process_version_id))
 
 
 def run_on_person(actor, person: Person, action: str, data: dict) -> dict:
@@ -562,7 +583,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         elif refresh_inbox:
             person.review_status = ""
     if dates:
-        _membership_dates(ctx)
+        membership_dates(ctx)
     person.updated_at = now
     if refresh_inbox:
         rows = []
@@ -577,7 +598,7 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         inbox.replace_tasks(instance.id, rows, before)
 
 
-def _membership_dates(ctx: Context) -> None:
+def membership_dates(ctx: Context) -> None:
     """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
     延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
     and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
@@ -651,9 +672,18 @@ def can_cancel(actor, ctx: Context) -> bool:
     return ctx.instance.status == "running" and may_cancel_person(actor, ctx.person)
 
 
-def move_back_options(actor, ctx: Context) -> list[tuple[str, str]]:
-    """(target, label) of the 调整 buttons that fit the person's stage."""
-    return move_back_choices(actor, ctx.person) if ctx.instance.status == "running" else []
+def move_back_options(actor, ctx: Context) -> list[tuple[str, str, bool]]:
+    """(target, label, sealed) of the 调整 buttons that fit the person's stage and the actor: a target stage
+    R32 has sealed is offered only to a county admin (or above), whose dialog then asks for a file."""
+    if ctx.instance.status != "running":
+        return []
+    options = []
+    for target, label in move_back_choices(actor, ctx.person):
+        task = _move_back_target(ctx, MOVE_BACK[target]["to"])
+        sealed = task is not None and _reopens_sealed(ctx, task)
+        if not sealed or seal.may_correct(actor, ctx):
+            options.append((target, label, sealed))
+    return options
 
 
 def may_cancel_person(actor, person) -> bool:
@@ -666,6 +696,15 @@ def move_back_choices(actor, person) -> list[tuple[str, str]]:
     if not may_cancel_person(actor, person):
         return []
     return [(key, rule["label"]) for key, rule in MOVE_BACK.items() if person.category in rule["from"]]
+
+
+def list_move_back_choices(actor, person) -> list[tuple[str, str]]:
+    """The 调整 actions a list row offers: only to those who may also reopen a sealed stage (R32), because
+    whether the target stage is sealed needs the process, which a list does not load; the branch finds
+    调整 on the person's page when the target stage is not sealed."""
+    if not can_act_as(actor, seal.CORRECTOR_ROLE, person.org_path):
+        return []
+    return move_back_choices(actor, person)
 
 
 @dataclass

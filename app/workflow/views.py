@@ -18,7 +18,7 @@ from forms.fields import iter_attachment_fields
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
 bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
-bp.add_app_template_global(services.move_back_choices, "move_back_choices")
+bp.add_app_template_global(services.list_move_back_choices, "list_move_back_choices")
 
 
 def form_files(form) -> dict:
@@ -196,7 +196,7 @@ def restore(person_id: int):
 def move_back(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
     return _simple_action(person, lambda ctx, hashes: services.move_back(
-        current_user, ctx, request.form.get("target", ""), request.form.get("reason", "")), "已调整")
+        current_user, ctx, request.form.get("target", ""), request.form.get("reason", ""), hashes), "已调整")
 
 
 def _simple_action(person, run, done_message: str):

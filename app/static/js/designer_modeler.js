@@ -1,7 +1,8 @@
 /*
  * The designer's modeler page: bpmn-js Modeler with the bpmn-js properties panel (name, id, documentation)
- * and, below it, the application's own properties: a user task's form (formKey), data key, step, stage and lane, a
- * sequence flow's condition, a script task's script. 校验 asks the server to validate the XML being edited;
+ * and, below it, the application's own properties: a user task's form (formKey), data key, step, stage, lane,
+ * skip reason (skipReason) and deadline (dueRule, dueFrom, dueIn: app/deadlines/rules.py), a sequence flow's
+ * condition, a script task's script. 校验 asks the server to validate the XML being edited;
  * 保存草稿 stores it as a draft and opens the draft's page (where it can be activated).
  * The modeler speaks Chinese (static/js/bpmn_zh.js), shows a minimap (diagram-js-minimap, when built), opens at
  * 100 % on the start event, and checks the diagram while it is edited: the server's validation
@@ -16,6 +17,7 @@
   if (!root) { return; }
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var formKeys = JSON.parse(root.getAttribute("data-form-keys") || "[]");
+  var dueBases = JSON.parse(root.getAttribute("data-due-bases") || "[]");
   var panel = document.getElementById("app-properties");
   var status = document.getElementById("modeler-status");
   var problemList = document.getElementById("modeler-problems");
@@ -143,6 +145,17 @@
       panel.appendChild(field("步骤号（step）", textInput("app-step", prop("step"), function (v) { setProperty(element, "step", v.trim()); })));
       panel.appendChild(field("阶段（stage）", textInput("app-stage", prop("stage"), function (v) { setProperty(element, "stage", v.trim()); })));
       panel.appendChild(field("人员类别（category）", textInput("app-category", prop("category"), function (v) { setProperty(element, "category", v.trim()); })));
+      panel.appendChild(field("跳过原因（skipReason，路由绕过此步时显示“已跳过”及此原因）", textInput("app-skipreason", prop("skipReason"),
+        function (v) { setProperty(element, "skipReason", v.trim()); }, true)));
+      panel.appendChild(el("h4", {}, "办理期限（待办事项的到期提醒）"));
+      panel.appendChild(field("期限规则（dueRule，如 R02）", textInput("app-duerule", prop("dueRule"), function (v) { setProperty(element, "dueRule", v.trim()); })));
+      var bases = dueBases.slice();
+      if (prop("dueFrom") && bases.indexOf(prop("dueFrom")) < 0) { bases.unshift(prop("dueFrom")); }
+      panel.appendChild(field("起算日期（dueFrom）", select("app-duefrom",
+        [["", "（无期限）"]].concat(bases.map(function (k) { return [k, k]; })), prop("dueFrom"),
+        function (v) { setProperty(element, "dueFrom", v); })));
+      panel.appendChild(field("期限（dueIn：数字加 Y 年、M 月或 D 天，如 1M、6M、1Y、30D）", textInput("app-duein", prop("dueIn"),
+        function (v) { setProperty(element, "dueIn", v.trim().toUpperCase()); })));
       var lanes = registry.filter(function (e) { return e.type === "bpmn:Lane"; });
       var current = laneOf(element);
       panel.appendChild(field("泳道（办理角色）", select("app-lane",
