@@ -1,14 +1,14 @@
 """党员名册: the workbook kept between the dry run (校验) and 导入
 
 Revision ID: c8e5a1f3d7b2
-Revises: b4d8f2a6c913
+Revises: c7e5a1f3d9b2
 Create Date: 2026-12-01 01:20:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c8e5a1f3d7b2"
-down_revision = "b4d8f2a6c913"
+down_revision = "c7e5a1f3d9b2"
 branch_labels = None
 depends_on = None
 
