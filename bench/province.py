@@ -220,6 +220,24 @@ def seed(world, branches, persons: int) -> dict:
             **{table: copiers[table].written for table in SEEDED_TABLES}}
 
 
+def seeded():
+    """(counts, users, county, branches) of a province seeded by an earlier run (``--reuse``)."""
+    import sqlalchemy as sa
+    from app.auth.models import User
+    from app.extensions import db
+    from app.orgs.models import Organisation
+    from app.seed import DEMO_ACCOUNTS
+
+    counts = {"copy_seconds": 0.0, "index_seconds": 0.0, "analyze_seconds": 0.0}
+    for table in SEEDED_TABLES:
+        counts[table] = db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+    names = {u.username: u for u in db.session.scalars(sa.select(User))}
+    users = {f"{key}:{role}": username for username, _, role, key in DEMO_ACCOUNTS if username in names}
+    county = names[users["county:county_admin"]].org
+    branches = db.session.scalars(sa.select(Organisation.id).where(Organisation.level == "branch")).all()
+    return counts, users, county, branches
+
+
 def measure_pages(client, pages, repeat):
     results = {}
     for label, url, target in pages:
@@ -250,6 +268,10 @@ def main(argv=None) -> int:
     parser.add_argument("--counties", type=int, default=8)
     parser.add_argument("--committees", type=int, default=10)
     parser.add_argument("--branches", type=int, default=8)
+    parser.add_argument("--reuse", action="store_true",
+                        help="TEST_DATABASE_URL already holds a seeded province (an earlier run on a cluster of "
+                             "your own): skip the seeding and measure (new indexes: run the migration's "
+                             "statements there first)")
     args = parser.parse_args(argv)
     args.db = "postgresql"
     db_url = run.database_url(args, argv)
@@ -270,11 +292,14 @@ def measure(args, tmp, db_url) -> int:
     app = run.make_app(tmp, db_url)
     t0 = time.perf_counter()
     with app.app_context():
-        world = run.seed_world(0)
-        branches = build_province(world.orgs, args.cities, args.counties, args.committees, args.branches)
-        counts = seed(world, branches, args.persons)
-        users = {k: u.username for k, u in world.users.items()}
-        county = world.orgs["county"]
+        if args.reuse:
+            counts, users, county, branches = seeded()
+        else:
+            world = run.seed_world(0)
+            branches = build_province(world.orgs, args.cities, args.counties, args.committees, args.branches)
+            counts = seed(world, branches, args.persons)
+            users = {k: u.username for k, u in world.users.items()}
+            county = world.orgs["county"]
         in_county = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
             Person.org_path.startswith(county.path)))
         size = run.database_bytes(tmp)
