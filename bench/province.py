@@ -238,6 +238,18 @@ def seeded():
     return counts, users, county, branches
 
 
+def refresh_summary() -> tuple[float, int]:
+    """The worker's recount of the province's and cities' 数据统计 (app/reports/summary.py), timed."""
+    from app.extensions import db
+    from app.reports import summary
+
+    db.create_all()   # --reuse on a database seeded before the summary table existed
+    t0 = time.perf_counter()
+    stored = summary.refresh()
+    db.session.commit()
+    return time.perf_counter() - t0, stored
+
+
 def measure_pages(client, pages, repeat):
     results = {}
     for label, url, target in pages:
@@ -300,6 +312,7 @@ def measure(args, tmp, db_url) -> int:
             counts = seed(world, branches, args.persons)
             users = {k: u.username for k, u in world.users.items()}
             county = world.orgs["county"]
+        counts["summary_seconds"], counts["summary_rows"] = refresh_summary()
         in_county = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
             Person.org_path.startswith(county.path)))
         size = run.database_bytes(tmp)
@@ -308,7 +321,9 @@ def measure(args, tmp, db_url) -> int:
         db.session.remove()
         db.engine.dispose()
     print(f"setup {time.perf_counter() - t0:.0f}s (COPY {counts['copy_seconds']:.0f}s, indexes "
-          f"{counts['index_seconds']:.0f}s, VACUUM ANALYZE {counts['analyze_seconds']:.0f}s); PostgreSQL {version}; "
+          f"{counts['index_seconds']:.0f}s, VACUUM ANALYZE {counts['analyze_seconds']:.0f}s, 数据统计 summary of the "
+          f"province and cities {counts['summary_seconds']:.1f}s, {counts['summary_rows']:,} rows); "
+          f"PostgreSQL {version}; "
           f"{len(branches):,} branches; rows: " + ", ".join(f"{t} {counts[t]:,}" for t in SEEDED_TABLES) +
           f"; {in_county:,} persons in 宁阳县; database {size / 2**30:.1f} GiB", flush=True)
 
@@ -329,12 +344,16 @@ def measure(args, tmp, db_url) -> int:
                   (f"GET /people/?stage=3 下一页 (cursor), {who} admin", c,
                    next_page_url(c, "/people/?stage=3")),
                   (f"GET /people/?stage=3&page=50 (jump), {who} admin", c, "/people/?stage=3&page=50"),
-                  (f"GET /people/info (人员信息), {who} admin", c, "/people/info")]
+                  (f"GET /people/info (人员信息), {who} admin", c, "/people/info"),
+                  (f"GET /audit/ (审计 persons), {who} admin", c, "/audit/"),
+                  (f"GET /archive/ (历史库 已取消), {who} admin", c, "/archive/")]
     for label, c, url in lists:
         results.update(measure_pages(c, [(label, url, LIST_MS)], args.repeat))
     results.update(measure_pages(county_c, [("GET /stats/?view=all (数据统计), county admin", "/stats/?view=all",
                                              STATS_MS)], args.repeat))
-    results.update(measure_pages(province_c, [("GET /stats/?view=all (数据统计), province admin",
+    results.update(measure_pages(city_c, [("GET /stats/?view=all (数据统计, stored), city admin",
+                                           "/stats/?view=all", STATS_MS)], args.repeat))
+    results.update(measure_pages(province_c, [("GET /stats/?view=all (数据统计, stored), province admin",
                                                "/stats/?view=all", STATS_MS)], args.repeat))
     results.update(measure_pages(county_c, [("GET /checks/ (逻辑校验), county admin", "/checks/", COUNTY_CHECKS_MS)],
                                  max(3, args.repeat // 2)))
