@@ -54,25 +54,30 @@ class KeysetPage(CallablePage):
     the same cost on page 2 and on page 20,000. A page number without a cursor (the numbered links, 前往 N 页)
     counts rows from the top (OFFSET over the keys only), so a deep jump reads the keys before it. The count
     reads at most ``cap + 1`` keys; above ``cap`` it is a lower bound (``capped``).
+
+    ``ranged=True`` (a list narrowed to a subtree, see ``app.scope.below_root``) sorts the keys that the
+    filters' index range yields (ORDER BY key + 0, which no index provides) instead of letting the planner
+    walk the key's index: that cost is bounded by the subtree's size, the walk's by the whole table.
     """
 
     keyset = True
 
     def __init__(self, *, page: int, per_page: int, keys, key, load, key_of=lambda row: row.id,
-                 after: int | None = None, before: int | None = None, cap: int = COUNT_CAP):
+                 after: int | None = None, before: int | None = None, cap: int = COUNT_CAP, ranged: bool = False):
         self._keys, self._key, self._load, self._key_of = keys, key, load, key_of
+        self._order = key + 0 if ranged else key
         self._after, self._before, self._cap = after, before, cap
         super().__init__(page=page, per_page=per_page, items=self._rows, total=self._capped_total)
 
     def _rows(self, offset: int, limit: int) -> list:
         if self._after is not None:
             keys = list(db.session.scalars(self._keys.where(self._key < self._after)
-                                           .order_by(self._key.desc()).limit(limit)))
+                                           .order_by(self._order.desc()).limit(limit)))
         elif self._before is not None:
             keys = list(db.session.scalars(self._keys.where(self._key > self._before)
-                                           .order_by(self._key.asc()).limit(limit)))[::-1]
+                                           .order_by(self._order.asc()).limit(limit)))[::-1]
         else:
-            keys = list(db.session.scalars(self._keys.order_by(self._key.desc()).offset(offset).limit(limit)))
+            keys = list(db.session.scalars(self._keys.order_by(self._order.desc()).offset(offset).limit(limit)))
         if not keys:
             return []
         rows = {self._key_of(row): row for row in self._load(keys)}

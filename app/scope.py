@@ -32,6 +32,17 @@ def path_prefix(column, prefix: str) -> sa.ColumnElement[bool]:
     return sa.and_(column >= prefix, column < prefix[:-1] + "0")
 
 
+def below_root(prefix: str) -> bool:
+    """Whether the path ``prefix`` is a subtree under the top organisation rather than the whole tree.
+
+    A list narrowed to such a subtree is read by its path range and sorted, not by walking the id index
+    newest first: the walk assumes matches spread evenly over the ids, while a county's persons may sit in
+    a few stretches of ids (an import, a transfer of a whole branch), so it can read most of the table
+    before it finds 20 rows of the subtree.
+    """
+    return prefix.count("/") > 2
+
+
 def _path_column(model):
     # Scoped models name the column (or SQL expression) holding the owning organisation's path.
     column = getattr(model, "__scope_path__", None)

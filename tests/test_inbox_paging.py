@@ -102,3 +102,26 @@ def test_stage_and_info_lists_page_by_keyset_with_a_capped_count(app, demo, clie
     login(client, branch)
     rows = client.get(f"/people/?stage=1&after={people[3].id}").get_data(as_text=True)
     assert people[2].name in rows and f'/process/{people[3].id}"' not in rows and f'/process/{people[2].id}"' in rows
+
+
+def test_a_subtree_list_sorted_from_its_range_pages_like_the_whole_tree(app, demo):
+    # The county admin's lists are read from the path range and sorted (app.scope.below_root), the province
+    # admin's by walking the id index: both give the same persons newest first, page after page.
+    from app.people import profile
+    from app.scope import below_root
+    b1, b2 = demo.users["branch1:branch_admin"], demo.users["branch3:branch_admin"]
+    people = [simulate.add_applicant(b, demo.orgs[key], i)
+              for i, (b, key) in enumerate([(b1, "branch1"), (b2, "branch3")] * 4)]
+    db.session.commit()
+    county, province = demo.users["county_admin"], demo.users["province_admin"]
+    assert below_root(county.org.path) and not below_root(province.org.path)
+    newest_first = [p.id for p in reversed(people)]
+    for user in (county, province):
+        for listing in (lambda **kw: people_services.stage_page(user, 1, per_page=3, **kw),
+                        lambda **kw: profile.search(user, per_page=3, **kw)):
+            first = listing(page=1)
+            second = listing(page=2, after=first.next_after)
+            third = listing(page=3, after=second.next_after)
+            assert [p.id for p in first.items + second.items + third.items][:8] == newest_first
+            assert [p.id for p in listing(page=2, before=third.prev_before).items] == [p.id for p in second.items]
+            assert [p.id for p in listing(page=3).items] == [p.id for p in third.items]

@@ -1,6 +1,6 @@
 """综合查询 over the API: the condition catalogue (every field with the modes that fit it: 模糊, 精准, 左匹配, 右匹配,
 多选, 时间区间) and a search — the page's own ``parse_conditions`` and ``search`` (``app.query.services``), so
-the rules, limits and the 10,000 cap (``total_is_lower_bound``) are the page's."""
+the rules, limits and the 1,000 cap (``total_is_lower_bound``) are the page's."""
 from flask import jsonify, request
 
 from app.api import bp
@@ -58,7 +58,7 @@ _CONDITION_PARAMS = [param for i in range(_ROWS) for param in (
 register_path("/query", "get", {
     "summary": "综合查询（六种方式：fuzzy 模糊、exact 精准、prefix 左匹配、suffix 右匹配、multi 多选、range 时间区间）",
     "description": f"条件行 c<i>_f / c<i>_m / c<i>_v / c<i>_to，i 从0起，至多{query.MAX_CONDITIONS}行（此处列出前{_ROWS}行），"
-                   "与综合查询页面的查询串相同。计数在10000处停止（total_is_lower_bound）。",
+                   "与综合查询页面的查询串相同。计数在1000处停止（total_is_lower_bound）。",
     "tags": _TAGS,
     "parameters": [*_CONDITION_PARAMS, query_param("sort", "", {"type": "string", "enum": list(query.SORTS)}),
                    query_param("dir", "desc 为降序", {"type": "string", "enum": ["asc", "desc"]}), *PAGE_PARAMS],

@@ -8,7 +8,7 @@ from app.api import bp
 from app.api.auth import api_user
 from app.api.errors import api_error
 from app.api.openapi import ref, register_path, responses
-from app.api.shapes import iso_date, organisation_json
+from app.api.shapes import iso_date, iso_utc, organisation_json
 from app.reports import services as reports
 from app.reports.catalogue import VIEW_BY_KEY, VIEWS
 
@@ -40,6 +40,7 @@ def statistics():
     charts = reports.charts(user, sel)
     return jsonify(view={"key": sel.view.key, "label": sel.view.label}, organisation=organisation_json(sel.org),
                    start=iso_date(sel.start), end=iso_date(sel.end), on=iso_date(sel.on), total=charts[0].total,
+                   counted_at=iso_utc(charts[0].counted_at),
                    charts=[{"key": c.chart.key, "title": c.title, "kind": c.chart.kind, "total": c.total,
                             "rows": [{"label": str(label), "count": n} for label, n in c.rows]} for c in charts])
 
@@ -55,6 +56,7 @@ register_path("/stats", "get", {
         "view": {"type": "object"}, "organisation": ref("Organisation"), "start": {"type": "string"},
         "end": {"type": "string"}, "on": {"type": "string", "description": "年龄计算日"},
         "total": {"type": "integer"},
+        "counted_at": {"type": "string", "nullable": True, "description": "省、市级：后台统计的时间（UTC）；实时统计为 null"},
         "charts": {"type": "array", "items": {"type": "object", "properties": {
             "key": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
             "total": {"type": "integer"}, "rows": {"type": "array", "items": {"type": "object", "properties": {

@@ -20,7 +20,7 @@ from app.orgs.models import Organisation
 from app.paging import KeysetPage
 from app.people.models import Person
 from app.people.services import persons_with_orgs
-from app.scope import get_in_scope, scope_condition, scope_path, scoped, select_in_scope
+from app.scope import below_root, get_in_scope, scope_condition, scope_path, scoped, select_in_scope
 from app.timeutil import utc_start_of_local_day
 from app.workflow import engine
 from app.workflow.services import StepDef, mark_skipped, step_catalogue
@@ -45,7 +45,7 @@ def people_page(actor, query: str = "", page: int = 1, after: int | None = None,
     if query:
         keys = keys.where(sa.or_(Person.name.contains(query), Person.id_number == query.upper()))
     return KeysetPage(page=page, per_page=current_app.config.get("PAGE_SIZE", 20), keys=keys, key=Person.id,
-                      load=persons_with_orgs, after=after, before=before)
+                      load=persons_with_orgs, after=after, before=before, ranged=below_root(scope_path(actor)))
 
 
 # ---- timeline -----------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def operations_page(actor, filters: TimelineFilter, page: int = 1, after: int | 
     prefix = scope_path(actor)
     accounts_in_scope = scoped(sa.select(User.username), User, actor)
     unattributed = OperationLog.org_path == ""
-    if prefix.count("/") > 2:  # not the root organisation: only rows naming an account in scope
+    if below_root(prefix):  # not the root organisation: only rows naming an account in scope
         unattributed = sa.and_(unattributed, OperationLog.target.in_(accounts_in_scope))
     keys = sa.select(OperationLog.id).where(sa.or_(scope_condition(OperationLog, actor), unattributed))
     keys = filters.apply(keys, OperationLog)

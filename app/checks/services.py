@@ -13,6 +13,7 @@ from app.checks.catalogue import CATALOGUE, Check
 from app.checks.models import CheckFact
 from app.extensions import db
 from app.orgs.models import Organisation
+from app.paging import CappedPage
 from app.people.models import Person
 from app.scope import path_prefix, scope_condition
 
@@ -62,12 +63,14 @@ def failing_counts(user, org: Organisation, today: date) -> FailingCounts:
     return FailingCounts(total=counts[None], children=[(c, counts[c.id]) for c in children])
 
 
-def failing_persons(user, org: Organisation, check: Check, today: date, page: int = 1, per_page: int = 20):
-    """One page of the persons under ``org`` failing ``check``, with their organisation loaded."""
+def failing_persons(user, org: Organisation, check: Check, today: date, page: int = 1,
+                    per_page: int = 20) -> CappedPage:
+    """One page of the persons under ``org`` failing ``check``, with their organisation loaded; the count stops
+    at COUNT_CAP (a check failed by much of a province would otherwise be counted on every page)."""
     stmt = (sa.select(Person).outerjoin(CheckFact, CheckFact.person_id == Person.id)
             .where(_checked(user, org), check.condition(today))
             .options(joinedload(Person.org)).order_by(Person.id))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return CappedPage(stmt, page=page, per_page=per_page)
 
 
 def evidence(check: Check, persons) -> dict[int, list]:

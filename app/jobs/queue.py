@@ -120,6 +120,7 @@ def register_cli(app: Flask) -> None:
         from app.jobs import tasks as _jobs  # noqa: F401  (register the tasks)
         from app.registry import tasks as _registry  # noqa: F401
         from app.deadlines import tasks as _deadlines  # noqa: F401
+        from app.reports import tasks as _reports  # noqa: F401
         if huey.immediate:
             raise click.ClickException("JOBS_IMMEDIATE=1：任务在发起的进程中执行，无需后台进程")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

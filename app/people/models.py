@@ -27,8 +27,11 @@ class Person(db.Model):
     __table_args__ = (
         sa.Index("ix_person_path_stage", "org_path", "stage"),
         sa.Index("ix_person_path_category", "org_path", "category"),
-        # Stage lists: without planner statistics SQLite would read every active person otherwise.
-        sa.Index("ix_person_stage_status_path", "stage", "status", "org_path"),
+        # Stage lists: the page's ids come from this index alone (id last: PostgreSQL's index-only scan; on
+        # SQLite the rowid is in every index anyway), sorted within a subtree's range (app.scope.below_root).
+        sa.Index("ix_person_stage_list", "stage", "status", "org_path", "id"),
+        # 人员信息 and the 审计 person list (persons with an instance): the same for every person of a subtree.
+        sa.Index("ix_person_path_id", "org_path", "id", "instance_id"),
         # R18 held by the database too: two requests racing with the same ID number cannot both insert.
         # A record closed by 重新发展 gives its number free, hence partial (both SQLite and PostgreSQL).
         sa.Index("uq_person_id_number_open", "id_number", unique=True,

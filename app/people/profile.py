@@ -12,7 +12,7 @@ from wtforms import SelectField
 from app.paging import KeysetPage
 from app.people.models import Person
 from app.people.services import persons_with_orgs
-from app.scope import path_prefix, select_in_scope
+from app.scope import below_root, path_prefix, scope_path, select_in_scope
 from app.workflow import binding, seal, services as workflow
 from app.workflow.versions import DEVELOPMENT, active_version
 from forms import APPLICATION_FORM, get_form_class
@@ -86,6 +86,7 @@ def search(user, q: str = "", *, org=None, page: int = 1, per_page: int = 20, af
     organisation (``org``, already fetched through the scope helper: its subtree). Keyset paging with a capped
     count (app/paging.py), so the list costs the same for a branch and for the province."""
     keys = select_in_scope(Person, user).with_only_columns(Person.id)
+    prefix = org.path if org is not None else scope_path(user)
     if org is not None:
         keys = keys.where(path_prefix(Person.org_path, org.path))
     q = (q or "").strip()
@@ -93,7 +94,7 @@ def search(user, q: str = "", *, org=None, page: int = 1, per_page: int = 20, af
         keys = keys.where(sa.or_(Person.name.contains(q, autoescape=True),
                                  Person.id_number.startswith(q.upper(), autoescape=True)))
     return KeysetPage(page=page, per_page=per_page, keys=keys, key=Person.id, load=persons_with_orgs, after=after,
-                      before=before)
+                      before=before, ranged=below_root(prefix))
 
 
 @dataclass

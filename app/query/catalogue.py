@@ -57,6 +57,24 @@ def _copies(version_id: int) -> dict[str, str]:
             if len(feeders.get(column := f.key.removeprefix("person."), ())) == 1}
 
 
+@functools.lru_cache(maxsize=8)
+def _mirrors(version_id: int) -> dict[str, str]:
+    from app.people.models import Person
+    from app.workflow.services import step_catalogue
+    feeders: dict[str, list[str]] = {}
+    for step in step_catalogue(version_id):
+        for field, column in feeds(step.form_key).items():
+            feeders.setdefault(column, []).append(f"{step.data_key}.{field}")
+    return {keys[0]: column for column, keys in feeders.items() if len(keys) == 1 and column in Person.__table__.c}
+
+
+def mirrors() -> dict[str, str]:
+    """Step field key → the person column holding the same value (the column is fed by that step alone): the
+    reverse of ``copies``, for any column. A condition too broad to be read as ids is then a filter on the
+    person row already being read, instead of a probe of person_field per person."""
+    return _mirrors(_active_version_id())
+
+
 def _active_version_id() -> int:
     import sqlalchemy as sa
 

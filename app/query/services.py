@@ -2,8 +2,12 @@
 
 Every value reaches the database as a bound parameter: field keys are looked up in the catalogue (never
 put into SQL text), LIKE patterns are escaped (``autoescape``), and the sort is chosen from a fixed map.
-Base fields are columns of ``person``; step fields and step dates are ``person_field`` rows, each
-condition an ``IN (SELECT person_id …)`` on its (field, value) index. Counts stop at COUNT_CAP.
+Base fields are columns of ``person``; step fields and step dates are ``person_field`` rows. Each condition
+on a person_field key is first read as ids on its (field, value) index, at most SMALL_SET + 1 of them: a
+narrow condition becomes a list of ids (the lists intersected here); a broad one a filter on the person
+row (the person column mirroring the field) or, without such a column, a probe of person_field per person.
+The database then walks the persons and stops at COUNT_CAP + 1 matches, whatever the province's size: its
+planner, which misjudges how many persons a (field, value) condition keeps, chooses no join order.
 """
 import math
 from dataclasses import dataclass, field
@@ -15,15 +19,16 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.people.fields import FieldDef
-from app.paging import CallablePage
+from app.paging import COUNT_CAP, CallablePage
 from app.people.models import Person, PersonField
 from app.query import catalogue
 from app.scope import path_prefix, select_in_scope
 
 MAX_CONDITIONS = 30
 MAX_VALUE_LENGTH = 100
-COUNT_CAP = 10000
 PER_PAGE = 20
+# A person_field condition matching at most this many rows is read as ids (see the module docstring).
+SMALL_SET = 2000
 SORTS = {
     "newest": ("最近添加", lambda: (Person.id.desc(),)),
     "name": ("姓名", lambda: (Person.name, Person.id)),
@@ -153,38 +158,65 @@ def _match(column, cond: Condition):
     return column == cond.text
 
 
+def _field_condition(key: str, cond: Condition):
+    column = PersonField.value_date if cond.definition.kind == "date" else PersonField.value_text
+    return sa.and_(PersonField.field == key, _match(column, cond))
+
+
 def field_ids(cond: Condition) -> sa.Select | None:
     """SELECT person_id FROM person_field for one active row, or None for a person-only column."""
     # Base fields that one step alone feeds are also person_field rows: an index-only scan (see statement()).
     key = catalogue.copies().get(cond.definition.key, cond.definition.key)
     if key.startswith("person."):
         return None
-    column = PersonField.value_date if cond.definition.kind == "date" else PersonField.value_text
-    return sa.select(PersonField.person_id).where(PersonField.field == key, _match(column, cond))
+    return sa.select(PersonField.person_id).where(_field_condition(key, cond))
+
+
+def _person_column(cond: Condition):
+    """The person column holding the row's field (a base field, or a step field mirrored on the person), or None."""
+    key = cond.definition.key
+    column = key.split(".", 1)[1] if key.startswith("person.") else catalogue.mirrors().get(key)
+    return getattr(Person, column) if column else None
+
+
+def _probe(cond: Condition):
+    # OFFSET 0 keeps the EXISTS a per-person probe of person_field's primary key (person_id, field): the
+    # planner may not turn it into a join over every person_field row of the field.
+    key = catalogue.copies().get(cond.definition.key, cond.definition.key)
+    return sa.exists(sa.select(sa.literal(1)).where(PersonField.person_id == Person.id,
+                                                     _field_condition(key, cond)).offset(0))
 
 
 def statement(user, conditions: list[Condition], org=None) -> sa.Select:
     """Persons in the user's scope (not cancelled nor closed) meeting every active condition; ``org`` (fetched
     through the scope helper, chosen in the tree) narrows them to its subtree.
 
-    The person_field conditions are intersected first (each one an index-only scan of (field, value)), so
-    only persons matching all of them are read from the person table; a condition on a person-only column
-    (人员类别) filters those rows.
+    Each person_field condition is read first as at most SMALL_SET + 1 ids (an index-only range of (field,
+    value)): the narrow ones are intersected here and bound the statement to those ids; the broad ones
+    filter the person row (its mirroring column) or probe person_field per person. A condition on a
+    person-only column (人员类别) filters the rows.
     """
     stmt = select_in_scope(Person, user).where(Person.status.not_in(("cancelled", "closed", "disqualified")))
     if org is not None:
         stmt = stmt.where(path_prefix(Person.org_path, org.path))
-    selects = []
+    narrow: set[int] | None = None
     for cond in conditions:
         if not cond.active:
             continue
-        ids = field_ids(cond)
-        if ids is None:
-            stmt = stmt.where(_match(getattr(Person, cond.definition.key.split(".", 1)[1]), cond))
+        ids_select = field_ids(cond)
+        column = _person_column(cond)
+        if ids_select is None:
+            stmt = stmt.where(_match(column, cond))
+            continue
+        ids = set(db.session.scalars(ids_select.limit(SMALL_SET + 1)))
+        if len(ids) <= SMALL_SET:
+            narrow = ids if narrow is None else narrow & ids
+        elif column is not None:
+            stmt = stmt.where(_match(column, cond))
         else:
-            selects.append(ids)
-    if selects:
-        stmt = stmt.where(Person.id.in_(selects[0] if len(selects) == 1 else sa.intersect(*selects)))
+            stmt = stmt.where(_probe(cond))
+    if narrow is not None:
+        stmt = stmt.where(Person.id.in_(sorted(narrow)))
     return stmt
 
 

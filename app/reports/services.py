@@ -4,7 +4,7 @@ The organisation has been fetched within the user's scope by the view; the scope
 again here, so that no caller can count outside it.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -13,8 +13,12 @@ from app.orgs.models import Organisation
 from app.people.models import Person
 from app.reports.catalogue import (CHART_BY_KEY, CHARTS, VIEW_BY_KEY, CUBE_COLUMNS, UNKNOWN, Chart, View, age_band,
                                    chart_title, cube_margin, entry_period, group_order, numeric_groups, persons_of)
+from app.reports.models import StatsSummary
 from app.scope import get_in_scope, path_prefix, scope_condition
 from app.timeutil import local_today
+
+# 数据统计 of organisations at these levels is read from the worker's summary (app/reports/summary.py).
+SUMMARY_LEVELS = ("province", "city")
 
 
 @dataclass
@@ -23,6 +27,7 @@ class ChartData:
     chart: Chart
     title: str
     rows: list[tuple[str, int]]
+    counted_at: datetime | None = None   # read from the worker's summary (UTC), else None: counted now
 
     @property
     def total(self) -> int:
@@ -52,9 +57,16 @@ def selection(user, view_key: str | None, org_id=None, start: date | None = None
     return Selection(view=view, org=org, start=start, end=end, on=end if view.in_range else today)
 
 
+def selection_of(org: Organisation, view: View) -> Selection:
+    """What the page counts for ``org`` and ``view`` with the default dates (the worker's summary)."""
+    today = local_today()
+    return Selection(view=view, org=org, start=date(today.year, 1, 1), end=today, on=today)
+
+
 def _where(user, sel: Selection):
-    return sa.and_(scope_condition(Person, user), path_prefix(Person.org_path, sel.org.path),
-                   persons_of(sel.view, sel.start, sel.end))
+    # Without a user (the worker's summary) the organisation alone bounds the count.
+    scope = scope_condition(Person, user) if user is not None else sa.true()
+    return sa.and_(scope, path_prefix(Person.org_path, sel.org.path), persons_of(sel.view, sel.start, sel.end))
 
 
 def _step_titles() -> dict[int, str]:
@@ -111,7 +123,30 @@ def _ordered(chart: Chart, view: View, counts: list[tuple[object, int]]) -> list
 
 
 def charts(user, sel: Selection, keys: list[str] | None = None) -> list[ChartData]:
-    """The view's charts (or those named in ``keys``): one statement, a UNION ALL of GROUP BY queries."""
+    """The view's charts (or those named in ``keys``): the worker's summary for a province or city organisation
+    (``counted_at`` says when), else counted now within the user's scope."""
+    return _stored(sel, keys) or count(sel, keys, user)
+
+
+def _stored(sel: Selection, keys: list[str] | None) -> list[ChartData] | None:
+    if sel.org.level not in SUMMARY_LEVELS or sel.view.in_range:
+        return None
+    rows = db.session.scalars(sa.select(StatsSummary).where(
+        StatsSummary.org_id == sel.org.id, StatsSummary.view == sel.view.key)
+        .order_by(StatsSummary.chart, StatsSummary.seq)).all()
+    if not rows:
+        return None
+    found: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        if row.chart:   # "" is the marker row of a counted view
+            found.setdefault(row.chart, []).append((row.label, row.n))
+    return [ChartData(chart=c, title=chart_title(c, sel.view), rows=found.get(c.key, []),
+                      counted_at=rows[0].counted_at) for c in CHARTS if keys is None or c.key in keys]
+
+
+def count(sel: Selection, keys: list[str] | None = None, user=None) -> list[ChartData]:
+    """The view's charts counted now: one statement, a UNION ALL of GROUP BY queries; within ``user``'s scope
+    when given (the worker's summary counts a whole organisation)."""
     wanted = [c for c in CHARTS if keys is None or c.key in keys]
     cube = _cube(user, sel)
     stmt = sa.union_all(*(_chart_select(user, sel, c, cube) for c in wanted))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.reports import services
 from app.reports.catalogue import CHART_BY_KEY, VIEWS
 from app.reports.forms import StatsFilterForm
+from app.reports.summary import SUMMARY_MINUTES
 from app.reports.workbook import chart_workbook
 
 bp = Blueprint("reports", __name__, url_prefix="/stats", template_folder="templates", static_folder="static")
@@ -27,7 +28,8 @@ def index():
     sel = _selection(form)
     charts = services.charts(current_user, sel)
     return render_template("reports/index.html", form=form, sel=sel, views=VIEWS,
-                           total=charts[0].total, charts=charts, active_menu="stats")
+                           total=charts[0].total, charts=charts, summary_minutes=SUMMARY_MINUTES,
+                           active_menu="stats")
 
 
 @bp.get("/export/<chart>.xlsx")
