@@ -1,14 +1,14 @@
 """province scale: list indexes carrying the id, stored statistics of the province and cities
 
 Revision ID: c7e5a1d3f902
-Revises: b4d8f2a6c913
+Revises: c8e5a1f3d7b2
 Create Date: 2026-12-01 01:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c7e5a1d3f902"
-down_revision = "b4d8f2a6c913"
+down_revision = "c8e5a1f3d7b2"
 branch_labels = None
 depends_on = None
 
