@@ -24,7 +24,7 @@ from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
-from app.people.fields import mark_step_done, project_step, reopen_step
+from app.people.fields import mark_step_done, project_imported_steps, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
@@ -495,6 +495,8 @@ def _project_person(change: Change) -> None:
                            .values(person_name=person.name))
     elif action == "transfer":
         _move_person(ctx, data)
+    elif action == "import":
+        _project_import(ctx, data)
     if event["attachments"]:
         # The service checked the actor may cite them (_require_visible) before anything was written.
         grant_to_org(event["attachments"], person.org_path)
@@ -514,9 +516,19 @@ def _dates_may_change(change: Change) -> bool:
     person, task, action = change.ctx.person, change.task, change.event["action"]
     if person.join_date is not None or person.category in CATEGORIES[-2:]:
         return True  # admitted: a category change, an extension or a correction moves the later dates
-    if action in ("amend", "correct", "migrate", "restore", "resume") or "outcome" in change.event:
+    if action in ("amend", "correct", "migrate", "restore", "resume", "import") or "outcome" in change.event:
         return True
     return task is not None and JOIN_FACT in feeds(task.form_key).values()
+
+
+def _project_import(ctx: Context, data: dict) -> None:
+    """数据导入: the person row, check facts and person_field rows of every imported step, in the diagram's order,
+    each step done on the day of the import."""
+    imported = [(step.data_key, step.form_key, data["steps"][step.data_key])
+                for step in step_catalogue(ctx.instance.process_version_id) if step.data_key in data["steps"]]
+    for _, form_key, values in imported:
+        apply_step_data(ctx.person, form_key, values)
+    project_imported_steps(ctx.person.id, imported, local_today())
 
 
 def _move_person(ctx: Context, data: dict) -> None:
