@@ -52,8 +52,10 @@ class Report:
         return not self.problems and bool(self.planned)
 
 
-def check(actor, content: bytes) -> Report:
-    """Read and check a filled template against the active development diagram; writes nothing."""
+def check(actor, content: bytes, progress=None) -> Report:
+    """Read and check a filled template against the active development diagram; writes nothing.
+
+    ``progress`` (a job's ``Progress``) learns the number of rows and counts each one checked."""
     version = active_version(DEVELOPMENT)
     report = Report(version.id)
     rows, report.problems = read(content, version.id)
@@ -63,7 +65,11 @@ def check(actor, content: bytes) -> Report:
     taken = _taken_id_numbers(rows, version.id)
     seen: dict[str, str] = {}
     loader = _loader(version)
+    if progress is not None:
+        progress.total = len(rows)
     for row in rows:
+        if progress is not None:
+            progress.step()
         planned = _check_row(row, version.id, branches, taken, seen, report.problems)
         if planned is not None and _run_diagram(planned, version, loader, row, report.problems):
             report.planned.append(planned)
@@ -90,8 +96,9 @@ class _Branches:
             if org.level != "branch":
                 continue
             ids = [int(x) for x in org.path.strip("/").split("/") if x]
-            path = "/".join(names[i] for i in ids if i in names)
-            for key in (str(org.id), path, org.name):
+            path = [names[i] for i in ids if i in names]
+            # Its id, its name, and its name path from any organisation in scope down ("镇党委/村支部").
+            for key in (str(org.id), *("/".join(path[i:]) for i in range(len(path)))):
                 # A name two branches share is ambiguous: the file must give the path.
                 self.by_key[key] = None if key in self.by_key and self.by_key[key] is not org else org
 

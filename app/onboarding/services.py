@@ -31,13 +31,17 @@ class ImportRefused(WorkflowError):
 
 def import_file(actor, content: bytes, file_name: str = "", on_person=None) -> Report:
     """Check ``content`` and, if every cell passes, import its persons; returns the report (``planned`` = the
-    persons imported). ``on_person(n)`` is called after each person (the job's progress)."""
-    report = check(actor, content)
+    persons imported). ``on_person()`` is called after each person (the job's progress)."""
+    return import_checked(actor, check(actor, content), content, file_name, on_person)
+
+
+def import_checked(actor, report: Report, content: bytes, file_name: str = "", on_person=None) -> Report:
+    """Import the persons of a file ``check`` just passed in this same transaction (ImportRefused if it did not)."""
     if not report.ok:
         raise ImportRefused(report)
     version = db.session.get(ProcessVersion, report.version_id)
     today = local_today().isoformat()
-    for number, planned in enumerate(report.planned, start=1):
+    for planned in report.planned:
         ctx = runner.open_instance(version, process=DEVELOPMENT)
         person = Person(name=planned.name, id_number=planned.id_number.upper(), org_id=planned.org.id,
                         org_path=planned.org.path, org=planned.org, instance_id=ctx.instance.id)
@@ -47,7 +51,7 @@ def import_file(actor, content: bytes, file_name: str = "", on_person=None) -> R
         data = {**import_event_data(planned, version, today), "person_id": person.id}
         runner.run(actor, ctx, Action.IMPORT.value, task_name=planned.target.name, data=data)
         if on_person is not None:
-            on_person(number)
+            on_person()
     log_operation(actor, Operation.ONBOARDING_IMPORT.value, target=file_name[:100],
                   detail={"file_name": file_name[:100], "file_sha256": hashlib.sha256(content).hexdigest(),
                           "count": len(report.planned)})

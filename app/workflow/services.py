@@ -744,10 +744,11 @@ def carried_values(ctx: Context, step: StepDef, current: dict) -> dict:
 def step_rows(ctx: Context) -> list[dict]:
     """The 25 steps of a person's page with status, review state, first and last action times; a step the
     procedure went past without reaching (R03's skip, say) is ``skipped``."""
-    from app.workflow.history import step_action_times
+    from app.workflow.history import imported_steps, step_action_times
     ready = {t.name: t for t in ctx.ready}
     completed = {t.name for t in engine.completed_tasks(ctx.wf)}
     last, first = step_action_times(ctx.instance.id)
+    imported, imported_at = imported_steps(ctx.instance.id)
     rows = []
     for step in step_catalogue(ctx.instance.process_version_id):
         if step.review_name and step.review_name in ready:
@@ -763,6 +764,9 @@ def step_rows(ctx: Context) -> list[dict]:
         names = (step.name, step.review_name)
         when = max((last[n][1] for n in names if n in last), default=None)
         since = min((first[n] for n in names if n in first), default=None)
+        if status == "done" and step.data_key in imported and step.name not in last:
+            # 数据导入: the step was completed in the system the person came from.
+            review, when, since = "已导入", imported_at, imported_at
         rows.append({"step": step, "status": status, "review": review, "when": when, "since": since})
     for row, status in zip(rows, mark_skipped([row["status"] for row in rows])):
         if status == "skipped":
