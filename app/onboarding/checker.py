@@ -7,6 +7,7 @@ memory through the runner's own handler (``app.workflow.handlers``), so the diag
 they will at the import (R03's skip, R05's 7 days, R08's year, R16 across steps, outcomes). A file with any
 problem imports nothing.
 """
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -52,10 +53,12 @@ class Report:
         return not self.problems and bool(self.planned)
 
 
-def check(actor, content: bytes, progress=None) -> Report:
+def check(actor, content: bytes, progress=None, *, run_diagram: bool = True) -> Report:
     """Read and check a filled template against the active development diagram; writes nothing.
 
-    ``progress`` (a job's ``Progress``) learns the number of rows and counts each one checked."""
+    ``progress`` (a job's ``Progress``) learns the number of rows and counts each one checked. The import
+    passes ``run_diagram=False``: the runner applies the same ``import`` event right after, and a refusal
+    there refuses the whole file, so the diagram need not run twice."""
     version = active_version(DEVELOPMENT)
     report = Report(version.id)
     rows, report.problems = read(content, version.id)
@@ -71,7 +74,7 @@ def check(actor, content: bytes, progress=None) -> Report:
         if progress is not None:
             progress.step()
         planned = _check_row(row, version.id, branches, taken, seen, report.problems)
-        if planned is not None and _run_diagram(planned, version, loader, row, report.problems):
+        if planned is not None and (not run_diagram or _run_diagram(planned, version, loader, row, report.problems)):
             report.planned.append(planned)
     if report.problems:
         report.planned = []
@@ -128,7 +131,7 @@ def _taken_id_numbers(rows: list[SheetRow], version_id: int) -> set[str]:
 
 def _check_row(row: SheetRow, version_id: int, branches: _Branches, taken: set[str], seen: dict,
                problems: list) -> Planned | None:
-    columns = {c.key: c for c in sheet_columns(version_id, row.stage)}
+    columns = _columns_by_key(version_id, row.stage)
     found = len(problems)
 
     def bad(column: Column, message: str) -> None:
@@ -171,6 +174,11 @@ def _check_row(row: SheetRow, version_id: int, branches: _Branches, taken: set[s
             bad(columns[f"{application.data_key}.id_number"], f"与{seen[planned.id_number]}重复")
         seen.setdefault(planned.id_number, f"“{row.sheet}”第{row.number}行")
     return planned if len(problems) == found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _columns_by_key(version_id: int, stage: int) -> dict[str, Column]:
+    return {c.key: c for c in sheet_columns(version_id, stage)}
 
 
 def _target(text: str, steps: list[StepDef]) -> StepDef | None:
@@ -249,7 +257,7 @@ def _run_diagram(planned: Planned, version: ProcessVersion, loader, row: SheetRo
     """Apply the row's import event to a fresh engine in memory; a refusal is a problem of the row."""
     event = {"action": "import", "task_name": planned.target.name, "task_pass": 0,
              "data": import_event_data(planned, version, local_today().isoformat())}
-    columns = {c.key: c for c in sheet_columns(version.id, row.stage)}
+    columns = _columns_by_key(version.id, row.stage)
     try:
         apply(State(load_version=loader), event)
     except RuleRefused as exc:

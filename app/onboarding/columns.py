@@ -7,6 +7,7 @@ system it came from, and they can be added later through 人员信息. Fields wh
 database (the branch, 党小组, a pick from the 党员名册) are left out too: the branch is 所属党支部 and the others
 are optional.
 """
+import functools
 from dataclasses import dataclass
 
 from forms import get_form_class
@@ -82,13 +83,15 @@ def stage_title(stage: int) -> str:
     return f"{stage}.{STAGES.get(stage, '阶段')}"[:31]
 
 
-def sheet_columns(version_id: int, stage: int) -> list[Column]:
-    """所属党支部, 当前步骤, then the fields of every step of ``stage`` and the stages before it."""
+@functools.lru_cache(maxsize=64)
+def sheet_columns(version_id: int, stage: int) -> tuple[Column, ...]:
+    """所属党支部, 当前步骤, then the fields of every step of ``stage`` and the stages before it (per deployed
+    version, which never changes, so cached)."""
     columns = [Column(ORG, "所属党支部"), Column(STEP, "当前步骤")]
     for step in step_catalogue(version_id):
         if step.stage <= stage:
             columns.extend(step_columns(step))
-    return columns
+    return tuple(columns)
 
 
 def reachable_steps(version_id: int, stage: int) -> list[StepDef]:

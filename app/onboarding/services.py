@@ -1,21 +1,23 @@
 """The onboarding import: each checked row becomes a person whose instance starts and walks to its step through
 the runner (one ``import`` event per person, app/workflow/handlers.py), and the import is one operation.
 
-The file is checked again here (the dry run's report is never trusted from the browser); any problem, or a
-diagram refusal at the runner, refuses the whole import and the request rolls back, so a file imports all its
-persons or none. Nothing here commits.
+The file is checked again here (the dry run's report is never trusted from the browser) with the step forms;
+the diagram runs once, in the runner. Any problem, or a diagram refusal at the runner (``ImportRefused``),
+refuses the whole import and the caller rolls back, so a file imports all its persons or none. Nothing here
+commits.
 """
 import hashlib
 
 from app.events.services import log_operation
 from app.extensions import db
 from app.onboarding.checker import Report, check, import_event_data
+from app.onboarding.workbook import Problem
 from app.people.models import Person
 from app.timeutil import local_today
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
 from app.workflow import runner
-from app.workflow.errors import WorkflowError
+from app.workflow.errors import Conflict, WorkflowError
 from app.workflow.models import ProcessVersion
 from app.workflow.versions import DEVELOPMENT
 
@@ -32,7 +34,7 @@ class ImportRefused(WorkflowError):
 def import_file(actor, content: bytes, file_name: str = "", on_person=None) -> Report:
     """Check ``content`` and, if every cell passes, import its persons; returns the report (``planned`` = the
     persons imported). ``on_person()`` is called after each person (the job's progress)."""
-    return import_checked(actor, check(actor, content), content, file_name, on_person)
+    return import_checked(actor, check(actor, content, run_diagram=False), content, file_name, on_person)
 
 
 def import_checked(actor, report: Report, content: bytes, file_name: str = "", on_person=None) -> Report:
@@ -49,7 +51,16 @@ def import_checked(actor, report: Report, content: bytes, file_name: str = "", o
         db.session.flush()
         ctx.person = person
         data = {**import_event_data(planned, version, today), "person_id": person.id}
-        runner.run(actor, ctx, Action.IMPORT.value, task_name=planned.target.name, data=data)
+        try:
+            runner.run(actor, ctx, Action.IMPORT.value, task_name=planned.target.name, data=data)
+        except Conflict:
+            raise
+        except WorkflowError as exc:
+            # The diagram refused this row (the dry run lists every such row): the caller rolls back.
+            message = "；".join(m for messages in exc.fields.values() for m in messages) or exc.message
+            rule = f"（{exc.rule}）" if getattr(exc, "rule", "") else ""
+            raise ImportRefused(Report(report.version_id, problems=[
+                Problem(planned.sheet, planned.number, "当前步骤", "", message + rule)])) from exc
         if on_person is not None:
             on_person()
     log_operation(actor, Operation.ONBOARDING_IMPORT.value, target=file_name[:100],

@@ -45,7 +45,7 @@ def onboarding_job(job_id: int) -> None:
         with open(path, "rb") as fh:
             content = fh.read()
         try:
-            report = check(actor, content, Progress(job.id, 0, every=200))
+            report = check(actor, content, Progress(job.id, 0, every=200), run_diagram=job.kind != IMPORT)
             if job.kind == IMPORT and report.ok:
                 # Progress is written on a connection of its own; SQLite's one writer is this import's
                 # transaction, so there the page shows the dry run's progress and then the result.
@@ -56,13 +56,13 @@ def onboarding_job(job_id: int) -> None:
                 jobs.finish(job, result(report, imported=len(report.planned)))
             else:
                 jobs.finish(job, result(report))
-        except ImportRefused as exc:
-            jobs.finish(job, result(exc.report))
         except WorkflowError as exc:
-            # A race with another writer (the same ID number imported meanwhile): nothing of this file stays.
+            # A refused row, or a race with another writer (the same ID number imported meanwhile): nothing of
+            # this file stays.
             end_transaction(ok=False)
             job = db.session.get(Job, job_id)
-            jobs.finish(job, result(Report(0), error=exc.message))
+            refused = exc.report if isinstance(exc, ImportRefused) else Report(0)
+            jobs.finish(job, result(refused, error="" if isinstance(exc, ImportRefused) else exc.message))
         finally:
             if os.path.exists(path):
                 os.remove(path)

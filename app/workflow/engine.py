@@ -307,7 +307,7 @@ def outcome(wf) -> dict:
     the workflow's data when the path ended the process."""
     if wf.is_completed():
         return dict(wf.data.get("outcome") or {})
-    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+    for task in _user_tasks(wf, TaskState.READY):  # the flat pass: this runs after every completion
         if task.data.get("outcome"):
             return dict(task.data["outcome"])
     return {}
