@@ -224,3 +224,30 @@ def test_the_import_event_refuses_what_the_diagram_refuses(app, demo, version_id
     assert any("R08" in p.message for p in report.problems), report.problems
     assert all(p.row == 3 for p in report.problems)
     assert re.search("确定发展对象", " ".join(p.column for p in report.problems))
+
+
+def test_the_api_queues_a_dry_run_and_an_import_and_reads_its_own_job(app, client, demo, version_id):
+    from tests.api_support import Tokens, other_county_admin
+    other_county_admin(demo)
+    tokens = Tokens(client, demo)
+    content = samples.filled_workbook(version_id, [_person_row(version_id, 4, demo.orgs["branch2"].name, 41)])
+
+    def upload(path, key, body=content):
+        return client.post(f"/api/v1/onboarding/{path}", headers=tokens[key],
+                           data={"file": (io.BytesIO(body), "x.xlsx")}, content_type="multipart/form-data")
+
+    response = upload("check", "county_admin")
+    assert response.status_code == 202
+    job = client.get(f"/api/v1/onboarding/jobs/{response.get_json()['id']}", headers=tokens["county_admin"]).get_json()
+    assert job["status"] == "done" and job["result"]["rows"] == 1 and job["result"]["problem_count"] == 0
+    assert count(Person) == 0
+    # Another county's admin sees neither the job nor the demo's branches.
+    assert client.get(f"/api/v1/onboarding/jobs/{job['id']}", headers=tokens["county2:county_admin"]).status_code == 404
+    refused = upload("import", "county2:county_admin").get_json()
+    outcome = client.get(f"/api/v1/onboarding/jobs/{refused['id']}", headers=tokens["county2:county_admin"]).get_json()
+    assert outcome["result"]["problems"][0][2] == "所属党支部" and count(Person) == 0
+    assert upload("import", "branch1:branch_admin").status_code == 403
+    assert upload("import", "county_admin", b"PK\x03\x04 broken").status_code == 422
+    done = upload("import", "county_admin").get_json()
+    job = client.get(f"/api/v1/onboarding/jobs/{done['id']}", headers=tokens["county_admin"]).get_json()
+    assert job["result"]["imported"] == 1 and count(Person) == 1

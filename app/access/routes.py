@@ -100,6 +100,9 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "jobs.download": ("jobs", "read"),
     "registry.deliveries": ("registry", "read"),
     "registry.retry": ("registry", "retry"),
+    "api.onboarding_check": ("onboarding", "import"),
+    "api.onboarding_import": ("onboarding", "import"),
+    "api.onboarding_job": ("onboarding", "import"),
     "api.registry_reduction": ("registry", "inbound"),
     "api.registry_transfer": ("registry", "inbound"),
     # 流程设计

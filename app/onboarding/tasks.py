@@ -1,4 +1,5 @@
 """The onboarding job: the dry run or the import of an uploaded file, on the worker, with progress."""
+import hashlib
 import os
 
 from flask import current_app
@@ -28,6 +29,15 @@ def keep_upload(job_id: int, content: bytes) -> None:
     """Store the uploaded file for the worker (private, like the jobs' produced files)."""
     private_dir(os.path.dirname(upload_path(job_id)))
     write_private_file(upload_path(job_id), content)
+
+
+def start(actor, action: str, content: bytes, file_name: str) -> Job:
+    """Queue the dry run (``check``) or the import (``import``) of an uploaded file; the worker reads the file
+    once this transaction commits."""
+    job = jobs.start(actor, IMPORT if action == "import" else CHECK, onboarding_job,
+                     {"file_name": file_name[:100], "file_sha256": hashlib.sha256(content).hexdigest()})
+    keep_upload(job.id, content)
+    return job
 
 
 def result(report: Report, imported: int = 0, error: str = "") -> dict:

@@ -1,10 +1,7 @@
 """数据导入 pages: the template download, and the upload that starts a dry run (校验) or an import job."""
-import hashlib
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.jobs import services as jobs
 from app.onboarding import tasks, workbook
 from app.workflow.versions import DEVELOPMENT, active_version
 
@@ -34,9 +31,5 @@ def upload():
     if refusal:
         flash(refusal, "error")
         return render_template("onboarding/index.html", active_menu="onboarding", max_rows=workbook.MAX_ROWS), 422
-    kind = tasks.IMPORT if action == "import" else tasks.CHECK
-    name = (upload.filename or "")[:100]
-    job = jobs.start(current_user, kind, tasks.onboarding_job,
-                     {"file_name": name, "file_sha256": hashlib.sha256(content).hexdigest()})
-    tasks.keep_upload(job.id, content)
+    job = tasks.start(current_user, action, content, upload.filename or "")
     return redirect(url_for("jobs.show", job_id=job.id))
