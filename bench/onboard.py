@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: the onboarding import (数据导入) of N persons already in the pipeline, dry run and import.
 
-    .venv/bin/python bench/onboard.py [--rows 10000] [--db-url postgresql://…] [--profile] [--workers 1]
+    .venv/bin/python bench/onboard.py [--rows 10000] [--db-url postgresql://…] [--profile] [--processes 2]
 
 1. A fresh database (SQLite file in a temp dir, or --db-url): the bundled diagram and the demo tree plus 200
    branches (bench/run.py's ``build_world``).
@@ -49,6 +49,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--db-url", default=None)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="forked workers checking rows (the app's ONBOARDING_PROCESSES)")
     parser.add_argument("--verify", type=int, default=200, help="imported instances to verify afterwards")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-onboard-")
@@ -82,7 +84,7 @@ def run(args) -> int:
     if profiler:
         profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
-    report = checker.check(actor, content)
+    report = checker.check(actor, content, processes=args.processes)
     checked, checked_cpu = time.perf_counter() - started, time.process_time() - cpu
     if not report.ok:
         for problem in report.problems[:20]:
@@ -90,7 +92,8 @@ def run(args) -> int:
         return 1
     started, cpu = time.perf_counter(), time.process_time()
     # As the import job does it: the forms again (the file is never trusted), the diagram once, in the runner.
-    services.import_checked(actor, checker.check(actor, content, run_diagram=False), content, "bench.xlsx")
+    services.import_checked(actor, checker.check(actor, content, run_diagram=False, processes=args.processes),
+                            content, "bench.xlsx")
     db.session.commit()
     imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler:

@@ -251,3 +251,21 @@ def test_the_api_queues_a_dry_run_and_an_import_and_reads_its_own_job(app, clien
     done = upload("import", "county_admin").get_json()
     job = client.get(f"/api/v1/onboarding/jobs/{done['id']}", headers=tokens["county_admin"]).get_json()
     assert job["result"]["imported"] == 1 and count(Person) == 1
+
+
+def test_a_large_file_is_checked_by_forked_workers_with_the_same_outcome(app, demo, version_id, monkeypatch):
+    monkeypatch.setattr(checker, "POOL_MIN_ROWS", 2)
+    branch = demo.orgs["branch1"].name
+    rows = [_person_row(version_id, step, branch, 50 + i) for i, step in enumerate((2, 5, 9, 14, 19, 23))]
+    rows[4]["step18.filing_date"] = "2099-01-01"
+    rows.append(_person_row(version_id, 3, branch, 50))           # the first row's ID number again
+    content = samples.filled_workbook(version_id, rows)
+    one, two = (checker.check(demo.users["county_admin"], content, processes=n) for n in (1, 2))
+    assert [(p.sheet, p.row, p.column, p.message) for p in one.problems] == \
+           [(p.sheet, p.row, p.column, p.message) for p in two.problems]
+    assert any(p.column.startswith("18.") and "不能晚于今天" in p.message for p in two.problems)
+    assert any("重复" in p.message for p in two.problems)
+    del rows[4:]
+    good = checker.check(demo.users["county_admin"], samples.filled_workbook(version_id, rows), processes=2)
+    assert good.ok and [p.id_number for p in good.planned] == [make_id_number(50 + i) for i in range(4)]
+    assert all(p.org.id == demo.orgs["branch1"].id for p in good.planned)

@@ -55,7 +55,8 @@ def onboarding_job(job_id: int) -> None:
         with open(path, "rb") as fh:
             content = fh.read()
         try:
-            report = check(actor, content, Progress(job.id, 0, every=200), run_diagram=job.kind != IMPORT)
+            report = check(actor, content, Progress(job.id, 0, every=200), run_diagram=job.kind != IMPORT,
+                           processes=current_app.config["ONBOARDING_PROCESSES"])
             if job.kind == IMPORT and report.ok:
                 # Progress is written on a connection of its own; SQLite's one writer is this import's
                 # transaction, so there the page shows the dry run's progress and then the result.
