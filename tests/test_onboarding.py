@@ -269,3 +269,17 @@ def test_a_large_file_is_checked_by_forked_workers_with_the_same_outcome(app, de
     good = checker.check(demo.users["county_admin"], samples.filled_workbook(version_id, rows), processes=2)
     assert good.ok and [p.id_number for p in good.planned] == [make_id_number(50 + i) for i in range(4)]
     assert all(p.org.id == demo.orgs["branch1"].id for p in good.planned)
+
+
+def test_a_zip_bomb_and_too_many_rows_are_refused_before_checking(app, demo, version_id, monkeypatch):
+    import zipfile
+    monkeypatch.setattr(workbook, "MAX_UNCOMPRESSED", 10_000)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 20_000)
+    assert "解压后过大" in checker.check(demo.users["county_admin"], out.getvalue()).problems[0].message
+    monkeypatch.undo()
+    monkeypatch.setattr(workbook, "MAX_ROWS", 2)
+    rows = [_person_row(version_id, 2, demo.orgs["branch1"].name, 60 + i) for i in range(3)]
+    report = checker.check(demo.users["county_admin"], samples.filled_workbook(version_id, rows))
+    assert [p.message for p in report.problems] == ["一次最多导入2人，请分批导入"] and report.planned == []

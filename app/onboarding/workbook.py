@@ -7,7 +7,6 @@ would be whatever it computes), text with control characters (NUL…) is refused
 """
 import io
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from app.onboarding.columns import ORG, STEP, Column, reachable_steps, sheet_columns, stage_title, stages
-from app.spreadsheet import append_row
+from app.spreadsheet import append_row, upload_refusal
 
 MAX_BYTES = 24 * 1024 * 1024
 MAX_UNCOMPRESSED = 256 * 1024 * 1024
@@ -88,17 +87,7 @@ def template(version_id: int) -> bytes:
 
 def file_refusal(content: bytes) -> str:
     """Why the upload is not opened at all ('' = it may be read)."""
-    if len(content) > MAX_BYTES:
-        return "文件超过24MB，请分批导入"
-    if not content.startswith(b"PK\x03\x04"):
-        return "文件不是.xlsx格式，请使用下载的模板"
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED:
-                return "文件解压后过大，请分批导入"
-    except zipfile.BadZipFile:
-        return "文件不是.xlsx格式，请使用下载的模板"
-    return ""
+    return upload_refusal(content, max_bytes=MAX_BYTES, max_uncompressed=MAX_UNCOMPRESSED)
 
 
 def read(content: bytes, version_id: int) -> tuple[list[SheetRow], list[Problem]]:
