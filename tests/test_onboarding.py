@@ -177,6 +177,11 @@ def test_a_good_import_lands_each_person_at_its_step_through_the_runner(app, dem
     # The person page's steps show 已导入 for the steps brought in, 已跳过 for R03's skip.
     page = county.get(f"/process/{people['导入12'].id}").get_data(as_text=True)
     assert "已导入" in page and "已跳过" in page
+    # The auditor's timeline shows the one 导入 event with each imported step's data in the forms' words.
+    auditor = signed_in(app, {"a": demo.users["auditor"]})["a"]
+    timeline = auditor.get(f"/audit/people/{people['导入11'].id}").get_data(as_text=True)
+    assert "导入" in timeline and "3.推荐和确定入党积极分子·确定入党积极分子日期" in timeline and "2020-02-25" in timeline
+    assert auditor.get(f"/audit/people/{people['导入13'].id}/replay").status_code == 200
     log = db.session.scalars(sa.select(OperationLog).where(OperationLog.action == "onboarding.import")).all()
     assert len(log) == 1 and log[0].detail["count"] == 3 and len(log[0].detail["file_sha256"]) == 64
     # A second import of the same ID numbers is refused (R18, as the application form refuses it).
