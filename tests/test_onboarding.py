@@ -98,7 +98,9 @@ def test_a_dry_run_lists_every_bad_cell_with_its_rule_and_writes_nothing(app, de
     short["step04.publicity_end"] = "2020-03-03"
     nowhere = _person_row(version_id, 3, "不存在的党支部", 6)
     skipped = _person_row(version_id, 3, branch, 7, apply_date="2013-05-02")
-    content = samples.filled_workbook(version_id, [bad_id, order, future, formula, short, nowhere, skipped])
+    far = _person_row(version_id, 3, branch, 8)
+    far["step02.talk_date"] = "1850-01-01"
+    content = samples.filled_workbook(version_id, [bad_id, order, future, formula, short, nowhere, skipped, far])
     before = _counts()
     county = signed_in(app, {"c": demo.users["county_admin"]})["c"]
     job_url, html = _post(county, content, "import")
@@ -112,7 +114,8 @@ def test_a_dry_run_lists_every_bad_cell_with_its_rule_and_writes_nothing(app, de
     assert any(m.startswith("找不到该党支部") for (row, col), m in found.items() if col == "所属党支部")
     assert any("R03" in m for m in found.values())
     # The text "=1+1" is written as quoted text (app/spreadsheet.py), so it is read as text: that row is clean.
-    assert len(report.problems) == 6 and 6 not in {p.row for p in report.problems}
+    assert any(m == "谈话时间应在1900年至2100年之间" for m in found.values())
+    assert len(report.problems) == 7 and 6 not in {p.row for p in report.problems}
     # The job page lists the problems beside their sheet, row and column.
     assert 'data-testid="onboarding-problems"' in html and "校验码不正确" in html and "所属党支部" in html
 
