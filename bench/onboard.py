@@ -102,7 +102,8 @@ def run(args) -> int:
     total = checked + imported
     print(f"database: {db.engine.dialect.name}")
     print(f"dry run : {checked:7.1f} s  {args.rows / checked:7.0f} rows/s  (CPU of this process {checked_cpu:.1f} s)")
-    print(f"import  : {imported:7.1f} s  {args.rows / imported:7.0f} rows/s  (CPU of this process {imported_cpu:.1f} s)")
+    print(f"import  : {imported:7.1f} s  {args.rows / imported:7.0f} rows/s  (CPU of this process "
+          f"{imported_cpu:.1f} s)")
     print(f"total   : {total:7.1f} s  {args.rows / total:7.0f} rows/s  "
           f"(10,000 rows in {total * 10000 / args.rows:.0f} s; target {TARGET_SECONDS_PER_10K:.0f} s)")
     print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after; cores: {os.cpu_count()}")

@@ -17,7 +17,7 @@ from app.onboarding import checker, columns, samples, workbook
 from app.onboarding.columns import ORG, STEP
 from app.orgs.services import create_org
 from app.people.models import Person
-from app.workflow import engine, runner, services
+from app.workflow import engine, services
 from app.workflow.models import ProcessInstance
 from app.workflow.simulate import make_id_number
 from app.workflow.versions import DEVELOPMENT, active_version
@@ -87,7 +87,8 @@ def test_a_dry_run_lists_every_bad_cell_with_its_rule_and_writes_nothing(app, de
     # Not a real ID number (checksum), a date order inside a step, a future date, a formula cell,
     # R05 (publicity under 7 days) decided by the diagram, a branch outside the tree, R03's skip with step-2 data.
     bad_id = _person_row(version_id, 3, branch, 1)
-    bad_id["step01.id_number"] = bad_id["step01.id_number"][:-1] + ("0" if bad_id["step01.id_number"][-1] != "0" else "1")
+    number = bad_id["step01.id_number"]
+    bad_id["step01.id_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
     order = _person_row(version_id, 4, branch, 2)
     order["step03.double_recommend_date"] = "2020-03-01"          # after 确定入党积极分子日期 2020-02-25
     future = _person_row(version_id, 3, branch, 3)
@@ -200,7 +201,8 @@ def test_only_county_admins_and_above_import_and_only_into_their_scope(app, demo
     for client in users.values():
         assert client.get("/onboarding/").status_code == 403
         assert client.get("/onboarding/template.xlsx").status_code == 403
-        response = client.post("/onboarding/", data={"csrf_token": csrf_token(client, "/auth/login"), "action": "check"})
+        response = client.post("/onboarding/", data={"csrf_token": csrf_token(client, "/auth/login"),
+                                                     "action": "check"})
         assert response.status_code == 403
     other_county = create_org("中共其他县委员会", "county", demo.orgs["city"])
     other_branch = create_org("其他村党支部", "branch", create_org("其他镇党委", "committee", other_county))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from app.onboarding.columns import ORG, STEP, Column, reachable_steps, sheet_columns, stage_title, stages
+from app.onboarding.columns import Column, reachable_steps, sheet_columns, stage_title, stages
 from app.spreadsheet import append_row, upload_refusal
 
 MAX_BYTES = 24 * 1024 * 1024
@@ -183,5 +183,3 @@ def _shown(value) -> str:
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
-
-__all__ = ["ORG", "STEP", "Problem", "SheetRow", "read", "template"]
