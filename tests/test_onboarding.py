@@ -156,6 +156,10 @@ def test_a_good_import_lands_each_person_at_its_step_through_the_runner(app, dem
             _person_row(version_id, 19, f"{demo.orgs['committee1'].name}/{branch.name}", 13)]
     content = samples.filled_workbook(version_id, rows)
     county = signed_in(app, {"c": demo.users["county_admin"]})["c"]
+    page = county.get("/onboarding/").get_data(as_text=True)
+    assert "数据导入" in page and 'data-testid="onboarding-template"' in page and 'href="/onboarding/"' in page
+    empty = county.post("/onboarding/", data={"csrf_token": csrf_token(county, "/onboarding/"), "action": "check"})
+    assert empty.status_code == 422 and "请选择要导入的.xlsx文件" in empty.get_data(as_text=True)
     job_url, html = _post(county, content, "check")
     assert 'data-testid="onboarding-ok"' in html and count(Person) == 0, re.findall("<td>.*?</td>", html)[:40]
     job_url, html = _post(county, content, "import")
