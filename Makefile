@@ -22,7 +22,7 @@ export STRICT
 export FLASK_APP := wsgi.py
 
 .PHONY: run test test-sqlite test-postgres test-browser venv sysdeps sysdeps-run assets db bench bench-sqlite \
-	bench-sqlite-http bench-postgres bench-postgres-http bench-query clean
+	bench-sqlite-http bench-postgres bench-postgres-http bench-query bench-onboard clean
 
 venv: $(VENV)/.installed
 
@@ -98,6 +98,10 @@ bench-postgres-http: venv
 # 综合查询 on 100,000 persons (about 6 minutes of seeding, 5.4 GiB in a temp dir).
 bench-query: venv
 	$(PY) bench/query.py
+
+# 数据导入 of 10,000 persons: dry run and import (SQLite).
+bench-onboard: venv
+	$(PY) bench/onboard.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules app/static/vendor

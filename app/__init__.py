@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.realname.views import bp as realname_bp
     from app.suspensions.views import bp as suspensions_bp
     from app.roster.views import bp as roster_bp
+    from app.onboarding.views import bp as onboarding_bp
     from app.workflow.views import bp as workflow_bp
     from app.jobs.views import bp as jobs_bp
     from app.registry.views import bp as registry_bp
@@ -117,7 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
                query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp,
-               suspensions_bp, jobs_bp, registry_bp, roster_bp):
+               suspensions_bp, jobs_bp, registry_bp, roster_bp, onboarding_bp):
         app.register_blueprint(bp)
 
 

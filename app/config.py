@@ -49,6 +49,8 @@ class Config:
         self.REDIS_URL = env("REDIS_URL") or None
         self.JOBS_SQLITE = env("JOBS_SQLITE") or os.path.join(instance_path, "jobs.sqlite3")
         self.JOBS_IMMEDIATE = env("JOBS_IMMEDIATE", "0") == "1"
+        # 数据导入 (app/onboarding): worker processes that check a large file's rows in parallel (forked by the job).
+        self.ONBOARDING_PROCESSES = int(env("ONBOARDING_PROCESSES", str(os.cpu_count() or 1)))
         # 党员信息同步 (app/registry): where events are POSTed, the HMAC key they are signed with, and the
         # retry policy (attempt n waits REGISTRY_RETRY_BASE · 2^(n-1) seconds, at most 6 hours).
         self.REGISTRY_URL = env("REGISTRY_URL") or None

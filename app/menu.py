@@ -26,6 +26,7 @@ MENU = [
     MenuItem("history", "历史库", "archive.index"),
     MenuItem("registry", "党员信息同步", "registry.deliveries"),
     MenuItem("orgs", "组织管理", "orgs.index"),
+    MenuItem("onboarding", "数据导入", "onboarding.index"),
     MenuItem("accounts", "账号管理", "auth.accounts"),
     MenuItem("sms", "短信发件箱", "sms.outbox"),
     MenuItem("designer", "流程设计", "designer.index"),

@@ -8,6 +8,9 @@ as a string (``t="inlineStr"``) with the cell style's ``quotePrefix`` set: shown
 if someone edits it. Characters XML cannot carry (most of ``\\x00``–``\\x1f``) become U+FFFD instead of
 failing the whole export.
 """
+import io
+import zipfile
+
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -33,3 +36,19 @@ def cell(sheet, value):
 def append_row(sheet, values) -> None:
     """Append ``values`` as the next row of ``sheet`` (write-only or normal), each through :func:`cell`."""
     sheet.append([cell(sheet, value) for value in values])
+
+
+def upload_refusal(content: bytes, *, max_bytes: int, max_uncompressed: int) -> str:
+    """Why an uploaded workbook is not opened at all ('' = it may be): too large, not a zip (the .xlsx
+    container), or expanding beyond ``max_uncompressed`` (a zip bomb is refused before openpyxl expands it)."""
+    if len(content) > max_bytes:
+        return f"文件超过{max_bytes // (1024 * 1024)}MB，请分批导入"
+    if not content.startswith(b"PK\x03\x04"):
+        return "文件不是.xlsx格式，请使用下载的模板"
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > max_uncompressed:
+                return "文件解压后过大，请分批导入"
+    except zipfile.BadZipFile:
+        return "文件不是.xlsx格式，请使用下载的模板"
+    return ""

@@ -59,6 +59,8 @@ POLICY: tuple[Right, ...] = (
     Right("archive", "read", "历史库", READERS, personal=True),
     Right("roster", "read", "党员名册（本组织及下级）", READERS, personal=True),
     Right("roster", "import", "导入党员名册、下载导入模板", ADMINS, personal=True, writes=True),
+    Right("onboarding", "import", "数据导入：下载模板、校验并导入在途发展人员（管理范围内的党支部）", UPPER,
+          personal=True, writes=True),
     Right("archive", "restore", "恢复发展、重新发展", UPPER, personal=True, writes=True),
     Right("suspensions", "act", "暂停发展-出国(境)、归国恢复申请", ADMINS, personal=True, writes=True),
     Right("suspensions", "review", "归国恢复审核（基层党委、县级）", REVIEWERS, personal=True, writes=True),

@@ -1,5 +1,5 @@
 """Foundation endpoints of /api/v1: token issue and revocation, the current account, the OpenAPI
-document. Endpoint modules of other features are imported at the bottom (``ENDPOINT_MODULES``)."""
+document. Endpoint modules of other features are imported at the bottom (``ENDPOINT_MODULES``, "app.api.onboarding")."""
 import importlib
 
 from flask import g, jsonify
@@ -111,7 +111,7 @@ register_path("/openapi.json", "get", {
 ENDPOINT_MODULES: tuple[str, ...] = ("app.api.process", "app.api.people", "app.api.actions", "app.api.transfers",
                                    "app.api.realname", "app.api.plans", "app.api.query", "app.api.stats",
                                    "app.api.checks", "app.api.audit", "app.api.designer", "app.api.suspensions",
-                                   "app.registry.api")
+                                   "app.registry.api", "app.api.onboarding")
 
 for _module in ENDPOINT_MODULES:
     importlib.import_module(_module)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from app.attachments.services import describe
 from app.vocab.operations import detail_rows
 from app.workflow.binding import readonly_sections
-from app.workflow.services import MOVE_BACK, StepDef
+from app.workflow.services import MOVE_BACK, StepDef, step_catalogue
 from forms import get_form_class
 from forms.codec import blank_form
 
@@ -64,6 +64,8 @@ def event_fields(event, step: StepDef | None, actor, person) -> list[Field]:
         return [Field(label, new.get(label, ""), old.get(label, "")) for label in labels]
     if step and isinstance(data.get(key), dict):
         return [Field(label, text) for label, text in _form_fields(step, data[key], actor, person).items() if text]
+    if event.action == "import" and isinstance(data.get("steps"), dict):
+        return _imported_fields(data, actor, person)
     fields = []
     for name, value in data.items():
         if name in _HIDDEN:
@@ -75,6 +77,17 @@ def event_fields(event, step: StepDef | None, actor, person) -> list[Field]:
             fields.append(Field(_ACTION_KEYS[name], str(text or "—")))
         else:
             fields += [Field(label, text) for label, text in detail_rows({name: value})]
+    return fields
+
+
+def _imported_fields(data: dict, actor, person) -> list[Field]:
+    """数据导入: every imported step's data, each label prefixed with its step."""
+    fields = []
+    for step in step_catalogue(int(data["process_version_id"])):
+        values = data["steps"].get(step.data_key)
+        if isinstance(values, dict):
+            fields += [Field(f"{step.step}.{step.title}·{label}", text)
+                       for label, text in _form_fields(step, values, actor, person).items() if text]
     return fields
 
 

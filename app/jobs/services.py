@@ -10,7 +10,8 @@ from app.jobs.queue import enqueue_after_commit
 from app.timeutil import utcnow
 from app.vocab.statuses import JOB
 
-KIND_LABELS = {"audit.verify": "核验管理范围内全部记录", "query.export": "导出综合查询结果"}
+KIND_LABELS = {"audit.verify": "核验管理范围内全部记录", "query.export": "导出综合查询结果",
+               "onboarding.check": "校验在途发展人员导入文件", "onboarding.import": "导入在途发展人员"}
 
 
 def start(actor, kind: str, task_fn, params: dict | None = None) -> Job:

@@ -13,7 +13,7 @@ from app.orgs.models import Organisation
 from app.scope import org_in_scope
 
 
-def _run(job_id: int, work) -> None:
+def run_job(job_id: int, work) -> None:
     job = db.session.get(Job, job_id)
     if job is None or job.status != "queued":  # delivered twice: the first run owns it
         return
@@ -41,7 +41,7 @@ def verify_scope_job(job_id: int) -> None:
         log_verification(actor, f"org:{actor.org_id}", report)
         services.finish(job, {"instances": report.instances, "events": report.events, "files": report.files,
                               "findings": [asdict(f) for f in report.findings]})
-    _run(job_id, work)
+    run_job(job_id, work)
 
 
 @task()
@@ -58,4 +58,4 @@ def query_export_job(job_id: int) -> None:
                                         descending=job.params.get("descending", False), on_rows=progress.step,
                                         org=org)
         services.finish(job, {"rows": rows}, content=body, file_name="综合查询结果.xlsx")
-    _run(job_id, work)
+    run_job(job_id, work)

@@ -8,14 +8,13 @@ pass GB 11643 (R17); an ID number repeated in the file or already in a roster is
 """
 import io
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
 
 from app.roster import services
-from app.spreadsheet import append_row
+from app.spreadsheet import append_row, upload_refusal
 from app.timeutil import local_today
 from forms.codes import PARTY_STATUS
 from forms.validators import date_in_bounds, id_number_error, normalize_id_number
@@ -56,17 +55,7 @@ def template() -> bytes:
 
 
 def _too_big(content: bytes) -> str:
-    if len(content) > MAX_BYTES:
-        return "文件超过2MB，请分批导入"
-    if not content.startswith(b"PK\x03\x04"):
-        return "文件不是.xlsx格式，请使用下载的模板"
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED:
-                return "文件解压后过大，请分批导入"
-    except zipfile.BadZipFile:
-        return "文件不是.xlsx格式，请使用下载的模板"
-    return ""
+    return upload_refusal(content, max_bytes=MAX_BYTES, max_uncompressed=MAX_UNCOMPRESSED)
 
 
 def check(content: bytes) -> Report:

@@ -21,6 +21,8 @@ class Action(LabelledEnum):
     WITHDRAW = ("withdraw", "撤回申请")
     SUSPEND = ("suspend", "暂停发展")
     RESUME = ("resume", "归国恢复")
+    # 数据导入 (onboarding): a person already in the pipeline elsewhere, started and walked to its step at once.
+    IMPORT = ("import", "导入")
     # Outcomes the diagram decided (R24–R30): recorded right after the action whose decision chose them.
     STOP = ("stop", "停止发展")
     SEND_BACK = ("send_back", "退回支部委员会审查")

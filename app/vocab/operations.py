@@ -53,6 +53,7 @@ class Operation(LabelledEnum):
     REGISTRY_RETRY = ("registry.retry", "重新发送党员信息同步事件")
     REGISTRY_INBOUND = ("registry.inbound", "党员信息系统来件")
     ROSTER_IMPORT = ("roster.import", "导入党员名册")
+    ONBOARDING_IMPORT = ("onboarding.import", "导入在途发展人员")
 
 
 # The keys services put in ``detail``; a key missing here is shown as logged.
@@ -69,6 +70,7 @@ DETAIL_LABELS = {
     "element": "流程元素", "error": "错误", "suspension_id": "暂停发展编号", "request_id": "恢复申请编号",
     "opinion": "意见",
     "element": "流程元素", "error": "错误", "event_id": "同步事件编号", "kind": "类别", "key": "幂等键",
+    "file_sha256": "文件校验和", "file_name": "文件名", "stages": "阶段",
 }
 
 # Coded values of some keys, in words.

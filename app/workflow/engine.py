@@ -305,11 +305,13 @@ def outcome(wf) -> dict:
     """The ``outcome`` an outcome script of the diagram set on the way from the task just completed (a dict with
     ``kind``: stop, return, extend, disqualify, and ``reason``), or {}: read from the tasks now ready, or from
     the workflow's data when the path ended the process."""
-    if wf.is_completed():
-        return dict(wf.data.get("outcome") or {})
-    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+    ready = _user_tasks(wf, TaskState.READY)  # the flat pass: this runs after every completion
+    for task in ready:
         if task.data.get("outcome"):
             return dict(task.data["outcome"])
+    # Only a workflow with no ready task can have ended (asking the engine walks every task).
+    if not ready and wf.is_completed():
+        return dict(wf.data.get("outcome") or {})
     return {}
 
 

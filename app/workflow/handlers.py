@@ -30,8 +30,17 @@ class RuleRefused(HandlerError):
 
     def __init__(self, task_name: str, fields: dict, rule: str = ""):
         super().__init__(f"规则拒绝了任务 {task_name} 的数据: {fields}")
+        self.task_name = task_name
         self.fields = dict(fields)
         self.rule = rule
+
+
+class StepsPassedBy(HandlerError):
+    """An import carried data for steps (data keys) the diagram's path passed by (R03's skip)."""
+
+    def __init__(self, keys: list[str]):
+        super().__init__("流程未经过这些步骤，请留空其数据：" + "、".join(keys))
+        self.keys = list(keys)
 
 
 class StaleTask(HandlerError):
@@ -242,6 +251,55 @@ def _withdraw(state: State, event: dict) -> None:
     state.reviews[task.name] = "withdraw"
 
 
+# The review opinion an imported approval carries: the review happened elsewhere, before the import.
+IMPORTED_OPINION = "导入：已在原系统审核通过"
+# A bound on the tasks one import may complete (the 25 steps with their reviews fit well within it).
+MAX_IMPORT_TASKS = 200
+
+
+def _import(state: State, event: dict) -> None:
+    # 数据导入: a person already in the pipeline elsewhere. The instance starts (if the event opens it) and
+    # walks the diagram to the step reached, completing each ready edit task with the step's imported data
+    # (under the task's dataKey) and each review as an imported approval. The diagram's gateways still
+    # decide: a rule refusal, an outcome (停止发展, 退回) or data for a step the path passes by refuses the
+    # whole event, so nothing half-imported is ever saved.
+    data = event.get("data") or {}
+    if state.wf is None:
+        _start(state, {"data": data})
+    elif state.status != "running":
+        raise StaleTask("流程不在进行中")
+    steps, target, day = dict(data.get("steps") or {}), event["task_name"], data.get(ACTION_DATE)
+    target_step = int(data.get("target_step") or 0)
+    used: set[str] = set()
+    for _ in range(MAX_IMPORT_TASKS):
+        ready = engine.ready_tasks(state.wf)
+        if any(t.name == target for t in ready):
+            break
+        if not ready:
+            raise HandlerError("流程在到达导入的当前步骤之前已结束")
+        task = min(ready, key=lambda t: (t.step, t.is_review))
+        if target_step and task.step > target_step:
+            raise HandlerError(f"流程未经过所填的当前步骤，已到达“{task.title}”，请将当前步骤改为该步骤")
+        if task.is_review:
+            _complete(state, task, {"decision": "approve", "outcome": {}, "review_opinion": IMPORTED_OPINION})
+            state.reviews[task.name] = "approve"
+        else:
+            if not task.data_key or task.data_key not in steps:
+                raise HandlerError(f"缺少已完成步骤“{task.title}”的数据")
+            step_data = {task.data_key: steps[task.data_key]}
+            _refuse_future_dates(task, {**step_data, ACTION_DATE: day})
+            _complete(state, task, {**step_data, "rule_errors": {}, "outcome": {}})
+            used.add(task.data_key)
+        if state.outcome:
+            raise HandlerError(f"“{task.title}”的数据使流程走向“{state.outcome.get('reason') or state.outcome.get('kind')}”，"
+                               "在途人员导入只能导入仍在发展中的人员")
+    else:
+        raise HandlerError("导入的步骤过多")
+    passed = sorted(set(steps) - used)
+    if passed:
+        raise StepsPassedBy(passed)
+
+
 # The event recording each outcome kind a diagram's outcome script may set.
 OUTCOME_ACTIONS = {"stop": Action.STOP, "return": Action.SEND_BACK, "extend": Action.EXTEND_PROBATION,
                    "disqualify": Action.DISQUALIFY}
@@ -284,6 +342,7 @@ HANDLERS = {
     # 暂停发展-出国(境) and its return: the engine state stays where it was, only the status moves.
     "suspend": _status_change("该人员不在发展流程中，不能暂停发展"),
     "resume": _status_change("该人员未处于暂停发展状态"),
+    "import": _import,
     **{action: _outcome for action in OUTCOME_ACTIONS.values()},
 }
 

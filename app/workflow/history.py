@@ -36,6 +36,15 @@ def step_action_times(instance_id: int) -> tuple[dict[str, tuple[str, datetime]]
     return last, first
 
 
+def imported_steps(instance_id: int) -> tuple[set[str], datetime | None]:
+    """(data keys of the steps an ``import`` event brought in, when) for 数据导入's persons; (set(), None) else."""
+    row = db.session.execute(sa.select(Event.data, Event.created_at).where(
+        Event.instance_id == instance_id, Event.action == "import").limit(1)).first()
+    if row is None:
+        return set(), None
+    return set((row.data or {}).get("steps") or {}), row.created_at
+
+
 def events_of(instance_id: int, limit: int = 200) -> list[Event]:
     """The instance's events, oldest first."""
     return list(db.session.scalars(sa.select(Event).where(Event.instance_id == instance_id)

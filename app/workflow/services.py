@@ -24,7 +24,7 @@ from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
-from app.people.fields import mark_step_done, project_step, reopen_step
+from app.people.fields import mark_step_done, project_imported_steps, project_step, reopen_step
 from app.people.projection import apply_step_data
 from app.scope import can_act_as, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
@@ -516,6 +516,8 @@ def _project_person(change: Change) -> None:
                            .values(person_name=person.name))
     elif action == "transfer":
         _move_person(ctx, data)
+    elif action == "import":
+        _project_import(ctx, data)
     if event["attachments"]:
         # The service checked the actor may cite them (_require_visible) before anything was written.
         grant_to_org(event["attachments"], person.org_path)
@@ -535,9 +537,19 @@ def _dates_may_change(change: Change) -> bool:
     person, task, action = change.ctx.person, change.task, change.event["action"]
     if person.join_date is not None or person.category in CATEGORIES[-2:]:
         return True  # admitted: a category change, an extension or a correction moves the later dates
-    if action in ("amend", "correct", "migrate", "restore", "resume") or "outcome" in change.event:
+    if action in ("amend", "correct", "migrate", "restore", "resume", "import") or "outcome" in change.event:
         return True
     return task is not None and JOIN_FACT in feeds(task.form_key).values()
+
+
+def _project_import(ctx: Context, data: dict) -> None:
+    """数据导入: the person row, check facts and person_field rows of every imported step, in the diagram's order,
+    each step done on the day of the import."""
+    imported = [(step.data_key, step.form_key, data["steps"][step.data_key])
+                for step in step_catalogue(ctx.instance.process_version_id) if step.data_key in data["steps"]]
+    for _, form_key, values in imported:
+        apply_step_data(ctx.person, form_key, values)
+    project_imported_steps(ctx.person.id, imported, local_today())
 
 
 def _move_person(ctx: Context, data: dict) -> None:
@@ -771,10 +783,11 @@ def carried_values(ctx: Context, step: StepDef, current: dict) -> dict:
 def step_rows(ctx: Context) -> list[dict]:
     """The 25 steps of a person's page with status, review state, first and last action times; a step the
     procedure went past without reaching (R03's skip, say) is ``skipped``."""
-    from app.workflow.history import step_action_times
+    from app.workflow.history import imported_steps, step_action_times
     ready = {t.name: t for t in ctx.ready}
     completed = {t.name for t in engine.completed_tasks(ctx.wf)}
     last, first = step_action_times(ctx.instance.id)
+    imported, imported_at = imported_steps(ctx.instance.id)
     rows = []
     for step in step_catalogue(ctx.instance.process_version_id):
         if step.review_name and step.review_name in ready:
@@ -790,6 +803,9 @@ def step_rows(ctx: Context) -> list[dict]:
         names = (step.name, step.review_name)
         when = max((last[n][1] for n in names if n in last), default=None)
         since = min((first[n] for n in names if n in first), default=None)
+        if status == "done" and step.data_key in imported and step.name not in last:
+            # 数据导入: the step was completed in the system the person came from.
+            review, when, since = "已导入", imported_at, imported_at
         rows.append({"step": step, "status": status, "review": review, "when": when, "since": since})
     for row, status in zip(rows, mark_skipped([row["status"] for row in rows])):
         if status == "skipped":
