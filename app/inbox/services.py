@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
-from app.db_setup import dialect_insert
+from app.db_setup import upsert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
@@ -116,7 +116,7 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
     new_ids = [row["task_id"] for row in rows if row["task_id"] not in known]
     if new_ids:
         # A task offered before (a restored instance) is already known: one statement either way.
-        db.session.execute(dialect_insert(TaskRef.__table__).on_conflict_do_nothing(),
+        db.session.execute(upsert(TaskRef.__table__, ("task_id", "instance_id"), ("task_id",)),
                            [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 
