@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
-from app.db_setup import upsert
+from app.db_setup import update_where, upsert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
@@ -101,8 +101,9 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
             # A task still ready keeps its row; otherwise take over the row of a task that left.
             reuse = row["task_id"] if row["task_id"] in old else (old[0] if old else None)
             if reuse is not None and db.session.execute(
-                    sa.update(table).where(table.c.instance_id == instance_id, table.c.task_id == reuse)
-                    .values(row)).rowcount == 1:
+                    update_where(table, tuple(row), ("instance_id", "task_id")),
+                    {"k_instance_id": instance_id, "k_task_id": reuse,
+                     **{f"v_{name}": value for name, value in row.items()}}).rowcount == 1:
                 old.remove(reuse)
                 if reuse == row["task_id"]:
                     known.add(reuse)
