@@ -703,8 +703,8 @@ class Gunicorn:
     """gunicorn serving bench/wsgi_bench.py (the bench's app settings) on a free local port; a context
     manager that stops it (and only it) on exit."""
 
-    def __init__(self, tmp: str, db_url: str | None, workers: int = 2, worker_class: str = "sync",
-                 threads: int = 1):
+    def __init__(self, tmp: str, db_url: str | None, workers: int = 2, worker_class: str = "gthread",
+                 threads: int = 2):
         self.tmp, self.db_url, self.workers = tmp, db_url, workers
         self.worker_class, self.threads = worker_class, threads
         self.proc, self.port = None, None
@@ -864,6 +864,9 @@ def main(argv=None) -> int:
     parser.add_argument("--http", action="store_true",
                         help="requests over a socket to gunicorn started on a free port (else the test client)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --http")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class with --http (gthread keeps "
+                        "the client's connection open; sync closes it after every answer)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker with --http")
     parser.add_argument("--review-task", help="review task approved in (c); default: the review of 集中培训")
     parser.add_argument("--edit-task", help="edit task submitted in (c); default: the 支部大会 step")
     parser.add_argument("--json", help="also write the results to this file")
@@ -997,7 +1000,8 @@ def run(args, tmp, db_url=None) -> int:
           f"{world.checked} copies verified (state loads, inbox rows, unique task ids, step-1 data, event chain)",
           flush=True)
 
-    server = Gunicorn(tmp, db_url, workers=args.workers) if args.http else None
+    server = (Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class, threads=args.threads)
+              if args.http else None)
     if server:
         server.__enter__()
     try:
@@ -1019,9 +1023,10 @@ def run(args, tmp, db_url=None) -> int:
         profile_requests(args, app, usernames, DEMO_PASSWORD, templates, order, branches, branch1, first, spare,
                          review_t, edit_t, edit_form, reviewed)
 
-    context = {"database": f"{args.db} {db_version.split(' on ')[0]}", "transport":
-               f"HTTP, gunicorn -w {args.workers} (sync), http.client over a socket" if server else
-               "in-process (Flask test client)", "load_before": load_before, "load_after": load_after,
+    transport = (f"HTTP, gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, http.client"
+                 if server else "in-process (Flask test client)")
+    context = {"database": f"{args.db} {db_version.split(' on ')[0]}", "transport": transport,
+               "load_before": load_before, "load_after": load_after,
                "cpus": os.cpu_count(), "date": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t, context)
     if args.json:

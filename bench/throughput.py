@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: completions per second on PostgreSQL through gunicorn, with concurrent clients.
 
-    .venv/bin/python bench/throughput.py [--clients 4] [--workers 3] [--completions 2000] [--persons 10000]
-                                         [--worker-class sync] [--threads 1]
+    .venv/bin/python bench/throughput.py [--clients 4] [--workers 2] [--completions 2000] [--persons 10000]
+                                         [--worker-class gthread] [--threads 2] [--profile DIR]
 
 A throwaway PostgreSQL cluster (scripts/pg_test.sh; TEST_DATABASE_URL when set), seeded as bench/run.py
 does (``run.seed_world``: ``--persons`` spread over every position, with person_field and check_fact), plus
@@ -110,9 +110,9 @@ def drive(base, username, password, ids, step, form, clients):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--completions", type=int, default=2000)
     parser.add_argument("--persons", type=int, default=10000)
     parser.add_argument("--profile", metavar="DIR", help="each gunicorn worker writes a cProfile of its requests "
