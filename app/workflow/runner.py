@@ -242,9 +242,12 @@ def start(actor, ctx: Context, version: ProcessVersion, data: dict) -> dict:
                                           **data})
 
 
-def load(instance_id: int, *, process: str = "development", person=None, subject=None) -> Context:
-    """An instance and its workflow, for acting on it (from the per-worker cache when still current)."""
-    instance = db.session.get(ProcessInstance, instance_id)
+def load(instance_id: int, *, process: str = "development", person=None, subject=None,
+         instance: ProcessInstance | None = None) -> Context:
+    """An instance and its workflow, for acting on it (from the per-worker cache when still current);
+    ``instance``: its row when the caller already read it."""
+    if instance is None or instance.id != instance_id:
+        instance = db.session.get(ProcessInstance, instance_id)
     text = instance.state
     entry = WORKFLOWS.pop((instance.id, instance.version))
     wf = entry[1] if entry is not None and entry[0] == text else engine.loads(text)
