@@ -71,13 +71,23 @@ def select_in_scope(model, user) -> sa.Select:
     return scoped(sa.select(model), model, user)
 
 
-def get_in_scope(model: type[T], object_id, user) -> T:
-    """Fetch one object by primary key, or 404 if it does not exist or lies outside scope."""
+def get_in_scope(model: type[T], object_id, user, *, along: tuple | None = None):
+    """Fetch one object by primary key, or 404 if it does not exist or lies outside scope.
+
+    ``along``: (other model, ON clause) of a row the caller needs next, fetched by the same SELECT (outer
+    join); the answer is then the pair (object, that row or None)."""
     try:
         object_id = bounded_int(object_id)
     except (TypeError, ValueError):
         abort(404)
-    obj = db.session.scalar(select_in_scope(model, user).where(model.id == object_id))
+    stmt = select_in_scope(model, user).where(model.id == object_id)
+    if along is None:
+        obj = db.session.scalar(stmt)
+    else:
+        row = db.session.execute(stmt.add_columns(along[0]).outerjoin(*along)).first()
+        if row is None:
+            abort(404)
+        return row[0], row[1]
     if obj is None:
         abort(404)
     return obj

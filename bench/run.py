@@ -30,6 +30,7 @@ Medians and p90 in milliseconds; exit status 0 unless a step fails (targets are 
 import argparse
 import cProfile
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -45,6 +46,7 @@ import time
 import uuid
 from collections import namedtuple
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -639,32 +641,56 @@ def post_completion(client, person_id, step, form) -> Action:
 
 
 class HttpResponse:
-    """The parts of a test-client response the bench reads, from a ``requests`` response."""
+    """The parts of a test-client response the bench reads."""
 
-    def __init__(self, r):
-        self.status_code, self.headers, self.data = r.status_code, r.headers, r.content
-        self._r = r
+    def __init__(self, status: int, headers, body: bytes):
+        self.status_code, self.headers, self.data = status, headers, body
 
     def get_data(self, as_text=False):
-        return self._r.text if as_text else self.data
+        return self.data.decode("utf-8") if as_text else self.data
 
     def get_json(self):
-        return self._r.json()
+        return json.loads(self.data)
 
 
 class HttpClient:
-    """A browser-like client over a real socket: one keep-alive session with its cookies, no redirects
-    followed (the bench follows them itself, and times them)."""
+    """A browser-like client over a real socket, kept cheap so that it takes little of the CPU it shares with
+    the server: one keep-alive ``http.client`` connection (reopened when the server closes it, as gunicorn's
+    sync workers do after each answer), the cookies the server sets, no redirects followed (the bench
+    follows them itself, and times them)."""
 
     def __init__(self, base: str):
-        import requests
-        self.base, self.session = base, requests.Session()
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.base, self.conn, self.cookies = base, http.client.HTTPConnection(host, int(port)), {}
+
+    def _request(self, method, url, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, url, body=body, headers=headers)
+                r = self.conn.getresponse()
+                body_bytes = r.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed the kept-alive connection between two requests: open a new one.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        for cookie in r.headers.get_all("Set-Cookie") or ():
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if r.headers.get("Connection", "").lower() == "close":
+            self.conn.close()
+        return HttpResponse(r.status, r.headers, body_bytes)
 
     def get(self, url):
-        return HttpResponse(self.session.get(self.base + url, allow_redirects=False))
+        return self._request("GET", url)
 
     def post(self, url, data=None):
-        return HttpResponse(self.session.post(self.base + url, data=data, allow_redirects=False))
+        return self._request("POST", url, urlencode(data or {}).encode(),
+                             {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def free_port() -> int:
@@ -677,8 +703,8 @@ class Gunicorn:
     """gunicorn serving bench/wsgi_bench.py (the bench's app settings) on a free local port; a context
     manager that stops it (and only it) on exit."""
 
-    def __init__(self, tmp: str, db_url: str | None, workers: int = 2, worker_class: str = "sync",
-                 threads: int = 1):
+    def __init__(self, tmp: str, db_url: str | None, workers: int = 2, worker_class: str = "gthread",
+                 threads: int = 2):
         self.tmp, self.db_url, self.workers = tmp, db_url, workers
         self.worker_class, self.threads = worker_class, threads
         self.proc, self.port = None, None
@@ -700,6 +726,22 @@ class Gunicorn:
                     time.sleep(0.2)
             self.stop()
         raise SystemExit("gunicorn did not start")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the gunicorn master and its workers (from /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry) == self.proc.pid or int(fields[1]) == self.proc.pid:   # fields[1]: the parent pid
+                total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+        return total
 
     @property
     def base(self) -> str:
@@ -822,6 +864,9 @@ def main(argv=None) -> int:
     parser.add_argument("--http", action="store_true",
                         help="requests over a socket to gunicorn started on a free port (else the test client)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --http")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class with --http (gthread keeps "
+                        "the client's connection open; sync closes it after every answer)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker with --http")
     parser.add_argument("--review-task", help="review task approved in (c); default: the review of 集中培训")
     parser.add_argument("--edit-task", help="edit task submitted in (c); default: the 支部大会 step")
     parser.add_argument("--json", help="also write the results to this file")
@@ -955,7 +1000,8 @@ def run(args, tmp, db_url=None) -> int:
           f"{world.checked} copies verified (state loads, inbox rows, unique task ids, step-1 data, event chain)",
           flush=True)
 
-    server = Gunicorn(tmp, db_url, workers=args.workers) if args.http else None
+    server = (Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class, threads=args.threads)
+              if args.http else None)
     if server:
         server.__enter__()
     try:
@@ -977,9 +1023,10 @@ def run(args, tmp, db_url=None) -> int:
         profile_requests(args, app, usernames, DEMO_PASSWORD, templates, order, branches, branch1, first, spare,
                          review_t, edit_t, edit_form, reviewed)
 
-    context = {"database": f"{args.db} {db_version.split(' on ')[0]}", "transport":
-               f"HTTP, gunicorn -w {args.workers} (sync), requests over a socket" if server else
-               "in-process (Flask test client)", "load_before": load_before, "load_after": load_after,
+    transport = (f"HTTP, gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, http.client"
+                 if server else "in-process (Flask test client)")
+    context = {"database": f"{args.db} {db_version.split(' on ')[0]}", "transport": transport,
+               "load_before": load_before, "load_after": load_after,
                "cpus": os.cpu_count(), "date": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t, context)
     if args.json:

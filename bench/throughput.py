@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: completions per second on PostgreSQL through gunicorn, with concurrent clients.
 
-    .venv/bin/python bench/throughput.py [--clients 4] [--workers 3] [--completions 2000] [--persons 10000]
-                                         [--worker-class sync] [--threads 1]
+    .venv/bin/python bench/throughput.py [--clients 4] [--workers 2] [--completions 2000] [--persons 10000]
+                                         [--worker-class gthread] [--threads 2] [--profile DIR]
 
 A throwaway PostgreSQL cluster (scripts/pg_test.sh; TEST_DATABASE_URL when set), seeded as bench/run.py
 does (``run.seed_world``: ``--persons`` spread over every position, with person_field and check_fact), plus
@@ -12,7 +12,8 @@ work) in branch1. gunicorn is started by the bench on a free port (``--workers``
 over a keep-alive socket, take the waiting persons from one queue; a completion is what a user does: GET the
 step page, POST the form (303 expected). Reported: completions per second over the run (wall clock from the
 first GET to the last answer), latency of a completion (GET + POST) median and p95, of the POST alone,
-errors (any answer other than 200 / 303, or an exception), and the load average.
+errors (any answer other than 200 / 303, or an exception), the load average, and the CPU time per completion
+of the gunicorn processes and of the client (``http.client``, keep-alive where the server keeps the socket).
 Target of issue 16 on this machine: >= 200 completions/s with 4 clients, p95 < 50 ms, zero errors.
 """
 import argparse
@@ -109,12 +110,17 @@ def drive(base, username, password, ids, step, form, clients):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--completions", type=int, default=2000)
     parser.add_argument("--persons", type=int, default=10000)
+    parser.add_argument("--profile", metavar="DIR", help="each gunicorn worker writes a cProfile of its requests "
+                        "to DIR/worker-<pid>.pstats")
     args = parser.parse_args(argv)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        os.environ["BENCH_PROFILE"] = os.path.abspath(args.profile)
     args.db = "postgresql"
     db_url = run.database_url(args, argv)
     tmp = tempfile.mkdtemp(prefix="dangyuan-bench-throughput-")
@@ -128,7 +134,9 @@ def main(argv=None) -> int:
         load_before = os.getloadavg()
         with run.Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class,
                           threads=args.threads) as server:
+            server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
             seconds, samples, errors = drive(server.base, username, password, ids, step, form, args.clients)
+            server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,6 +153,9 @@ def main(argv=None) -> int:
               f"| {'ok' if p95 < TARGET_P95_MS else 'MISSED'} |")
         print(f"| POST ms, median / p95 | {statistics.median(posts):.1f} / {run.percentile(posts, 0.95):.1f} | | |")
     print(f"| errors | {len(errors)} | 0 | {'ok' if not errors else 'MISSED'} |")
+    n = max(len(samples), 1)
+    print(f"CPU per completion: gunicorn workers {server_cpu / n * 1000:.1f} ms, "
+          f"this client {client_cpu / n * 1000:.1f} ms (its login included); the rest of the machine's {os.cpu_count()} CPUs: PostgreSQL, other processes")
     for e in errors[:10]:
         print("  ", e)
     return 0

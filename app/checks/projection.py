@@ -11,7 +11,7 @@ from forms import feeds
 from forms.validators import birth_date_from_id, id_number_error, sex_from_id
 
 from app.checks.models import CheckFact
-from app.db_setup import dialect_insert
+from app.db_setup import upsert
 from app.extensions import db
 
 # Facts that are dates, copied into the check_fact column of the same name.
@@ -90,5 +90,5 @@ def record_step(person, form_key: str, data: dict) -> None:
     if not values:
         return
     table = CheckFact.__table__
-    db.session.execute(dialect_insert(table).values(person_id=person.id, **{"id_issue": "", **values})
-                       .on_conflict_do_update(index_elements=[table.c.person_id], set_=values))
+    row = {"person_id": person.id, "id_issue": "", **values}
+    db.session.execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row)

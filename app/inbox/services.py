@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
-from app.db_setup import dialect_insert
+from app.db_setup import update_where, upsert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
 from app.paging import CallablePage
@@ -101,8 +101,9 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
             # A task still ready keeps its row; otherwise take over the row of a task that left.
             reuse = row["task_id"] if row["task_id"] in old else (old[0] if old else None)
             if reuse is not None and db.session.execute(
-                    sa.update(table).where(table.c.instance_id == instance_id, table.c.task_id == reuse)
-                    .values(row)).rowcount == 1:
+                    update_where(table, tuple(row), ("instance_id", "task_id")),
+                    {"k_instance_id": instance_id, "k_task_id": reuse,
+                     **{f"v_{name}": value for name, value in row.items()}}).rowcount == 1:
                 old.remove(reuse)
                 if reuse == row["task_id"]:
                     known.add(reuse)
@@ -116,7 +117,7 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
     new_ids = [row["task_id"] for row in rows if row["task_id"] not in known]
     if new_ids:
         # A task offered before (a restored instance) is already known: one statement either way.
-        db.session.execute(dialect_insert(TaskRef.__table__).on_conflict_do_nothing(),
+        db.session.execute(upsert(TaskRef.__table__, ("task_id", "instance_id"), ("task_id",)),
                            [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 

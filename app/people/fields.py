@@ -26,7 +26,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.db_setup import dialect_insert
+from app.db_setup import upsert
 from app.extensions import db
 from app.people.models import PersonField
 
@@ -150,9 +150,9 @@ def project_imported_steps(person_id: int, steps: list[tuple[str, str, dict]], d
 
 def mark_step_done(person_id: int, key: str, day: date) -> None:
     """Record the day the step with data key ``key`` was completed (submitted, or approved where reviewed)."""
-    db.session.execute(dialect_insert(PersonField.__table__).values(
-        person_id=person_id, field=f"{key}.{STEP_DATE}", value_text=None, value_date=day)
-        .on_conflict_do_update(index_elements=["person_id", "field"], set_={"value_date": day}))
+    db.session.execute(upsert(PersonField.__table__, ("person_id", "field", "value_text", "value_date"),
+                              ("person_id", "field"), ("value_date",)),
+                       {"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None, "value_date": day})
 
 
 def reopen_step(person_id: int, key: str, later_keys: list[str]) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from app.db_setup import dialect_insert
+from app.db_setup import upsert
 from app.events.services import log_operation
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -78,10 +78,11 @@ def _claim(actor, kind: str, key: str, digest: str) -> bool:
         if "locked" not in str(exc).lower():
             raise
         raise Refused(409, "该请求正在处理中，请稍后使用同一幂等键重试") from exc
-    claim = dialect_insert(RegistryInbound.__table__).values(
-        key=key, kind=kind, request_hash=digest, status_code=200, response={}, user_id=actor.id,
-        created_at=utcnow()).on_conflict_do_nothing(index_elements=["key"])
-    return db.session.execute(claim).rowcount == 1
+    claim = upsert(RegistryInbound.__table__,
+                   ("key", "kind", "request_hash", "status_code", "response", "user_id", "created_at"), ("key",))
+    row = {"key": key, "kind": kind, "request_hash": digest, "status_code": 200, "response": {},
+           "user_id": actor.id, "created_at": utcnow()}
+    return db.session.execute(claim, row).rowcount == 1
 
 
 def _person(actor, body: dict) -> Person:

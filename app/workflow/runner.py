@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db_setup import update_where
 from app.events.services import append_event
 from app.extensions import db
 from app.timeutil import utcnow
@@ -203,8 +204,9 @@ def _save(instance: ProcessInstance, seen: int | None, text: str, state: State) 
         try:
             with db.session.no_autoflush:
                 result = db.session.execute(
-                    sa.update(table).where(table.c.id == instance.id, table.c.version == seen)
-                    .values(state=text, version=seen + 1, updated_at=now))
+                    update_where(table, ("state", "version", "updated_at"), ("id", "version")),
+                    {"k_id": instance.id, "k_version": seen,
+                     "v_state": text, "v_version": seen + 1, "v_updated_at": now})
         except OperationalError as exc:
             if "locked" in str(exc).lower():  # SQLite: still not our turn after the busy timeout
                 raise Conflict() from exc
@@ -240,9 +242,12 @@ def start(actor, ctx: Context, version: ProcessVersion, data: dict) -> dict:
                                           **data})
 
 
-def load(instance_id: int, *, process: str = "development", person=None, subject=None) -> Context:
-    """An instance and its workflow, for acting on it (from the per-worker cache when still current)."""
-    instance = db.session.get(ProcessInstance, instance_id)
+def load(instance_id: int, *, process: str = "development", person=None, subject=None,
+         instance: ProcessInstance | None = None) -> Context:
+    """An instance and its workflow, for acting on it (from the per-worker cache when still current);
+    ``instance``: its row when the caller already read it."""
+    if instance is None or instance.id != instance_id:
+        instance = db.session.get(ProcessInstance, instance_id)
     text = instance.state
     entry = WORKFLOWS.pop((instance.id, instance.version))
     wf = entry[1] if entry is not None and entry[0] == text else engine.loads(text)

@@ -51,11 +51,12 @@ def new_applicant():
 
 @bp.get("/<int:person_id>")
 def person(person_id: int):
-    return _person_page(get_in_scope(Person, person_id, current_user))
+    ctx = services.load_in_scope(person_id, current_user)
+    return _person_page(ctx.person, ctx=ctx)
 
 
-def _person_page(person, status: int = 200, posted_reason: str = ""):
-    ctx = services.load(person)
+def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None):
+    ctx = ctx or services.load(person)
     steps = services.step_rows(ctx)
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
@@ -76,8 +77,8 @@ def version_xml(version_id: int):
 
 @bp.route("/<int:person_id>/steps/<int:step>", methods=["GET", "POST"])
 def step(person_id: int, step: int):
-    person = get_in_scope(Person, person_id, current_user)
-    ctx = services.load(person)
+    ctx = services.load_in_scope(person_id, current_user)
+    person = ctx.person
     view = services.step_view(current_user, ctx, step)
     if view is None:
         abort(404)
