@@ -149,7 +149,7 @@ _PAGES = {
     "transfer": lambda t: url_for("transfers.show", transfer_id=t.subject_id),
     "realname": lambda t: url_for("realname.show", request_id=t.subject_id),
     "resume": lambda t: url_for("suspensions.request_page", resume_id=t.subject_id),
-    "moveback": lambda t: url_for("movebacks.show", request_id=t.subject_id),
+    "moveback": lambda t: url_for("movebacks.show", moveback_id=t.subject_id),
 }
 
 

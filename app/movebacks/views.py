@@ -12,9 +12,9 @@ from app.workflow.services import MOVE_BACK
 bp = Blueprint("movebacks", __name__, url_prefix="/movebacks", template_folder="templates")
 
 
-@bp.get("/<int:request_id>")
-def show(request_id: int):
-    return _show_page(services.get_request(current_user, request_id))
+@bp.get("/<int:moveback_id>")
+def show(moveback_id: int):
+    return _show_page(services.get_request(current_user, moveback_id))
 
 
 def _show_page(row, *, form=None, status: int = 200):
@@ -25,9 +25,9 @@ def _show_page(row, *, form=None, status: int = 200):
                            can_decide=can_decide, form=form, active_menu="process"), status
 
 
-@bp.post("/<int:request_id>/review")
-def review(request_id: int):
-    row = services.get_request(current_user, request_id)
+@bp.post("/<int:moveback_id>/review")
+def review(moveback_id: int):
+    row = services.get_request(current_user, moveback_id)
     form = MoveBackReviewForm()
     decision = request.form.get("decision", "")
     if not form.validate_on_submit():
@@ -45,4 +45,4 @@ def review(request_id: int):
             apply_errors(form, exc)
         return _show_page(row, form=form, status=exc.status)
     flash("已审核通过，该人员已调整" if decision == "approve" else "已审核不通过，该人员不作调整")
-    return redirect(url_for(".show", request_id=row.id))
+    return redirect(url_for(".show", moveback_id=row.id))
