@@ -9,6 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.audit import verify
 from app.audit.services import verify_person
 from app.events.models import Event
 from app.extensions import db
@@ -72,6 +73,8 @@ def test_branch_files_a_request_for_a_sealed_stage_and_nothing_moves(app, client
     branch = _client(app, demo.users[BRANCH])
     page = branch.get(f"/process/{activist.id}").get_data(as_text=True)
     assert "调整为入党申请人（须县级审核）" in page and 'name="files"' in page
+    # The stage list offers 调整 to the branch again (the server decides whether it is a request).
+    assert "调整为入党申请人：调整甲" in branch.get("/people/?stage=2").get_data(as_text=True)
     events = count(Event)
     # Without 依据材料 the request is refused and nothing is written.
     refused = _post_move_back(branch, activist, reason="谈话记录有误")
@@ -88,6 +91,8 @@ def test_branch_files_a_request_for_a_sealed_stage_and_nothing_moves(app, client
     assert task.role == "county_admin" and task.subject_id == row.id
     page = branch.get(f"/process/{activist.id}").get_data(as_text=True)
     assert "调整申请待县级审核" in page and "调整为入党申请人（须县级审核）" not in page
+    record = client.get(f"/api/v1/people/{activist.id}", headers=Tokens(client, demo)[BRANCH]).get_json()
+    assert record["actions"]["move_back"] == []
     # The same request again: refused with a clear message, on the page and over the API.
     again = _post_move_back(branch, activist, reason="再次申请", files=[(io.BytesIO(PNG), "依据.png")])
     assert again.status_code == 303 and count(MoveBackRequest) == 1
@@ -114,8 +119,9 @@ def test_county_approves_and_the_person_moves_back_as_a_correction(app, demo, ac
     assert row.status == "approved" and row.pending_person_id is None
     assert count(HumanTask, HumanTask.process == "moveback") == 0
     assert verify_person(demo.users["auditor"], ctx.person).clean
+    assert verify.verify_instances([row.instance_id]).clean  # the request's own chain replays too
     timeline = _client(app, demo.users["auditor"]).get(f"/audit/people/{activist.id}").get_data(as_text=True)
-    assert "更正已封存阶段" in timeline and "谈话记录有误" in timeline
+    assert "更正已封存阶段" in timeline and "谈话记录有误" in timeline and "调整申请编号" in timeline
 
 
 def test_county_refuses_with_an_opinion_and_the_branch_sees_it(app, client, demo, activist):
