@@ -1,12 +1,10 @@
 """调整申请 pages: the request (reason, files, decision) and the county's 县级审核."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.movebacks import services
 from app.movebacks.forms import MoveBackReviewForm
-from app.transaction import attempt
-from app.workflow.binding import apply_errors
-from app.workflow.errors import Conflict, WorkflowError
+from app.workflow.binding import decide_from_form
 from app.workflow.services import MOVE_BACK
 
 bp = Blueprint("movebacks", __name__, url_prefix="/movebacks", template_folder="templates")
@@ -32,17 +30,9 @@ def review(moveback_id: int):
     decision = request.form.get("decision", "")
     if not form.validate_on_submit():
         return _show_page(row, form=form, status=422)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    try:
-        with attempt():
-            services.decide(current_user, row, decision, form.opinion.data, expected_version=version)
-    except WorkflowError as exc:
-        if exc.status == 403:
-            abort(403)
-        if exc.status == 409:
-            flash(exc.message, "error")
-        else:
-            apply_errors(form, exc)
-        return _show_page(row, form=form, status=exc.status)
+    refused = decide_from_form(form, lambda version: services.decide(current_user, row, decision, form.opinion.data,
+                                                                     expected_version=version))
+    if refused is not None:
+        return _show_page(row, form=form, status=refused.status)
     flash("已审核通过，该人员已调整" if decision == "approve" else "已审核不通过，该人员不作调整")
     return redirect(url_for(".show", moveback_id=row.id))
