@@ -6,9 +6,9 @@ from flask_login import current_user
 from app.access import duties
 from app.access.policy import allows
 from app.attachments import services as attachments
+from app.movebacks import services as movebacks
 from app.people.models import Person
 from app.scope import get_in_scope
-from app.movebacks import services as movebacks
 from app.suspensions import services as suspensions
 from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
 from app.workflow import binding, diagram, history, services, versions
