@@ -80,6 +80,7 @@ def _import_models() -> None:
     from app.realname import models as _realname  # noqa: F401
     from app.publicity import models as _publicity  # noqa: F401
     from app.suspensions import models as _suspensions  # noqa: F401
+    from app.movebacks import models as _movebacks  # noqa: F401
     from app.jobs import models as _jobs  # noqa: F401
     from app.registry import models as _registry  # noqa: F401
     from app.deadlines import models as _deadlines  # noqa: F401
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.transfers.views import bp as transfers_bp
     from app.realname.views import bp as realname_bp
     from app.suspensions.views import bp as suspensions_bp
+    from app.movebacks.views import bp as movebacks_bp
     from app.roster.views import bp as roster_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.workflow.views import bp as workflow_bp
@@ -118,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, orgs_bp, inbox_bp, people_bp, workflow_bp, attachments_bp,
                api_bp, sms_bp, designer_bp, audit_bp, reports_bp, checks_bp, printing_bp,
                query_bp, plans_bp, archive_bp, transfers_bp, realname_bp, publicity_bp,
-               suspensions_bp, jobs_bp, registry_bp, roster_bp, onboarding_bp):
+               suspensions_bp, movebacks_bp, jobs_bp, registry_bp, roster_bp, onboarding_bp):
         app.register_blueprint(bp)
 
 

@@ -16,6 +16,7 @@ from app.auth.services import create_user
 from app.extensions import db
 from app.orgs.services import create_org
 from app.realname import services as realname
+from app.movebacks import services as movebacks
 from app.suspensions import services as suspensions
 from app.checks.catalogue import CATALOGUE
 from app.reports.catalogue import CHART_BY_KEY
@@ -30,7 +31,7 @@ SWEEP_ACCOUNTS = {"branch_admin": "branch1:branch_admin", "committee_admin": "co
 ANONYMOUS = "anonymous"
 # Arguments naming an object that belongs to an organisation (scope applies); the others name shared things.
 SCOPED = {"person_id", "org_id", "user_id", "transfer_id", "request_id", "task_id", "sha256", "suspension_id",
-          "resume_id", "sent_transfer_id"}
+          "resume_id", "sent_transfer_id", "moveback_id"}
 
 
 def _methods(rule) -> list[str]:
@@ -115,6 +116,8 @@ class World:
         resume_out = self._suspended(far, branch5, 301)
         sent_in = self._sent(branch, demo.users["branch2:branch_admin"], demo.orgs["branch1"], demo.orgs["branch2"], 302)
         sent_out = self._sent(far, far2, branch5, branch6, 303)
+        moveback_in = self._move_back_requested(branch, committee, demo.orgs["branch1"], sha_in, 304)
+        moveback_out = self._move_back_requested(far, demo.users["province_admin"], branch5, sha_out, 305)
         db.session.commit()
         task = lambda person: services.load(person).ready[0].id  # noqa: E731
         self.values = {
@@ -122,11 +125,11 @@ class World:
                    "user_id": demo.users["branch2:branch_admin"].id, "transfer_id": transfer_in.id,
                    "request_id": request_in.id, "task_id": task(person_in), "sha256": sha_in,
                    "suspension_id": resume_in.suspension_id, "resume_id": resume_in.id,
-                   "sent_transfer_id": sent_in.id},
+                   "sent_transfer_id": sent_in.id, "moveback_id": moveback_in.id},
             "out": {"person_id": person_out.id, "org_id": branch5.id, "user_id": far.id,
                     "transfer_id": transfer_out.id, "request_id": request_out.id, "task_id": task(person_out),
                     "sha256": sha_out, "suspension_id": resume_out.suspension_id, "resume_id": resume_out.id,
-                    "sent_transfer_id": sent_out.id},
+                    "sent_transfer_id": sent_out.id, "moveback_id": moveback_out.id},
         }
         self.shared = {"step": 1, "tab_no": 1, "version_id": active_version(DEVELOPMENT).id,
                        "check_id": CATALOGUE[0].id, "chart": next(iter(CHART_BY_KEY)), "filename": "charts.js",
@@ -141,6 +144,13 @@ class World:
         suspension = suspensions.suspend(admin, person, reason="出国", expected_from="2026-01-01",
                                          expected_to="2027-01-01")
         return suspensions.apply_resume(admin, suspension, "已归国")
+
+    @staticmethod
+    def _move_back_requested(admin, reviewer, branch, sha, seq):
+        # A 积极分子 whose stage 1 is sealed, with the branch's 调整申请 waiting for the county.
+        person = simulate.add_applicant(admin, branch, seq, name=f"调整{seq}")
+        simulate.advance(person, {"branch_admin": admin, "committee_admin": reviewer}, until_step=4)
+        return movebacks.adjust(admin, services.load(person), "applicant", "谈话记录有误", [sha])
 
     @staticmethod
     def _sent(sender, receiver, from_branch, to_branch, seq):

@@ -73,9 +73,10 @@ def test_move_back_reopens_the_stage(client, demo, actors, person, tokens):
     assert _post(client, tokens, BRANCH, person, "move-back", target="activist").status_code == 409
     assert _post(client, tokens, OTHER, person, "move-back", target="applicant").status_code == 404
     assert _post(client, tokens, "auditor", person, "move-back", target="applicant").status_code == 403
-    # Stage 1 is sealed (step 2 approved, R32): the branch is refused, the county reopens it with a file.
+    # Stage 1 is sealed (step 2 approved, R32): the branch's 调整申请 needs a file (tests/test_move_back_sealed.py
+    # follows it to the county), the county reopens it at once with a file.
     sealed = _post(client, tokens, BRANCH, person, "move-back", target="applicant", reason="培养不足")
-    assert sealed.status_code == 403 and sealed.get_json()["rule"] == "R32"
+    assert sealed.status_code == 422 and sealed.get_json()["rule"] == "R32" and "files" in sealed.get_json()["fields"]
     sha = simulate.stored_sample_file(demo.users["county_admin"])
     moved = _post(client, tokens, "county_admin", person, "move-back", target="applicant", reason="培养不足",
                   attachments=[sha])

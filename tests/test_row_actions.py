@@ -22,8 +22,9 @@ def test_stage_list_rows_offer_cancel_and_move_back_in_dialogs(app, demo):
     listing = f"/people/?stage={person.stage}"
     html = client.get(listing).get_data(as_text=True)
     row = re.search(r"<tr>(?:(?!</tr>).)*赵行动.*?</tr>", html, re.S).group(0)
-    # 调整 into stage 1 reopens a sealed stage (R32): a list row offers it to the county only, with a file.
-    assert f'data-dialog="cancel-{person.id}"' in row and "调整为入党申请人" not in row
+    # 调整 into stage 1 reopens a sealed stage (R32): the branch's row offers it too, with a file input (the server
+    # makes it a 调整申请 for the county).
+    assert f'data-dialog="cancel-{person.id}"' in row and "调整为入党申请人" in row and 'name="files"' in row
     assert re.search(rf'<dialog id="cancel-{person.id}" class="modal"', row)
     assert "<details" not in row and "onclick" not in row  # no inline blocks, no inline code
 

@@ -64,6 +64,7 @@ POLICY: tuple[Right, ...] = (
     Right("archive", "restore", "恢复发展、重新发展", UPPER, personal=True, writes=True),
     Right("suspensions", "act", "暂停发展-出国(境)、归国恢复申请", ADMINS, personal=True, writes=True),
     Right("suspensions", "review", "归国恢复审核（基层党委、县级）", REVIEWERS, personal=True, writes=True),
+    Right("movebacks", "decide", "调整申请审核（调整回已封存阶段，县级）", UPPER, personal=True, writes=True),
     Right("transfers", "act", "接续培养（申请、审核、撤回）", ADMINS, personal=True, writes=True),
     Right("realname", "act", "实名校验（录入、上报）", ADMINS, personal=True, writes=True),
     Right("realname", "confirm", "实名校验（备案认证、不通过）", UPPER, personal=True, writes=True),

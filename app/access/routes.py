@@ -60,6 +60,8 @@ ROUTES: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "suspensions.request_page": ("archive", "read"),
     "suspensions.apply": ("suspensions", "act"),
     "suspensions.review": ("suspensions", "review"),
+    "movebacks.show": PEOPLE,
+    "movebacks.review": ("movebacks", "decide"),
     "transfers.index": ("transfers", "act"),
     "transfers.withdraw": ("transfers", "act"),
     "transfers.create": ("transfers", "act"),

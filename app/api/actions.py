@@ -5,7 +5,8 @@ Each calls the procedure's service the page calls (``workflow.services.cancel`` 
 ``archive.services.restore`` / ``redevelop``), which checks the rights and the input and hands the action to the
 runner, so each is an instance event like every step. Files are cited by the sha256 that ``POST /attachments``
 returned. Body: ``{"reason": "...", "attachments": ["<sha256>", ...]}`` (move back: ``"target"``; into a
-stage R32 sealed: county admins only, reason and file required, else 403/422 with ``"rule": "R32"``). Answers:
+stage R32 sealed: reason and file required, else 422 with ``"rule": "R32"``; a county admin corrects at once,
+anyone else files a 调整申请: 202 with ``move_back_request``, decided by the county through ``/tasks/{id}``). Answers:
 200 with the person (the one person shape); 404 outside scope; 403 without the right; 422 with ``fields`` (and
 ``rule`` when a rule refused); 409 ``已被他人处理`` when the record moved on meanwhile (e.g. already cancelled).
 
@@ -22,9 +23,11 @@ from app.api.openapi import json_request, path_param, ref, register_path, respon
 from app.api.shapes import (PAGE_PARAMS, REASON_BODY, body_hashes, body_text, iso_utc, page_args, page_json,
                             page_schema, person_json, query_param, text_arg)
 from app.archive import services as archive
+from app.movebacks import services as movebacks
 from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import get_in_scope
+from app.vocab import MoveBackStatus
 from app.workflow import services as workflow
 
 
@@ -55,8 +58,21 @@ def move_back_person(person_id: int):
         target = body.get("target")
         if target not in workflow.MOVE_BACK:
             api_error(422, fields={"target": "target 须为 " + " 或 ".join(workflow.MOVE_BACK)})
-        workflow.move_back(user, workflow.load(person), target, reason, hashes)
-    return _run(person_id, run)
+        filed.append(movebacks.adjust(user, workflow.load(person), target, reason, hashes))
+    filed = []
+    answer = _run(person_id, run)
+    if filed and filed[0] is not None:
+        # Into a sealed stage the branch's 调整 is a request: accepted, decided later by the county.
+        return jsonify(person=answer.get_json()["person"], move_back_request=move_back_request_json(filed[0])), 202
+    return answer
+
+
+def move_back_request_json(row) -> dict:
+    """A 调整申请 as the API shows it."""
+    return {"id": row.id, "person_id": row.person_id, "target": row.target, "reason": row.reason,
+            "attachments": list(row.attachments), "status": row.status,
+            "status_label": MoveBackStatus.label_of(row.status), "opinion": row.opinion,
+            "requested_at": iso_utc(row.requested_at), "decided_at": iso_utc(row.decided_at)}
 
 
 @bp.post("/people/<int:person_id>/restore")
@@ -102,8 +118,6 @@ _TAGS = ["人员操作"]
 _RESULT = {"type": "object", "properties": {"person": ref("Person")}}
 for _path, _summary, _extra in (
         ("cancel", "取消发展（停止发展原因必填，可附文件）", {}),
-        ("move-back", "调整阶段：调整为入党申请人（target=applicant）或调整为积极分子（target=activist）",
-         {"target": {"type": "string", "enum": sorted(workflow.MOVE_BACK)}}),
         ("restore", "恢复发展（县级组织部门；恢复到停止发展时的步骤）", {}),
         ("redevelop", "重新发展（县级组织部门；关闭原记录并保留，身份证号可重新录入）", {})):
     _body = {**REASON_BODY, "properties": {**REASON_BODY["properties"], **_extra}}
@@ -111,3 +125,13 @@ for _path, _summary, _extra in (
         "summary": _summary, "tags": _TAGS, "parameters": [path_param("person_id", "人员ID")],
         "requestBody": json_request(_body),
         "responses": responses(200, _RESULT, errors=(403, 404, 409, 422))})
+register_path("/people/{person_id}/move-back", "post", {
+    "summary": "调整阶段：调整为入党申请人（target=applicant）或调整为积极分子（target=activist）；目标阶段已封存（R32）时，"
+               "县级及以上直接更正，党支部/基层党委提交调整申请（原因、依据材料必填，202），待县级审核（POST /tasks/{task_id}）",
+    "tags": _TAGS, "parameters": [path_param("person_id", "人员ID")],
+    "requestBody": json_request({**REASON_BODY, "properties": {
+        **REASON_BODY["properties"], "target": {"type": "string", "enum": sorted(workflow.MOVE_BACK)}}}),
+    "responses": {**responses(200, _RESULT, errors=(403, 404, 409, 422)),
+                  "202": {"description": "已提交调整申请，待县级审核", "content": {"application/json": {"schema": {
+                      "type": "object", "properties": {"person": ref("Person"),
+                                                       "move_back_request": {"type": "object"}}}}}}}})

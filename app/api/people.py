@@ -17,6 +17,7 @@ from app.api.shapes import (PAGE_PARAMS, file_json, iso_utc, organisation_json, 
 from app.archive import services as archive
 from app.attachments import services as attachments
 from app.attachments.download import send_visible
+from app.movebacks import services as movebacks
 from app.orgs import services as orgs
 from app.orgs.models import Organisation
 from app.people import profile, services as people
@@ -95,7 +96,9 @@ def _record_actions(user, ctx) -> dict:
     status = ctx.instance.status
     may_archive = archive.may_act(user)
     return {"cancel": workflow.can_cancel(user, ctx),
-            "move_back": [target for target, _, _ in workflow.move_back_options(user, ctx)],
+            # While a 调整申请 waits for the county, no other 调整 is offered.
+            "move_back": [] if movebacks.pending_request(ctx.person) else
+            [target for target, _, _ in workflow.move_back_options(user, ctx)],
             "restore": may_archive and status == "cancelled",
             "redevelop": may_archive and status == "cancelled"}
 

@@ -18,6 +18,8 @@ from app.attachments import services as attachments
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
+from app.movebacks import services as movebacks
+from app.movebacks.models import MoveBackRequest
 from app.people.models import Person
 from app.realname import services as realname
 from app.realname.models import RealnameRequest
@@ -111,6 +113,11 @@ def _task_in_scope(user, row: HumanTask, task_id: str):
 
 # Review tasks of the smaller procedures: (load the row, may review, version, decide).
 def _review_target(user, row: HumanTask):
+    if row.process == movebacks.PROCESS:
+        moveback = get_in_scope(MoveBackRequest, row.subject_id, user)
+        return (movebacks.can_decide(user, moveback), movebacks.instance_version(moveback),
+                lambda action, opinion, version: movebacks.decide(user, moveback, action, opinion,
+                                                                  expected_version=version))
     if row.process == "resume":
         resume = get_in_scope(ResumeRequest, row.subject_id, user)
         return (suspensions.can_review(user, resume), suspensions.instance_version(resume),

@@ -11,7 +11,7 @@ from forms.codec import blank_form
 
 # Keys of the data a procedure action (not a step form) logs, with what their coded values mean.
 _ACTION_KEYS = {"decision": "审核结果", "opinion": "审核意见", "reason": "原因", "target": "调整为",
-                "sealed": "更正已封存阶段"}
+                "sealed": "更正已封存阶段", "request_id": "调整申请编号"}
 _DECISIONS = {"approve": "通过", "reject": "不通过"}
 _HIDDEN = {"from_ref", "to_ref"}  # diagram references (checksums): the version numbers say the same
 

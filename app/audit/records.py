@@ -15,6 +15,7 @@ from app.events.services import event_payload
 from app.extensions import db
 from app.people.models import Person
 from app.realname.models import RealnameRequest
+from app.movebacks.models import MoveBackRequest
 from app.suspensions.models import ResumeRequest
 from app.transfers.models import Transfer
 from app.workflow import engine
@@ -102,7 +103,7 @@ def version_rows(version_ids) -> list[dict]:
 def instance_ids_under(org_path: str | None) -> list[int]:
     """Ids of the instances under ``org_path`` (every instance if None), in id order: each person's
     development instance, each 接续培养 request's own instance whose sending or receiving
-    organisation lies under the path, and each 实名认证 and 归国恢复 request's instance under it."""
+    organisation lies under the path, and each 实名认证, 归国恢复 and 调整申请 request's instance under it."""
     from app.scope import path_prefix
     if not org_path:
         return list(db.session.scalars(sa.select(ProcessInstance.id).order_by(ProcessInstance.id)))
@@ -114,8 +115,10 @@ def instance_ids_under(org_path: str | None) -> list[int]:
     requests = sa.select(RealnameRequest.instance_id).where(RealnameRequest.instance_id.is_not(None),
                                                             path_prefix(RealnameRequest.org_path, org_path))
     resumes = sa.select(ResumeRequest.instance_id).where(path_prefix(ResumeRequest.org_path, org_path))
+    movebacks = sa.select(MoveBackRequest.instance_id).where(path_prefix(MoveBackRequest.org_path, org_path))
     return sorted(set(db.session.scalars(people)) | set(db.session.scalars(transfers))
-                  | set(db.session.scalars(requests)) | set(db.session.scalars(resumes)))
+                  | set(db.session.scalars(requests)) | set(db.session.scalars(resumes))
+                  | set(db.session.scalars(movebacks)))
 
 
 def instance_ids_in_scope(user) -> list[int]:

@@ -6,6 +6,7 @@ from app.auth.roles import ADMIN_ROLES, admin_rank
 from app.db_setup import update_where, upsert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
+from app.orgs.models import Organisation
 from app.paging import CallablePage
 from app.scope import path_prefix, scope_path
 
@@ -121,6 +122,23 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
                            [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 
+def replace_request_tasks(ctx, *, process: str, subject_id: int, title: str, org_path: str, person_name: str,
+                          role_of, now) -> None:
+    """The inbox projection of a small request procedure (归国恢复, 调整申请): each ready review waits in the
+    待办事项 of its lane's role (``role_of(task)``) at the person's branch and the admins above it."""
+    rows = [{"person_id": None, "task_id": t.id, "task_name": t.name, "title": f"{title}{t.title}",
+             "role": role_of(t), "org_path": org_path, "person_name": person_name,
+             "org_name": _org_name(org_path), "arrived_at": now, "process": process,
+             "subject_id": subject_id, "status": "待审核"}
+            for t in ctx.ready] if ctx.instance.status == "running" else []
+    replace_tasks(ctx.instance.id, rows)
+
+
+def _org_name(path: str) -> str:
+    org_id = int(path.strip("/").split("/")[-1])
+    return db.session.scalar(sa.select(Organisation.name).where(Organisation.id == org_id)) or ""
+
+
 def instance_of_task(task_id: str) -> int | None:
     """The instance an engine task id was offered for (even after it was done), or None."""
     return db.session.scalar(sa.select(TaskRef.instance_id).where(TaskRef.task_id == task_id))
@@ -132,6 +150,7 @@ _PAGES = {
     "transfer": lambda t: url_for("transfers.show", transfer_id=t.subject_id),
     "realname": lambda t: url_for("realname.show", request_id=t.subject_id),
     "resume": lambda t: url_for("suspensions.request_page", resume_id=t.subject_id),
+    "moveback": lambda t: url_for("movebacks.show", moveback_id=t.subject_id),
 }
 
 

@@ -96,6 +96,7 @@ def rename_org(org: Organisation, name: str, actor=None) -> None:
 def _path_tables():
     from app.attachments.models import Attachment
     from app.inbox.models import HumanTask
+    from app.movebacks.models import MoveBackRequest
     from app.people.models import Person
     from app.realname.models import RealnameRequest
     from app.registry.models import RegistryEvent
@@ -109,7 +110,7 @@ def _path_tables():
             (Transfer, Transfer.to_org_path), (RealnameRequest, RealnameRequest.org_path),
             (Suspension, Suspension.org_path), (ResumeRequest, ResumeRequest.org_path),
             (RegistryEvent, RegistryEvent.org_path), (PublicityNotice, PublicityNotice.org_path),
-            (RosterMember, RosterMember.org_path)]
+            (RosterMember, RosterMember.org_path), (MoveBackRequest, MoveBackRequest.org_path)]
 
 
 # Tables whose path records where the actor stood at the time and must not be rewritten: the

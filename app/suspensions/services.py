@@ -257,18 +257,9 @@ def _resume_person(actor, request: ResumeRequest, suspension: Suspension, opinio
 
 
 def _project_inbox(ctx: runner.Context, request: ResumeRequest, now) -> None:
-    # Each review waits in the 待办事项 of its lane's role at the person's branch (and the admins above it).
-    rows = [{"person_id": None, "task_id": t.id, "task_name": t.name, "title": f"归国恢复{t.title}",
-             "role": workflow.task_role(t), "org_path": request.org_path, "person_name": request.person_name,
-             "org_name": _org_name(request.org_path), "arrived_at": now, "process": PROCESS,
-             "subject_id": request.id, "status": "待审核"}
-            for t in ctx.ready] if ctx.instance.status == "running" else []
-    inbox.replace_tasks(ctx.instance.id, rows)
-
-
-def _org_name(path: str) -> str:
-    org_id = int(path.strip("/").split("/")[-1])
-    return db.session.scalar(sa.select(Organisation.name).where(Organisation.id == org_id)) or ""
+    inbox.replace_request_tasks(ctx, process=PROCESS, subject_id=request.id, title="归国恢复",
+                                org_path=request.org_path, person_name=request.person_name,
+                                role_of=workflow.task_role, now=now)
 
 
 # ---- read side -----------------------------------------------------------------------------------

@@ -7,8 +7,7 @@ from app.people.models import Person
 from app.scope import get_in_scope
 from app.suspensions import services
 from app.suspensions.forms import ResumeApplyForm, ResumeReviewForm, SuspendForm
-from app.transaction import attempt
-from app.workflow.binding import apply_errors
+from app.workflow.binding import apply_errors, decide_from_form
 from app.workflow.errors import Conflict, WorkflowError
 
 bp = Blueprint("suspensions", __name__, url_prefix="/suspensions", template_folder="templates")
@@ -94,17 +93,9 @@ def review(resume_id: int):
     suspension = row.suspension
     if not form.validate_on_submit():
         return _show_page(suspension, review_form=form, status=422)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    try:
-        with attempt():
-            services.decide(current_user, row, decision, form.opinion.data, expected_version=version)
-    except WorkflowError as exc:
-        if exc.status == 403:
-            abort(403)
-        if isinstance(exc, Conflict):
-            flash(exc.message, "error")
-        else:
-            apply_errors(form, exc)
-        return _show_page(suspension, review_form=form, status=exc.status)
+    refused = decide_from_form(form, lambda version: services.decide(current_user, row, decision, form.opinion.data,
+                                                                     expected_version=version))
+    if refused is not None:
+        return _show_page(suspension, review_form=form, status=refused.status)
     flash("已审核通过" if decision == "approve" else "已审核不通过，该人员仍暂停发展")
     return redirect(url_for(".show", suspension_id=suspension.id))

@@ -6,6 +6,8 @@ from sqlalchemy.orm import attributes
 
 from app.events.models import Event, OperationLog
 from app.jobs.models import Job
+from app.movebacks.models import MoveBackRequest
+from app.movebacks.models import MoveBackRequest
 from app.people.models import Person
 from app.realname.models import RealnameRequest
 from app.registry.models import RegistryEvent
@@ -13,7 +15,7 @@ from app.suspensions.models import ResumeRequest, Suspension
 from app.transfers.models import Transfer
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
-from app.vocab.statuses import (DELIVERY, INSTANCE, JOB, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, Lifecycle,
+from app.vocab.statuses import (DELIVERY, INSTANCE, JOB, MOVEBACK, PERSON, REALNAME, RESUME, SUSPENSION, TRANSFER, Lifecycle,
                                 TransitionRefused)
 from app.workflow.models import ProcessInstance
 
@@ -42,6 +44,8 @@ _CHECKS = [
     (ProcessInstance.status, _status_check(INSTANCE)), (Person.status, _status_check(PERSON)),
     (Transfer.status, _status_check(TRANSFER)), (RealnameRequest.status, _status_check(REALNAME)),
     (Suspension.status, _status_check(SUSPENSION)), (ResumeRequest.status, _status_check(RESUME)),
+    (MoveBackRequest.status, _status_check(MOVEBACK)),
+    (MoveBackRequest.status, _status_check(MOVEBACK)),
     (Job.status, _status_check(JOB)), (RegistryEvent.status, _status_check(DELIVERY)),
     (Event.action, _name_check(Action, "event action")), (OperationLog.action, _name_check(Operation, "operation")),
 ]

@@ -57,6 +57,13 @@ class ResumeStatus(LabelledEnum):
     RESUMED = ("resumed", "已恢复发展")
 
 
+class MoveBackStatus(LabelledEnum):
+    """One 调整申请 into a sealed stage (its own moveback.bpmn instance): waiting for the county, or decided."""
+    PENDING = ("pending", "调整申请待县级审核")
+    APPROVED = ("approved", "已调整")
+    REFUSED = ("refused", "县级审核不通过")
+
+
 class RealnameStatus(LabelledEnum):
     """A 实名认证 request (stored in Chinese since the first release)."""
     DRAFT = ("草稿", "草稿")
@@ -163,6 +170,11 @@ RESUME = Lifecycle(ResumeStatus, transitions={
     Operation.SUSPENSION_COMMITTEE_REJECT: ((ResumeStatus.COMMITTEE,), ResumeStatus.COMMITTEE_REJECTED),
     Operation.SUSPENSION_COUNTY_APPROVE: ((ResumeStatus.COUNTY,), ResumeStatus.RESUMED),
     Operation.SUSPENSION_COUNTY_REJECT: ((ResumeStatus.COUNTY,), ResumeStatus.COUNTY_REJECTED),
+})
+
+MOVEBACK = Lifecycle(MoveBackStatus, transitions={
+    Operation.MOVE_BACK_APPROVE: ((MoveBackStatus.PENDING,), MoveBackStatus.APPROVED),
+    Operation.MOVE_BACK_REJECT: ((MoveBackStatus.PENDING,), MoveBackStatus.REFUSED),
 })
 
 # 实名认证 has no instance yet: its status changes are operations-log rows.

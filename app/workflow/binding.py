@@ -1,10 +1,12 @@
 """Binding a user task to its WTForms form: which class, which choices, which database checks."""
+from flask import abort, flash
 from forms import get_form_class
 from forms.codec import from_data, from_json
 from forms.members import NO_PICK
 
 from app.orgs.services import branches_in_scope, children
 from app.roster import services as roster
+from app.transaction import attempt
 from app.workflow import services
 
 
@@ -126,7 +128,6 @@ def blank_entry(field_list):
 def apply_errors(form, exc) -> None:
     """Put a refused action's messages (``WorkflowError.fields``) beside the fields they concern; flash the
     ones that name no field of the form, or the message itself when no field is named."""
-    from flask import flash
     for name, messages in exc.fields.items():
         if name in form._fields:
             form[name].errors = list(form[name].errors) + list(messages)
@@ -134,3 +135,22 @@ def apply_errors(form, exc) -> None:
             flash("；".join(messages), "error")
     if not exc.fields:
         flash(exc.message, "error")
+
+
+def decide_from_form(form, decide) -> "services.WorkflowError | None":
+    """Run a request's 审核 (``decide(expected_version)``) posted with a decision form (opinion + the version
+    shown) in a savepoint; a refusal comes back with its message beside the opinion or flashed (a lost race),
+    and 403 aborts. None when it went through."""
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        with attempt():
+            decide(version)
+    except services.WorkflowError as exc:
+        if exc.status == 403:
+            abort(403)
+        if exc.status == 409:
+            flash(exc.message, "error")
+        else:
+            apply_errors(form, exc)
+        return exc
+    return None

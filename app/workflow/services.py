@@ -447,11 +447,9 @@ def _move_back_target(ctx: Context, category: str) -> engine.TaskInfo | None:
     return candidates[-1] if candidates else None
 
 
-def move_back(actor, ctx: Context, target: str, reason: str, attachments=()) -> engine.TaskInfo:
-    """Send a person back one category; the last edit task of the target category's stage is reopened.
-
-    Within unsealed stages this is the branch's action (manual §2.3 (7)). Reopening a stage R32 has sealed
-    changes sealed data, so it is a correction: a county admin (or above) only, with a reason and a file."""
+def _check_move_back(actor, ctx: Context, target: str) -> tuple[dict, engine.TaskInfo]:
+    # What any 调整 needs, whoever decides it: a known target, a running process in a category it leaves
+    # from, a branch admin (or above) asking, and a task of the target stage to reopen.
     rule = MOVE_BACK.get(target)
     if rule is None:
         raise WorkflowError("未知的调整类型")
@@ -462,22 +460,49 @@ def move_back(actor, ctx: Context, target: str, reason: str, attachments=()) -> 
     target_task = _move_back_target(ctx, rule["to"])
     if target_task is None:
         raise WorkflowError("没有可退回的步骤")
+    return rule, target_task
+
+
+def move_back_needs_request(actor, ctx: Context, target: str) -> bool:
+    """Is this 调整 a request for the county (the target stage is sealed and ``actor`` may not correct it)?
+    Refuses, as ``move_back`` would, a 调整 that does not fit the person or the actor at all."""
+    _, target_task = _check_move_back(actor, ctx, target)
+    return _reopens_sealed(ctx, target_task) and not seal.may_correct(actor, ctx)
+
+
+def move_back(actor, ctx: Context, target: str, reason: str, attachments=(), *, request_id: int | None = None,
+              expected_version: int | None = None) -> engine.TaskInfo:
+    """Send a person back one category; the last edit task of the target category's stage is reopened.
+
+    Within unsealed stages this is the branch's action (manual §2.3 (7)). Reopening a stage R32 has sealed
+    changes sealed data, so it is a correction: a county admin (or above), with a reason and a file, either
+    directly or by approving a branch's 调整申请 (``request_id``, app/movebacks)."""
+    rule, target_task = _check_move_back(actor, ctx, target)
     reason = (reason or "").strip()
     data = {"target": target, "reason": reason}
     if _reopens_sealed(ctx, target_task):
         if not seal.may_correct(actor, ctx):
             raise NotAllowed(seal.SEALED_MOVE_BACK, rule="R32")
-        problems = {}
-        if not reason:
-            problems["reason"] = "调整回已封存的阶段须填写调整原因"
-        if not attachments:
-            problems["files"] = "调整回已封存的阶段须上传依据材料"
+        problems = sealed_move_back_problems(reason, attachments)
         if problems:
             raise RuleViolation(problems, rule="R32")
         _require_visible(actor, list(attachments))
         data["sealed"] = True  # the timeline shows it as a correction of sealed data
-    runner.run(actor, ctx, "move_back", task=target_task, data=data, attachments=list(attachments))
+    if request_id is not None:
+        data["request_id"] = request_id
+    runner.run(actor, ctx, "move_back", task=target_task, data=data, attachments=list(attachments),
+               expected_version=expected_version)
     return engine.find_ready(ctx.wf, target_task.name)
+
+
+def sealed_move_back_problems(reason: str, attachments) -> dict:
+    """R32: the fields a 调整 into a sealed stage lacks (reason and 依据材料 are both required)."""
+    problems = {}
+    if not (reason or "").strip():
+        problems["reason"] = "调整回已封存的阶段须填写调整原因"
+    if not attachments:
+        problems["files"] = "调整回已封存的阶段须上传依据材料"
+    return problems
 
 
 def _reopens_sealed(ctx: Context, target_task: engine.TaskInfo) -> bool:
@@ -692,17 +717,19 @@ def can_cancel(actor, ctx: Context) -> bool:
     return ctx.instance.status == "running" and may_cancel_person(actor, ctx.person)
 
 
-def move_back_options(actor, ctx: Context) -> list[tuple[str, str, bool]]:
-    """(target, label, sealed) of the 调整 buttons that fit the person's stage and the actor: a target stage
-    R32 has sealed is offered only to a county admin (or above), whose dialog then asks for a file."""
+def move_back_options(actor, ctx: Context) -> list[tuple[str, str, str]]:
+    """(target, label, note) of the 调整 buttons that fit the person's stage and the actor. Into a stage R32
+    has sealed the note says how it goes: a county admin (or above) corrects at once ("更正已封存阶段"),
+    anyone else files a 调整申请 for the county ("须县级审核"); both need a reason and a file."""
     if ctx.instance.status != "running":
         return []
     options = []
     for target, label in move_back_choices(actor, ctx.person):
         task = _move_back_target(ctx, MOVE_BACK[target]["to"])
-        sealed = task is not None and _reopens_sealed(ctx, task)
-        if not sealed or seal.may_correct(actor, ctx):
-            options.append((target, label, sealed))
+        note = ""
+        if task is not None and _reopens_sealed(ctx, task):
+            note = "更正已封存阶段" if seal.may_correct(actor, ctx) else "须县级审核"
+        options.append((target, label, note))
     return options
 
 
@@ -719,11 +746,8 @@ def move_back_choices(actor, person) -> list[tuple[str, str]]:
 
 
 def list_move_back_choices(actor, person) -> list[tuple[str, str]]:
-    """The 调整 actions a list row offers: only to those who may also reopen a sealed stage (R32), because
-    whether the target stage is sealed needs the process, which a list does not load; the branch finds
-    调整 on the person's page when the target stage is not sealed."""
-    if not can_act_as(actor, seal.CORRECTOR_ROLE, person.org_path):
-        return []
+    """The 调整 actions a list row offers (the list loads no process, so whether the target stage is sealed,
+    and so whether the 调整 happens at once or as a 调整申请 for the county, is the server's answer)."""
     return move_back_choices(actor, person)
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.access import duties
 from app.access.policy import allows
 from app.attachments import services as attachments
+from app.movebacks import services as movebacks
 from app.people.models import Person
 from app.scope import get_in_scope
 from app.suspensions import services as suspensions
@@ -58,9 +59,11 @@ def person(person_id: int):
 def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None):
     ctx = ctx or services.load(person)
     steps = services.step_rows(ctx)
+    pending = movebacks.pending_request(person)
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
-                           move_back=services.move_back_options(current_user, ctx), posted_reason=posted_reason,
+                           move_back=[] if pending else services.move_back_options(current_user, ctx),
+                           move_back_request=pending or movebacks.latest_request(person), posted_reason=posted_reason,
                            can_cancel=services.can_cancel(current_user, ctx),
                            can_suspend=suspensions.can_suspend(current_user, person), active_menu="process"), status
 
@@ -196,8 +199,9 @@ def restore(person_id: int):
 @bp.post("/<int:person_id>/move-back")
 def move_back(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
-    return _simple_action(person, lambda ctx, hashes: services.move_back(
-        current_user, ctx, request.form.get("target", ""), request.form.get("reason", ""), hashes), "已调整")
+    return _simple_action(person, lambda ctx, hashes: movebacks.adjust(
+        current_user, ctx, request.form.get("target", ""), request.form.get("reason", ""), hashes),
+        lambda filed: "已提交调整申请，待县级审核" if filed else "已调整")
 
 
 def _simple_action(person, run, done_message: str):
@@ -205,7 +209,7 @@ def _simple_action(person, run, done_message: str):
         # The answer is a redirect either way: a refusal must undo the stored files' rows itself.
         with attempt():
             hashes = attachments.store_uploads(current_user, [f for f in request.files.getlist("files") if f.filename])
-            run(services.load(person), hashes)
+            result = run(services.load(person), hashes)
     except services.Conflict as exc:
         # A lost race: the person's page as it stands now, with the message and the reason typed kept.
         flash(exc.message, "error")
@@ -214,7 +218,7 @@ def _simple_action(person, run, done_message: str):
         messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
         flash("；".join(messages), "error")
     else:
-        flash(done_message)
+        flash(done_message(result) if callable(done_message) else done_message)
     return redirect(_back_to(person)), 303
 
 
