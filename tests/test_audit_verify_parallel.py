@@ -94,3 +94,12 @@ def test_the_job_verifies_in_workers_with_progress_to_the_total(app, demo, actor
     after = db.session.scalar(sa.select(sa.func.count()).select_from(OperationLog)
                               .where(OperationLog.action == "audit.verify"))
     assert after == before + 1
+
+
+def test_the_cli_verifies_a_large_subtree_in_workers_and_finds_tampering(app, demo, actors, small_pool):
+    ids = _people(demo, actors, steps=(2, 3, 3, 4))
+    _tamper(ids)
+    app.config["VERIFY_PROCESSES"] = 2
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"实例 {ids[1]}" in result.output and f"实例 {ids[2]}" in result.output
