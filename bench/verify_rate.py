@@ -12,8 +12,8 @@ the diagram's checksum, the replay of every event through the runner's handlers 
 state, and the cited files' bytes — and the rate is printed. Then the same instances are verified again
 as the 核验 job does, by ``--processes`` forked workers (default: the cores, as VERIFY_PROCESSES), and that
 wall-clock rate is printed with the time a county of 100,000 persons would take at it. It fails (exit 1) if
-any finding is reported, since the seeded data are sound, or if the two reports differ. Copies at a late position carry up to about 40 events, at an early one
-a few; the spread over positions is even, as in run.py.
+any finding is reported, since the seeded data are sound, or if the two reports differ. Copies at a late
+position carry up to about 40 events, at an early one a few; the spread over positions is even, as in run.py.
 """
 import argparse
 import cProfile

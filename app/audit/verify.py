@@ -169,8 +169,11 @@ POOL_MIN_INSTANCES = 200
 # At most this many instances per slice, so a job's progress moves every few seconds.
 SLICE_MAX = 250
 
-_IDS: list[int] = []        # the run in progress, inherited by the forked workers
-_CACHES: tuple[dict, dict] = ({}, {})  # a worker's parsed versions and checked files, over all its slices
+# In a forked worker only: the run's instance ids, and its parsed versions and checked files over all its
+# slices. Handed over by the initializer (inherited at the fork, not pickled), never set in the parent, so
+# two jobs verifying at once in one worker process's threads do not see each other's ids.
+_IDS: list[int] = []
+_CACHES: tuple[dict, dict] = ({}, {})
 
 
 def verify_instances(instance_ids: list[int], on_done=None, processes: int = 1) -> Report:
@@ -179,25 +182,19 @@ def verify_instances(instance_ids: list[int], on_done=None, processes: int = 1) 
     over a whole county. ``on_done(n)`` is called as instances are done (a job's progress). With
     ``processes`` > 1 a scope of ``POOL_MIN_INSTANCES`` or more is verified by that many forked workers;
     the report is the same."""
-    global _IDS
     ids = list(instance_ids)
     slices = _slices(len(ids), processes)
     findings, events, files = [], 0, 0
     if len(slices) == 1:
         results = (_verify_ids(ids, {}, {}, on_done),)
     else:
-        _IDS = ids
-        try:
-            with ProcessPoolExecutor(min(processes, len(slices)), mp_context=multiprocessing.get_context("fork"),
-                                     initializer=_start_worker, initargs=(current_app._get_current_object(),)) \
-                    as pool:
-                results = []
-                for (start, stop), result in zip(slices, pool.map(_verify_slice, slices)):
-                    results.append(result)
-                    if on_done is not None:
-                        on_done(stop - start)
-        finally:
-            _IDS = []
+        with ProcessPoolExecutor(min(processes, len(slices)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_worker, initargs=(current_app._get_current_object(), ids)) as pool:
+            results = []
+            for (start, stop), result in zip(slices, pool.map(_verify_slice, slices)):
+                results.append(result)
+                if on_done is not None:
+                    on_done(stop - start)
     for f, e, n in results:
         findings += f
         events += e
@@ -224,14 +221,14 @@ def _slices(count: int, processes: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _start_worker(app) -> None:
+def _start_worker(app, ids: list[int]) -> None:
     """In a forked worker: the inherited pool's connections are the parent's (closing or using them would
     break its transaction), so the engine gets a fresh pool, and a new app context gives this process a
     session of its own on it. The inherited session is kept referenced and never used."""
-    global _CACHES
+    global _IDS, _CACHES
     db.engine.dispose(close=False)
     app.app_context().push()
-    _CACHES = ({}, {})
+    _IDS, _CACHES = ids, ({}, {})
 
 
 def _verify_slice(bounds: tuple[int, int]) -> tuple[list[Finding], int, int]:
