@@ -13,6 +13,7 @@ from app.jobs.models import Job
 from app.jobs.tasks import verify_scope_job
 from app.people.models import Person
 from app.workflow import simulate
+from tests.conftest import run_together
 
 
 @pytest.fixture
@@ -103,3 +104,16 @@ def test_the_cli_verifies_a_large_subtree_in_workers_and_finds_tampering(app, de
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"实例 {ids[1]}" in result.output and f"实例 {ids[2]}" in result.output
+
+
+def test_two_runs_at_once_in_one_process_keep_their_own_instances(app, demo, actors, small_pool):
+    """Two jobs in one worker's threads: each run's workers verify that run's ids, not the other's."""
+    ids = _people(demo, actors, steps=(2, 3, 4, 3))
+    _tamper(ids)
+    halves = (ids[:2], ids[2:])
+    expected = [verify.verify_instances(half) for half in halves]
+
+    def run(i):
+        with app.app_context():
+            return verify.verify_instances(halves[i], processes=2)
+    assert run_together(2, run) == expected
