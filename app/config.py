@@ -56,6 +56,8 @@ class Config:
         self.JOBS_IMMEDIATE = env("JOBS_IMMEDIATE", "0") == "1"
         # 数据导入 (app/onboarding): worker processes that check a large file's rows in parallel (forked by the job).
         self.ONBOARDING_PROCESSES = int(env("ONBOARDING_PROCESSES", str(os.cpu_count() or 1)))
+        # 核验 of a scope as a job (app/jobs/tasks.py): worker processes that verify a large scope in parallel.
+        self.VERIFY_PROCESSES = int(env("VERIFY_PROCESSES", str(os.cpu_count() or 1)))
         # 党员信息同步 (app/registry): where events are POSTed, the HMAC key they are signed with, and the
         # retry policy (attempt n waits REGISTRY_RETRY_BASE · 2^(n-1) seconds, at most 6 hours).
         self.REGISTRY_URL = env("REGISTRY_URL") or None

@@ -269,8 +269,10 @@ def verify_scope(actor, operations: bool = True) -> verify.Report:
 
 
 def verify_subtree(org_path: str | None, operations: bool = True) -> verify.Report:
-    """Verify every instance under an organisation path (all if None): the CLI's run."""
-    report = verify.verify_instances(records.instance_ids_under(org_path))
+    """Verify every instance under an organisation path (all if None): the CLI's run, in
+    ``VERIFY_PROCESSES`` workers when the subtree is large (as the 核验 job)."""
+    report = verify.verify_instances(records.instance_ids_under(org_path),
+                                     processes=current_app.config["VERIFY_PROCESSES"])
     if operations:
         report.findings += verify.verify_operations_log()
     log_verification(None, org_path or "/", report)

@@ -2,12 +2,20 @@
 
 Every finding names the instance and the event it concerns, so an auditor can open the replay at
 that event. The checks read rows as they are in the database (no ORM caching of altered rows).
+
+A large scope is verified by forked worker processes, each on slices of the instance ids: a child leaves
+the parent's pooled connections alone (``dispose(close=False)``), reads through a session and connections
+of its own (it writes nothing), and the parent merges the slices' findings in id order, so the report is
+the one a single process would make.
 """
 import hashlib
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.audit import records
 from app.audit.replay import ReplayError, meaning, replay
@@ -156,19 +164,75 @@ def verify_instance(instance_id: int, version_cache: dict | None = None,
     return findings, len(events), files
 
 
-def verify_instances(instance_ids: list[int], on_instance=None) -> Report:
+# Below this many instances one process verifies them all (forking costs more than it saves).
+POOL_MIN_INSTANCES = 200
+# At most this many instances per slice, so a job's progress moves every few seconds.
+SLICE_MAX = 250
+
+# In a forked worker only: the run's instance ids, and its parsed versions and checked files over all its
+# slices. Handed over by the initializer (inherited at the fork, not pickled), never set in the parent, so
+# two jobs verifying at once in one worker process's threads do not see each other's ids.
+_IDS: list[int] = []
+_CACHES: tuple[dict, dict] = ({}, {})
+
+
+def verify_instances(instance_ids: list[int], on_done=None, processes: int = 1) -> Report:
     """Verify many instances; one parsed diagram per version and one check of each file's bytes are
     shared between them. Rows are read with Core selects, so the session's identity map does not grow
-    over a whole county. ``on_instance()`` is called after each (a job's progress)."""
-    findings, events, files, cache, file_cache = [], 0, 0, {}, {}
-    for instance_id in instance_ids:
+    over a whole county. ``on_done(n)`` is called as instances are done (a job's progress). With
+    ``processes`` > 1 a scope of ``POOL_MIN_INSTANCES`` or more is verified by that many forked workers;
+    the report is the same."""
+    ids = list(instance_ids)
+    slices = _slices(len(ids), processes)
+    findings, events, files = [], 0, 0
+    if len(slices) == 1:
+        results = (_verify_ids(ids, {}, {}, on_done),)
+    else:
+        with ProcessPoolExecutor(min(processes, len(slices)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_worker, initargs=(current_app._get_current_object(), ids)) as pool:
+            results = []
+            for (start, stop), result in zip(slices, pool.map(_verify_slice, slices)):
+                results.append(result)
+                if on_done is not None:
+                    on_done(stop - start)
+    for f, e, n in results:
+        findings += f
+        events += e
+        files += n
+    return Report(instances=len(ids), events=events, files=files, findings=findings)
+
+
+def _verify_ids(ids: list[int], cache: dict, file_cache: dict, on_done=None) -> tuple[list[Finding], int, int]:
+    findings, events, files = [], 0, 0
+    for instance_id in ids:
         f, e, n = verify_instance(instance_id, cache, file_cache)
         findings += f
         events += e
         files += n
-        if on_instance is not None:
-            on_instance()
-    return Report(instances=len(instance_ids), events=events, files=files, findings=findings)
+        if on_done is not None:
+            on_done(1)
+    return findings, events, files
+
+
+def _slices(count: int, processes: int) -> list[tuple[int, int]]:
+    if processes <= 1 or count < POOL_MIN_INSTANCES:
+        return [(0, count)]
+    size = min(-(-count // (processes * 4)), SLICE_MAX)  # several per worker: a slow slice is not the tail
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _start_worker(app, ids: list[int]) -> None:
+    """In a forked worker: the inherited pool's connections are the parent's (closing or using them would
+    break its transaction), so the engine gets a fresh pool, and a new app context gives this process a
+    session of its own on it. The inherited session is kept referenced and never used."""
+    global _IDS, _CACHES
+    db.engine.dispose(close=False)
+    app.app_context().push()
+    _IDS, _CACHES = ids, ({}, {})
+
+
+def _verify_slice(bounds: tuple[int, int]) -> tuple[list[Finding], int, int]:
+    return _verify_ids(_IDS[bounds[0]:bounds[1]], *_CACHES)
 
 
 def verify_operations_log() -> list[Finding]:

@@ -16,7 +16,7 @@ class Progress:
     def step(self, n: int = 1) -> None:
         """Count ``n`` units done."""
         self.done += n
-        if self.done % self.every == 0 or self.done == self.total:
+        if self.done // self.every != (self.done - n) // self.every or self.done == self.total:
             self._write()
 
     def _write(self, **values) -> None:

@@ -1,6 +1,7 @@
 """The long work the worker does for a user: 核验 of everything in scope, and the 综合查询 export."""
 from dataclasses import asdict
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
@@ -36,7 +37,8 @@ def verify_scope_job(job_id: int) -> None:
         from app.audit.services import log_verification
         ids = records.instance_ids_in_scope(actor)
         progress = Progress(job.id, len(ids))
-        report = verify.verify_instances(ids, on_instance=progress.step)
+        report = verify.verify_instances(ids, on_done=progress.step,
+                                         processes=current_app.config["VERIFY_PROCESSES"])
         report.findings += verify.verify_operations_log()
         log_verification(actor, f"org:{actor.org_id}", report)
         services.finish(job, {"instances": report.instances, "events": report.events, "files": report.files,
