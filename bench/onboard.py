@@ -37,10 +37,11 @@ def rows_for(version_id: int, count: int, branches) -> list[dict]:
     steps = [s.step for s in step_catalogue(version_id)][1:]
     rows = []
     for i in range(count):
-        id_number, _ = seeding.identity(i)
+        id_number, birth_date = seeding.identity(i)   # the birth date the ID number encodes (checked on import)
         branch = branches[i % len(branches)]
         rows.append(samples.sample_values(version_id, steps[i % len(steps)], str(branch.id),
-                                          name=seeding.person_name(i), id_number=id_number))
+                                          name=seeding.person_name(i), id_number=id_number,
+                                          birth_date=birth_date))
     return rows
 
 
