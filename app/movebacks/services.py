@@ -13,7 +13,6 @@ person's process it was filed against, and an approval after that process moved 
 here commits; the request commits once.
 """
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from app.access.policy import allows
 from app.events.models import Event
@@ -31,7 +30,6 @@ from app.workflow import runner
 from app.workflow import services as workflow
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.models import ProcessInstance
-from app.workflow.versions import active_version
 
 PROCESS = "moveback"
 DECIDER_ROLE = "county_admin"
@@ -68,20 +66,12 @@ def request_move_back(actor, ctx: runner.Context, target: str, reason: str, atta
     if pending_request(person) is not None:
         raise NotNow(PENDING_MESSAGE)
     workflow.claim_attachments_for(actor, person.org_path, hashes)
-    version = active_version(PROCESS)
-    request_ctx = runner.open_instance(version, process=PROCESS)
-    request = MoveBackRequest(person_id=person.id, pending_person_id=person.id, instance_id=request_ctx.instance.id,
+    request = MoveBackRequest(person_id=person.id, pending_person_id=person.id,
                               seen_version=ctx.instance.version, person_name=person.name,
                               org_path=person.org_path, target=target, reason=reason, attachments=hashes,
                               status=MoveBackStatus.PENDING, requested_by=actor.id, requested_at=utcnow())
-    db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:  # a racing request for the same person got there first
-        raise Conflict() from exc
-    request_ctx.subject = request
-    runner.start(actor, request_ctx, version, {"person_id": person.id, "target": target, "reason": reason,
-                                               "attachments": hashes})
+    runner.start_request(actor, PROCESS, request, {"person_id": person.id, "target": target, "reason": reason,
+                                                   "attachments": hashes})
     return request
 
 

@@ -14,7 +14,6 @@ commits; the request commits once.
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from app.access.policy import allows
 from app.events.services import log_operation
@@ -34,7 +33,7 @@ from app.workflow import runner
 from app.workflow import services as workflow
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.models import ProcessInstance
-from app.workflow.versions import DEVELOPMENT, active_version
+from app.workflow.versions import DEVELOPMENT
 
 PROCESS = "resume"
 # The role of each review task's lane → (the request status it reviews, operation names of its outcomes).
@@ -145,21 +144,12 @@ def apply_resume(actor, suspension: Suspension, opinion: str) -> ResumeRequest:
         raise RuleViolation({"opinion": "请填写支部意见"})
     if len(opinion) > 500:
         raise RuleViolation({"opinion": "支部意见不能超过500个字"})
-    version = active_version(PROCESS)
-    ctx = runner.open_instance(version, process=PROCESS)
     request = ResumeRequest(suspension_id=suspension.id, pending_suspension_id=suspension.id,
-                            person_id=suspension.person_id, instance_id=ctx.instance.id,
-                            person_name=suspension.person_name, org_path=suspension.org_path,
+                            person_id=suspension.person_id, person_name=suspension.person_name, org_path=suspension.org_path,
                             status=ResumeStatus.COMMITTEE, opinion=opinion, reported_by=actor.id,
                             reported_at=utcnow())
-    db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:  # a racing application for the same suspension got there first
-        raise Conflict() from exc
-    ctx.subject = request
-    runner.start(actor, ctx, version, {"suspension_id": suspension.id, "person_id": suspension.person_id,
-                                       "opinion": opinion})
+    runner.start_request(actor, PROCESS, request, {"suspension_id": suspension.id,
+                                                   "person_id": suspension.person_id, "opinion": opinion})
     return request
 
 

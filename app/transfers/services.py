@@ -8,7 +8,6 @@ here commits; the request commits once.
 """
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.exc import IntegrityError
 from forms.validators import normalize_id_number
 
 from app.events.services import log_operation
@@ -25,7 +24,6 @@ from app.vocab.statuses import TRANSFER
 from app.workflow import runner
 from app.workflow import services as workflow
 from app.workflow.services import Conflict, NotAllowed, RuleViolation, WorkflowError
-from app.workflow.versions import active_version
 
 PROCESS = "transfer"
 # R20: only these categories can be transferred.
@@ -80,20 +78,12 @@ def request_transfer(actor, name: str, id_number: str, to_org_id) -> Transfer:
         raise RuleViolation({"to_org_id": "该人员已在所选党支部"})
     if _pending_for(person.id) is not None:
         raise RuleViolation({"id_number": "该人员已有申请中的接续培养，请等待转出党组织审核"})
-    version = active_version(PROCESS)
-    ctx = runner.open_instance(version, process=PROCESS)
-    transfer = Transfer(person_id=person.id, pending_person_id=person.id, instance_id=ctx.instance.id,
-                        person_name=person.name, id_number=person.id_number,
+    transfer = Transfer(person_id=person.id, pending_person_id=person.id, person_name=person.name, id_number=person.id_number,
                         from_org_id=person.org_id, from_org_path=person.org_path,
                         to_org_id=to_org.id, to_org_path=to_org.path, status=PENDING, requested_by=actor.id)
-    db.session.add(transfer)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:  # a racing request for the same person got there first
-        raise Conflict("该人员已有申请中的接续培养，请刷新后查看") from exc
-    ctx.subject = transfer
-    runner.start(actor, ctx, version, {"person_id": person.id, "from_org_id": person.org_id,
-                                       "to_org_id": to_org.id})
+    runner.start_request(actor, PROCESS, transfer, {"person_id": person.id, "from_org_id": person.org_id,
+                                                    "to_org_id": to_org.id},
+                         conflict="该人员已有申请中的接续培养，请刷新后查看")
     log_operation(actor, "transfer.request", f"transfer:{transfer.id}",
                   {"person_id": person.id, "from_org_id": person.org_id, "to_org_id": to_org.id})
     return transfer

@@ -7,7 +7,6 @@ from sqlalchemy.orm import attributes
 from app.events.models import Event, OperationLog
 from app.jobs.models import Job
 from app.movebacks.models import MoveBackRequest
-from app.movebacks.models import MoveBackRequest
 from app.people.models import Person
 from app.realname.models import RealnameRequest
 from app.registry.models import RegistryEvent
@@ -44,7 +43,6 @@ _CHECKS = [
     (ProcessInstance.status, _status_check(INSTANCE)), (Person.status, _status_check(PERSON)),
     (Transfer.status, _status_check(TRANSFER)), (RealnameRequest.status, _status_check(REALNAME)),
     (Suspension.status, _status_check(SUSPENSION)), (ResumeRequest.status, _status_check(RESUME)),
-    (MoveBackRequest.status, _status_check(MOVEBACK)),
     (MoveBackRequest.status, _status_check(MOVEBACK)),
     (Job.status, _status_check(JOB)), (RegistryEvent.status, _status_check(DELIVERY)),
     (Event.action, _name_check(Action, "event action")), (OperationLog.action, _name_check(Operation, "operation")),

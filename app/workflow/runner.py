@@ -34,6 +34,7 @@ from app.workflow.errors import Conflict, RuleViolation, WorkflowError
 from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, apply, outcome_event
 from app.workflow.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
+from app.workflow.versions import active_version
 
 WORKFLOW_CACHE_SIZE = 64
 # (instance id, version) → (state text, workflow); see the module's docstring.
@@ -233,6 +234,22 @@ def open_instance(version: ProcessVersion, *, process: str, person=None, subject
     db.session.add(instance)
     db.session.flush()
     return Context(instance=instance, wf=None, person=person, subject=subject, process=process)
+
+
+def start_request(actor, process: str, subject, data: dict, conflict: str = "") -> Context:
+    """Start the active version of ``process`` for a new request row ``subject`` (接续培养, 归国恢复, 调整申请):
+    the row gets the new instance's id and is flushed before the ``start`` event, so a racing request that
+    took the row's unique key first (one pending request per person or suspension) is a Conflict."""
+    version = active_version(process)
+    ctx = open_instance(version, process=process, subject=subject)
+    subject.instance_id = ctx.instance.id
+    db.session.add(subject)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise (Conflict(conflict) if conflict else Conflict()) from exc
+    start(actor, ctx, version, data)
+    return ctx
 
 
 def start(actor, ctx: Context, version: ProcessVersion, data: dict) -> dict:
