@@ -69,9 +69,8 @@ def _months(value) -> int | None:
     return int(value) if isinstance(value, int) or str(value or "").isdigit() else None
 
 
-def record_step(person, form_key: str, data: dict) -> None:
-    """Copy what the logic checks need from one step's data (a task with form ``form_key``) into the
-    person's fact row: one upsert of the facts the form feeds, nothing for a form that feeds none."""
+def step_facts(person, form_key: str, data: dict) -> dict:
+    """The fact values one step's data (a task with form ``form_key``) gives the person's fact row."""
     fed = feeds(form_key)
     values = {}
     if set(fed.values()) & set(IDENTITY_COLUMNS):
@@ -87,6 +86,13 @@ def record_step(person, form_key: str, data: dict) -> None:
             values["conversion_conclusion"] = data.get(field) or ""
         elif name == "extension_months":
             values["extension_months"] = _months(data.get(field))
+    return values
+
+
+def record_step(person, form_key: str, data: dict) -> None:
+    """Copy what the logic checks need from one step's data (a task with form ``form_key``) into the
+    person's fact row: one upsert of the facts the form feeds, nothing for a form that feeds none."""
+    values = step_facts(person, form_key, data)
     if not values:
         return
     table = CheckFact.__table__

@@ -95,21 +95,25 @@ def due_bases() -> list[str]:
     return names
 
 
-def base_date(person, name: str) -> date | None:
-    """The date a deadline counts from: the person's column, else the person's check fact of that name."""
+def base_date(person, name: str, facts: dict | None = None) -> date | None:
+    """The date a deadline counts from: the person's column, else the person's check fact of that name
+    (``facts``: the fact row's values when the caller holds them, a person not yet written)."""
     value = getattr(person, name, None)
     if value is None and hasattr(CheckFact, name):
-        fact = db.session.get(CheckFact, person.id)
-        value = getattr(fact, name, None) if fact is not None else None
+        if facts is not None:
+            value = facts.get(name)
+        else:
+            fact = db.session.get(CheckFact, person.id)
+            value = getattr(fact, name, None) if fact is not None else None
     return value if isinstance(value, date) else None
 
 
-def due_for(person, version_id: int, task_name: str) -> tuple[date | None, str]:
-    """(due date, rule) of a ready task of the person, or (None, '')."""
+def due_for(person, version_id: int, task_name: str, facts: dict | None = None) -> tuple[date | None, str]:
+    """(due date, rule) of a ready task of the person, or (None, ''); ``facts`` as for ``base_date``."""
     deadline = deadlines(version_id).get(task_name)
     if deadline is None:
         return None, ""
-    start = base_date(person, deadline.base)
+    start = base_date(person, deadline.base, facts)
     return (deadline.due(start), deadline.rule) if start else (None, "")
 
 

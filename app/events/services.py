@@ -71,6 +71,27 @@ def append_event(instance_id: int, actor, action: str, *, task_name: str = "", t
     return event
 
 
+def append_first_events(actor, events: list[tuple[int, dict]]) -> None:
+    """Append the first event of each of many new instances ((instance id, event dict with action, task_name,
+    task_pass, data, attachments) each) in one executemany: the batch form of ``append_event`` for instances
+    this transaction just opened, whose chains are empty (seq 1, no previous hash)."""
+    now = utcnow()
+    stamp = now.isoformat(timespec="microseconds")
+    actor_id, actor_name = getattr(actor, "id", None), getattr(actor, "name", "") or ""
+    role, org_id = getattr(actor, "role", "") or "", getattr(actor, "org_id", None)
+    rows = []
+    for instance_id, event in events:
+        row = {"instance_id": instance_id, "seq": 1, "actor_id": actor_id, "actor_name": actor_name, "role": role,
+               "org_id": org_id, "action": event["action"], "task_name": event["task_name"],
+               "task_pass": event["task_pass"], "data": event["data"] or {},
+               "attachments": event["attachments"] or []}
+        # The same payload event_payload reads from a row, so verification recomputes the same hash.
+        row["hash"] = compute_hash({**row, "created_at": stamp}, "")
+        rows.append({**row, "created_at": now, "prev_hash": ""})
+    if rows:
+        db.session.execute(sa.insert(Event.__table__), rows)
+
+
 def operation_payload(row: OperationLog) -> dict:
     """The fields of an operations-log row that its hash covers."""
     return {

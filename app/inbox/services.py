@@ -82,6 +82,15 @@ def stage_label(stage: int) -> str:
     return STAGES.get(stage, "")
 
 
+def add_new_tasks(rows: list[dict]) -> None:
+    """The inbox rows of many instances that had none (HumanTask fields with ``instance_id``), in one
+    statement, and their task ids in task_ref: ``replace_tasks`` for a batch of new instances."""
+    if rows:
+        db.session.execute(sa.insert(HumanTask.__table__), rows)
+        db.session.execute(sa.insert(TaskRef.__table__),
+                           [{"task_id": row["task_id"], "instance_id": row["instance_id"]} for row in rows])
+
+
 def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None = None) -> None:
     """The inbox projection of one instance: its human_task rows become ``rows`` (HumanTask fields);
     each task id is also remembered in task_ref, so a late request for it is known as a lost race.

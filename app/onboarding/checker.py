@@ -29,7 +29,7 @@ from app.orgs.models import Organisation
 from app.people.models import Person
 from app.scope import select_in_scope
 from app.timeutil import local_today
-from app.workflow import engine
+from app.workflow import engine, runner
 from app.workflow.handlers import ACTION_DATE, HandlerError, RuleRefused, State, StepsPassedBy, apply
 from app.workflow.models import ProcessVersion
 from app.workflow.services import StepDef, step_catalogue
@@ -50,6 +50,8 @@ class Planned:
     name: str = ""
     id_number: str = ""
     org: Organisation | None = field(default=None, repr=False)
+    # The import event as the runner's handler applied it (``runner.prepare``), kept by a check for the import.
+    prepared: runner.Prepared | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -72,7 +74,7 @@ class _Run:
     process_id: str
     branches: dict                 # key (id, name, name path) → (org id, name), or None when ambiguous
     taken: set
-    run_diagram: bool
+    keep: bool                     # keep each row's prepared import event (the import's check)
     today: str
     rows: list = field(default_factory=list)
 
@@ -85,13 +87,13 @@ class _Run:
 _RUN: _Run | None = None   # the check in progress, for the forked workers
 
 
-def check(actor, content: bytes, progress=None, *, run_diagram: bool = True, processes: int = 1) -> Report:
+def check(actor, content: bytes, progress=None, *, for_import: bool = False, processes: int = 1) -> Report:
     """Read and check a filled template against the active development diagram; writes nothing.
 
     ``progress`` (a job's ``Progress``) learns the number of rows and counts them as they are checked. The
-    import passes ``run_diagram=False``: the runner applies the same ``import`` event right after, and a
-    refusal there refuses the whole file, so the diagram need not run twice. ``processes`` > 1 checks a large
-    file in that many forked workers."""
+    import passes ``for_import=True``: each planned row then keeps its ``import`` event as the runner's
+    handler applied it (``runner.prepare``: the serialised state, the ready tasks), which the import records
+    without running the diagram again. ``processes`` > 1 checks a large file in that many forked workers."""
     global _RUN
     version = active_version(DEVELOPMENT)
     report = Report(version.id)
@@ -99,7 +101,7 @@ def check(actor, content: bytes, progress=None, *, run_diagram: bool = True, pro
     if report.problems:
         return report
     run = _Run(version.id, version.bpmn_xml, version.process_id, _branches(actor), _taken_id_numbers(rows, version.id),
-               run_diagram, local_today().isoformat(), rows)
+               for_import, local_today().isoformat(), rows)
     for stage in stages(version.id):  # caches the forks inherit (they never read the database)
         _columns_by_key(version.id, stage)
     engine.parse(version.bpmn_xml, version.process_id)
@@ -149,7 +151,7 @@ def _check_slice(bounds: tuple[int, int]) -> tuple[list[Problem], list[Planned]]
     planned: list[Planned] = []
     for row in run.rows[bounds[0]:bounds[1]]:
         found = _check_row(row, run, problems)
-        if found is not None and (not run.run_diagram or _run_diagram(found, run, row, problems)):
+        if found is not None and _run_diagram(found, run, row, problems):
             planned.append(found)
     return problems, planned
 
@@ -339,7 +341,10 @@ def _run_diagram(planned: Planned, run: _Run, row: SheetRow, problems: list) -> 
     columns = _columns_by_key(run.version_id, row.stage)
     catalogue = step_catalogue(run.version_id)
     try:
-        apply(State(load_version=run.load), event)
+        if run.keep:
+            planned.prepared = runner.prepare(event, run.load)
+        else:
+            apply(State(load_version=run.load), event)
     except RuleRefused as exc:
         step = next((s for s in catalogue if s.name == exc.task_name), None)
         for name, message in exc.fields.items():

@@ -1,25 +1,31 @@
 """The onboarding import: each checked row becomes a person whose instance starts and walks to its step through
 the runner (one ``import`` event per person, app/workflow/handlers.py), and the import is one operation.
 
-The file is checked again here (the dry run's report is never trusted from the browser) with the step forms;
-the diagram runs once, in the runner. Any problem, or a diagram refusal at the runner (``ImportRefused``),
-refuses the whole import and the caller rolls back, so a file imports all its persons or none. Nothing here
-commits.
+The file is checked again here (the dry run's report is never trusted from the browser): the step forms and
+the runner's ``import`` handler, each row in a forked worker, which hands back the handler's result
+(``runner.prepare``). The write phase then records them all through ``runner.run_prepared`` in a few
+statements per table, so the diagram runs once per row and the database's write lock (SQLite: one writer)
+is held only while the rows are written. Any problem refuses the whole import and the caller rolls back, so a
+file imports all its persons or none. Nothing here commits.
 """
 import hashlib
 
+from sqlalchemy.exc import IntegrityError
+
 from app.events.services import log_operation
 from app.extensions import db
-from app.onboarding.checker import Report, check, import_event_data
-from app.onboarding.workbook import Problem
+from app.onboarding.checker import Report, check
 from app.people.models import Person
-from app.timeutil import local_today
-from app.vocab.actions import Action
+from app.transaction import begin_write
 from app.vocab.operations import Operation
 from app.workflow import runner
 from app.workflow.errors import Conflict, WorkflowError
 from app.workflow.models import ProcessVersion
 from app.workflow.versions import DEVELOPMENT
+
+# Rows written per statement group: bounds the statements' size, not the transaction (one for the file).
+CHUNK = 1000
+_PERSON_COLUMNS = tuple(c.key for c in Person.__table__.columns if c.key != "id")
 
 
 class ImportRefused(WorkflowError):
@@ -31,39 +37,59 @@ class ImportRefused(WorkflowError):
         self.report = report
 
 
-def import_file(actor, content: bytes, file_name: str = "", on_person=None) -> Report:
+def import_file(actor, content: bytes, file_name: str = "", on_person=None, processes: int = 1) -> Report:
     """Check ``content`` and, if every cell passes, import its persons; returns the report (``planned`` = the
-    persons imported). ``on_person()`` is called after each person (the job's progress)."""
-    return import_checked(actor, check(actor, content, run_diagram=False), content, file_name, on_person)
+    persons imported). ``on_person(n)`` is called as persons are written (the job's progress)."""
+    report = check(actor, content, for_import=True, processes=processes)
+    return import_checked(actor, report, content, file_name, on_person)
 
 
 def import_checked(actor, report: Report, content: bytes, file_name: str = "", on_person=None) -> Report:
-    """Import the persons of a file ``check`` just passed in this same transaction (ImportRefused if it did not)."""
+    """Import the persons of a file ``check(..., for_import=True)`` just passed (ImportRefused if it did not):
+    open their instances, insert their person rows, record each prepared ``import`` event through the runner,
+    and log the operation, all in the caller's transaction. A concurrent writer that took one of the ID
+    numbers meanwhile makes it a Conflict (nothing of the file stays once the caller rolls back)."""
     if not report.ok:
         raise ImportRefused(report)
+    if any(p.prepared is None for p in report.planned):
+        raise WorkflowError("导入须使用为导入所做的校验结果")
     version = db.session.get(ProcessVersion, report.version_id)
-    today = local_today().isoformat()
-    for planned in report.planned:
-        ctx = runner.open_instance(version, process=DEVELOPMENT)
-        person = Person(name=planned.name, id_number=planned.id_number.upper(), org_id=planned.org.id,
-                        org_path=planned.org.path, org=planned.org, instance_id=ctx.instance.id)
-        db.session.add(person)
-        db.session.flush()
-        ctx.person = person
-        data = {**import_event_data(planned, version, today), "person_id": person.id}
-        try:
-            runner.run(actor, ctx, Action.IMPORT.value, task_name=planned.target.name, data=data)
-        except Conflict:
-            raise
-        except WorkflowError as exc:
-            # The diagram refused this row (the dry run lists every such row): the caller rolls back.
-            message = "；".join(m for messages in exc.fields.values() for m in messages) or exc.message
-            rule = f"（{exc.rule}）" if getattr(exc, "rule", "") else ""
-            raise ImportRefused(Report(report.version_id, problems=[
-                Problem(planned.sheet, planned.number, "当前步骤", "", message + rule)])) from exc
+    begin_write()  # SQLite: the write lock from here to the commit, taken only now that every row is computed
+    for start in range(0, len(report.planned), CHUNK):
+        chunk = report.planned[start:start + CHUNK]
+        ctxs = runner.open_instances(version, len(chunk), process=DEVELOPMENT)
+        people = [_new_person(planned, ctx.instance.id) for planned, ctx in zip(chunk, ctxs)]
+        _insert_people(people)
+        for planned, ctx, person in zip(chunk, ctxs, people):
+            ctx.person = person
+            planned.prepared.event["data"]["person_id"] = person.id  # not read by the handler
+        runner.run_prepared(actor, [(ctx, planned.prepared) for planned, ctx in zip(chunk, ctxs)])
         if on_person is not None:
-            on_person()
+            on_person(len(chunk))
     log_operation(actor, Operation.ONBOARDING_IMPORT.value, target=file_name[:100],
                   detail={"file_name": file_name[:100], "file_sha256": hashlib.sha256(content).hexdigest(),
                           "count": len(report.planned)})
     return report
+
+
+def _new_person(planned, instance_id: int) -> Person:
+    """A person row as the ORM would insert it (every column's default), outside the session: the batch
+    projection fills it and writes it back in one statement."""
+    person = Person(name=planned.name, id_number=planned.id_number.upper(), org_id=planned.org.id,
+                    org_path=planned.org.path, org=planned.org, instance_id=instance_id)
+    for column in Person.__table__.columns:
+        if column.default is not None and getattr(person, column.key) is None:
+            setattr(person, column.key, column.default.arg if column.default.is_scalar else column.default.arg(None))
+    return person
+
+
+def _insert_people(people: list[Person]) -> None:
+    table = Person.__table__
+    try:
+        ids = db.session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                 [{c: getattr(p, c) for c in _PERSON_COLUMNS} for p in people]).scalars().all()
+    except IntegrityError as exc:
+        # R18 held by the database: someone added a person with one of these ID numbers since the check.
+        raise Conflict() from exc
+    for person, person_id in zip(people, ids):
+        person.id = person_id

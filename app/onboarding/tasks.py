@@ -55,13 +55,14 @@ def onboarding_job(job_id: int) -> None:
         with open(path, "rb") as fh:
             content = fh.read()
         try:
-            report = check(actor, content, Progress(job.id, 0, every=200), run_diagram=job.kind != IMPORT,
+            report = check(actor, content, Progress(job.id, 0, every=200), for_import=job.kind == IMPORT,
                            processes=current_app.config["ONBOARDING_PROCESSES"])
             if job.kind == IMPORT and report.ok:
                 # Progress is written on a connection of its own; SQLite's one writer is this import's
-                # transaction, so there the page shows the dry run's progress and then the result.
+                # transaction, so there the page shows the check's progress and then the result (the write
+                # phase is short: the diagram already ran in the check).
                 counted = db.engine.dialect.name != "sqlite"
-                progress = Progress(job.id, len(report.planned), every=200) if counted else None
+                progress = Progress(job.id, len(report.planned), every=1000) if counted else None
                 import_checked(actor, report, content, job.params.get("file_name", ""),
                                on_person=progress.step if counted else None)
                 jobs.finish(job, result(report, imported=len(report.planned)))

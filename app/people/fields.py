@@ -139,13 +139,19 @@ def project_step(person_id: int, key: str, form_key: str, data: dict, done: date
 def project_imported_steps(person_id: int, steps: list[tuple[str, str, dict]], done: date) -> None:
     """The projected values of a new person's imported steps ((data key, form key, data) each), all done on
     ``done``: one INSERT for every step (nothing to delete, the person is new)."""
+    rows = imported_step_rows(person_id, steps, done)
+    if rows:
+        db.session.execute(sa.insert(PersonField.__table__), rows)
+
+
+def imported_step_rows(person_id: int, steps: list[tuple[str, str, dict]], done: date) -> list[dict]:
+    """The person_field rows ``project_imported_steps`` writes (for a batch of imported persons)."""
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
             for key, form_key, data in steps
             for field, (text, day) in form_values(form_key, key, data or {}).items()]
     rows += [{"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None, "value_date": done}
              for key, _, _ in steps]
-    if rows:
-        db.session.execute(sa.insert(PersonField.__table__), rows)
+    return rows
 
 
 def mark_step_done(person_id: int, key: str, day: date) -> None:

@@ -21,6 +21,15 @@ def apply_step_data(person: Person, form_key: str, data: dict) -> None:
     """Copy the fields of one step's data (a task with form ``form_key``) that the person row mirrors, then
     the logic checks' facts."""
     from app.checks.projection import record_step
+    mirror_step_data(person, form_key, data)
+    # Every writer of step data comes through here (actions, edits of person data), so the check facts
+    # (app/checks) are kept in the same transaction as the person row, and see its new values (R17).
+    record_step(person, form_key, data)
+
+
+def mirror_step_data(person: Person, form_key: str, data: dict) -> None:
+    """Copy the fields of one step's data that the person row mirrors (no check facts: ``apply_step_data``
+    adds them; the batch import collects them itself)."""
     for field, column in feeds(form_key).items():
         value = data.get(field)
         if column not in PERSON_COLUMNS or value in (None, ""):
@@ -28,6 +37,3 @@ def apply_step_data(person: Person, form_key: str, data: dict) -> None:
         if column in _DATE_COLUMNS:
             value = date.fromisoformat(value) if isinstance(value, str) else value
         setattr(person, column, value)
-    # Every writer of step data comes through here (actions, edits of person data), so the check facts
-    # (app/checks) are kept in the same transaction as the person row, and see its new values (R17).
-    record_step(person, form_key, data)

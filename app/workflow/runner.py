@@ -16,7 +16,7 @@ the text it was loaded from or saved as, so a rolled-back save, another server's
 never serves a stale workflow. A request owns the workflows it took; they go back at the end of the
 request, unless an action moved one without saving it.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import sqlalchemy as sa
@@ -26,12 +26,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db_setup import update_where
-from app.events.services import append_event
+from app.events.services import append_event, append_first_events
 from app.extensions import db
 from app.timeutil import utcnow
 from app.workflow import engine
 from app.workflow.errors import Conflict, RuleViolation, WorkflowError
-from app.workflow.handlers import HandlerError, RuleRefused, StaleTask, State, apply, outcome_event
+from app.workflow.handlers import (HandlerError, RuleRefused, StaleTask, State, VersionLoader, apply,
+                                   outcome_event)
 from app.workflow.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
 from app.workflow.versions import active_version
@@ -56,6 +57,8 @@ class Context:
     # The stored state text ``wf`` matches (loaded from or saved as); None while an action has moved it
     # without saving, so it never goes back to the per-worker cache.
     text: str | None = field(default=None, repr=False)
+    # The data the current task holds, for an instance ``run_prepared`` recorded without loading its workflow.
+    current: dict | None = field(default=None, repr=False)
     _ready: list | None = field(default=None, repr=False)
 
     @property
@@ -85,12 +88,23 @@ class Change:
 
 Projection = Callable[[Change], None]
 PROJECTIONS: dict[str, list[Projection]] = {}
+# projection → its form for many changes at once (``run_prepared``); a projection without one is called per change.
+BATCH_PROJECTIONS: dict[Projection, Callable[[list[Change]], None]] = {}
 
 
 def projection(process: str):
     """Register a function called with every Change of instances of ``process`` (in registration order)."""
     def register(fn: Projection) -> Projection:
         PROJECTIONS.setdefault(process, []).append(fn)
+        return fn
+    return register
+
+
+def batch_projection(single: Projection):
+    """Register the form of the projection ``single`` that ``run_prepared`` calls once with all its changes;
+    it must write exactly what ``single`` would write change by change."""
+    def register(fn: Callable[[list[Change]], None]):
+        BATCH_PROJECTIONS[single] = fn
         return fn
     return register
 
@@ -191,6 +205,90 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         # Two writers of one chain or one unique key: the other one won.
         raise Conflict() from exc
     return event
+
+
+@dataclass
+class Prepared:
+    """A new instance's opening event (``start``, ``import``) as its handler applied it to a fresh engine, in
+    plain data (so a forked worker can compute it and hand it back): what ``run_prepared`` writes."""
+    event: dict
+    state: str                     # the serialised engine state (``engine.dumps``)
+    status: str
+    version_id: int
+    ready: list                    # the ready tasks (engine.TaskInfo, without data)
+    current: dict                  # the data the ready task (or the last completed one) holds
+
+
+def prepare(event: dict, load_version: VersionLoader) -> Prepared:
+    """Apply the opening event of a new instance through its handler (``handlers.apply``, as ``run`` and the
+    replay do) and serialise the result; reads no database. Raises what the handler raises (HandlerError,
+    RuleRefused, StepsPassedBy …); an event after which the diagram decided an outcome is refused, since
+    ``run_prepared`` records one event per instance."""
+    state = State(load_version=load_version)
+    event = {"task_name": "", "task_pass": 0, "data": {}, **event,
+             "attachments": sorted(set(event.get("attachments") or []))}
+    apply(state, event)
+    if outcome_event(state, event) is not None:
+        raise HandlerError(f"流程图决定了结果“{state.outcome.get('kind')}”，不能成批开始")
+    ready = engine.ready_tasks(state.wf, with_data=True)
+    latest = ready or engine.completed_tasks(state.wf)[-1:]
+    return Prepared(event=event, state=engine.dumps(state.wf), status=state.status, version_id=state.version_id,
+                    ready=[replace(t, data={}) for t in ready], current=latest[0].data if latest else {})
+
+
+def open_instances(version: ProcessVersion, count: int, *, process: str) -> list[Context]:
+    """``count`` new, not yet started instance rows of ``version`` in one statement (the batch form of
+    ``open_instance``); their rows are not in the session, so nothing here is flushed again."""
+    table = ProcessInstance.__table__
+    now = utcnow()
+    rows = [{"process_version_id": version.id, "state": "", "status": "running", "version": 1,
+             "created_at": now, "updated_at": now} for _ in range(count)]
+    ids = db.session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    return [Context(instance=ProcessInstance(id=i, process_version_id=version.id, state="", status="running",
+                                             version=1, created_at=now, updated_at=now),
+                    wf=None, process=process, version=1, instance_id=i) for i in ids]
+
+
+def run_prepared(actor, items: list[tuple[Context, Prepared]]) -> list[dict]:
+    """Record many new instances' opening events (``prepare`` made each, ``open_instances`` opened each
+    instance) as ``run`` records one: save each state, append each event, then the projections of the
+    process (a projection's batch form once, others change by change). Returns the events as written. The
+    handler's results are trusted as they are: they must come from ``prepare`` in this same job."""
+    if not items:
+        return []
+    process = items[0][0].process
+    table = ProcessInstance.__table__
+    now = utcnow()
+    saves = []
+    for ctx, prepared in items:
+        if ctx.process != process or ctx.version != 1 or ctx.instance.state:
+            raise WorkflowError("只能成批记录同一流程新开的实例")
+        if prepared.status != ctx.instance.status:
+            raise WorkflowError("成批开始的流程须仍在进行中")  # a status change goes through run's guarded save
+        saves.append({"k_id": ctx.instance.id, "k_version": 1, "v_state": prepared.state, "v_version": 2,
+                      "v_updated_at": now})
+    try:
+        # The version moves from 1 to 2, as the ORM's save of a new instance in ``run`` moves it.
+        db.session.execute(update_where(table, ("state", "version", "updated_at"), ("id", "version")), saves)
+        append_first_events(actor, [(ctx.instance.id, prepared.event) for ctx, prepared in items])
+    except IntegrityError as exc:
+        raise Conflict() from exc
+    changes = []
+    for ctx, prepared in items:
+        for name, value in (("state", prepared.state), ("version", 2), ("updated_at", now)):
+            setattr(ctx.instance, name, value)
+        ctx.wf, ctx.version, ctx.text, ctx._ready = None, 2, prepared.state, list(prepared.ready)
+        ctx.current = prepared.current
+        changes.append(Change(actor=actor, ctx=ctx, event={**prepared.event, "seq": 1}, task=None, created=True,
+                              ready_before=[]))
+    for project in PROJECTIONS.get(process, ()):
+        batch = BATCH_PROJECTIONS.get(project)
+        if batch is not None:
+            batch(changes)
+        else:
+            for change in changes:
+                project(change)
+    return [change.event for change in changes]
 
 
 def _save(instance: ProcessInstance, seen: int | None, text: str, state: State) -> None:

@@ -19,13 +19,16 @@ from app.attachments.services import grant_to_org
 from app.deadlines.rules import due_for
 from app.auth.roles import LANE_ROLES
 from app.checks.models import CheckFact
+from app.checks.projection import step_facts
+from app.db_setup import update_where
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
-from app.people.models import CATEGORIES, Person
-from app.people.fields import mark_step_done, project_imported_steps, project_step, reopen_step
-from app.people.projection import apply_step_data
+from app.people.models import CATEGORIES, Person, PersonField
+from app.people.fields import (imported_step_rows, mark_step_done, project_imported_steps, project_step,
+                               reopen_step)
+from app.people.projection import apply_step_data, mirror_step_data
 from app.scope import can_act_as, get_in_scope, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
@@ -400,6 +403,8 @@ def _record_change(actor, ctx: Context, task, action: str, key: str, old: dict, 
 
 def _current_data(ctx: Context) -> dict:
     # Data flows forward from task to task: the ready task (or the last completed one) holds every step's.
+    if ctx.wf is None and ctx.current is not None:
+        return ctx.current  # recorded by runner.run_prepared from the handler's result, workflow not loaded
     latest = engine.ready_tasks(ctx.wf, with_data=True) or engine.completed_tasks(ctx.wf)[-1:]
     return latest[0].data if latest else {}
 
@@ -578,11 +583,52 @@ def _dates_may_change(change: Change) -> bool:
 def _project_import(ctx: Context, data: dict) -> None:
     """数据导入: the person row, check facts and person_field rows of every imported step, in the diagram's order,
     each step done on the day of the import."""
-    imported = [(step.data_key, step.form_key, data["steps"][step.data_key])
-                for step in step_catalogue(ctx.instance.process_version_id) if step.data_key in data["steps"]]
+    imported = _imported_steps(ctx, data)
     for _, form_key, values in imported:
         apply_step_data(ctx.person, form_key, values)
     project_imported_steps(ctx.person.id, imported, local_today())
+
+
+def _imported_steps(ctx: Context, data: dict) -> list[tuple[str, str, dict]]:
+    return [(step.data_key, step.form_key, data["steps"][step.data_key])
+            for step in step_catalogue(ctx.instance.process_version_id) if step.data_key in data["steps"]]
+
+
+@runner.batch_projection(_project_person)
+def _project_imported_people(changes: list[Change]) -> None:
+    """``_project_person`` for the ``import`` events of many new persons at once (``runner.run_prepared``):
+    the same person, person_field, check_fact, human_task and task_ref rows, each table in one statement.
+    The persons' rows exist (basic values); here they get every projected column. The person objects are
+    not in the session, so the facts come from the steps rather than from the fact row read back."""
+    today, now = local_today(), utcnow()
+    people, fields, facts_rows, tasks = [], [], [], []
+    for change in changes:
+        ctx, event, person = change.ctx, change.event, change.ctx.person
+        if event["action"] != "import" or not change.created or event["attachments"]:
+            raise WorkflowError("只有新导入人员的导入事件可以成批记录")
+        facts: dict = {}
+        imported = _imported_steps(ctx, event["data"])
+        for _, form_key, values in imported:
+            mirror_step_data(person, form_key, values)
+            facts.update(step_facts(person, form_key, values))   # the upserts of apply_step_data, merged
+        fields += imported_step_rows(person.id, imported, today)
+        if facts:
+            facts_rows.append({"person_id": person.id, "id_issue": "", **facts})
+        person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
+        _summary(ctx, refresh_inbox=True, rejected=False)
+        _set_membership_dates(ctx, facts.get(JOIN_FACT))
+        person.updated_at = now
+        tasks += [{"instance_id": ctx.instance.id, **row} for row in _inbox_rows(ctx, False, now, facts)]
+        people.append(person)
+    columns = tuple(c.key for c in Person.__table__.columns if c.key != "id")
+    db.session.execute(update_where(Person.__table__, columns, ("id",)),
+                       [{"k_id": p.id, **{f"v_{c}": getattr(p, c) for c in columns}} for p in people])
+    if fields:
+        db.session.execute(sa.insert(PersonField.__table__), fields)
+    if facts_rows:
+        # The ORM's bulk insert fills each row's missing facts with the columns' defaults, as the upsert did.
+        db.session.execute(sa.insert(CheckFact), facts_rows)
+    inbox.add_new_tasks(tasks)
 
 
 def _move_person(ctx: Context, data: dict) -> None:
@@ -604,6 +650,15 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
                dates: bool = True) -> None:
     """The person row's current step and review state, and (on a change of ready tasks) the inbox rows."""
     now = utcnow()
+    _summary(ctx, refresh_inbox=refresh_inbox, rejected=rejected)
+    if dates:
+        membership_dates(ctx)
+    ctx.person.updated_at = now
+    if refresh_inbox:
+        inbox.replace_tasks(ctx.instance.id, _inbox_rows(ctx, rejected, now), before)
+
+
+def _summary(ctx: Context, *, refresh_inbox: bool, rejected: bool) -> None:
     instance, person = ctx.instance, ctx.person
     ready = ctx.ready
     if instance.status == "completed":
@@ -627,20 +682,20 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
             person.review_status = "审核不通过"
         elif refresh_inbox:
             person.review_status = ""
-    if dates:
-        membership_dates(ctx)
-    person.updated_at = now
-    if refresh_inbox:
-        rows = []
-        for task in ready if instance.status == "running" else []:
-            due, rule = due_for(person, instance.process_version_id, task.name)  # the diagram's deadline
-            rows.append({"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
-                         "step": task.step, "stage": task.stage, "role": task_role(task),
-                         "org_path": person.org_path, "person_name": person.name,
-                         "org_name": person.org.name if person.org else "",
-                         "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
-                         "arrived_at": now, "process": DEVELOPMENT, "due_date": due, "due_rule": rule})
-        inbox.replace_tasks(instance.id, rows, before)
+
+
+def _inbox_rows(ctx: Context, rejected: bool, now, facts: dict | None = None) -> list[dict]:
+    instance, person = ctx.instance, ctx.person
+    rows = []
+    for task in ctx.ready if instance.status == "running" else []:
+        due, rule = due_for(person, instance.process_version_id, task.name, facts)  # the diagram's deadline
+        rows.append({"person_id": person.id, "task_id": task.id, "task_name": task.name, "title": task.title,
+                     "step": task.step, "stage": task.stage, "role": task_role(task),
+                     "org_path": person.org_path, "person_name": person.name,
+                     "org_name": person.org.name if person.org else "",
+                     "status": "待审核" if task.is_review else ("审核不通过" if rejected else "待处理"),
+                     "arrived_at": now, "process": DEVELOPMENT, "due_date": due, "due_rule": rule})
+    return rows
 
 
 def membership_dates(ctx: Context) -> None:
@@ -651,6 +706,11 @@ def membership_dates(ctx: Context) -> None:
     with db.session.no_autoflush:  # one column of the fact row; nothing pending needs to go out first
         joined = db.session.scalar(sa.select(CheckFact.admission_meeting_date)
                                    .where(CheckFact.person_id == person.id))
+    _set_membership_dates(ctx, joined)
+
+
+def _set_membership_dates(ctx: Context, joined: date | None) -> None:
+    person = ctx.person
     person.join_date = joined
     if joined is None:
         person.probation_end = person.full_member_date = None
