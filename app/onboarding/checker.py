@@ -31,7 +31,6 @@ from app.scope import select_in_scope
 from app.timeutil import local_today
 from app.workflow import engine, runner
 from app.workflow.handlers import ACTION_DATE, HandlerError, RuleRefused, State, StepsPassedBy, apply
-from app.workflow.models import ProcessVersion
 from app.workflow.services import StepDef, step_catalogue
 from app.workflow.versions import DEVELOPMENT, active_version
 
@@ -154,11 +153,6 @@ def _check_slice(bounds: tuple[int, int]) -> tuple[list[Problem], list[Planned]]
         if found is not None and _run_diagram(found, run, row, problems):
             planned.append(found)
     return problems, planned
-
-
-def import_event_data(planned: Planned, version: ProcessVersion, today: str) -> dict:
-    """The ``import`` event's data for a planned person (``person_id`` added by the import)."""
-    return _event_data(planned, version.id, engine.spec_ref(version.bpmn_xml, version.process_id), today)
 
 
 def _event_data(planned: Planned, version_id: int, spec_ref: str, today: str) -> dict:
