@@ -37,8 +37,11 @@ def stage_of(version_id: int, step_no: int) -> int:
 
 
 def filled_workbook(version_id: int, rows: list[dict]) -> bytes:
-    """A template with ``rows`` (column key → value, as from ``sample_values``) on the sheets of their steps."""
-    book = Workbook(write_only=True)
+    """A template with ``rows`` (column key → value, as from ``sample_values``) on the sheets of their steps,
+    saved as a spreadsheet program saves a filled template (each sheet's dimension, shared strings), not as a
+    write-only stream."""
+    book = Workbook()
+    book.remove(book.active)
     for stage in stages(version_id):
         columns = sheet_columns(version_id, stage)
         sheet = book.create_sheet(stage_title(stage))
