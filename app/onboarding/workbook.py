@@ -6,6 +6,7 @@ would be whatever it computes), text with control characters (NUL…) is refused
 ``MAX_ROWS`` persons is refused as a whole. Text that merely starts with = + - @ is kept as text.
 """
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -148,6 +149,10 @@ def _read_sheet(sheet, stage: int, version_id: int, rows: list, problems: list) 
             rows.append(SheetRow(sheet.title, stage, number, values))
 
 
+# Control characters a form must never see (tab and newline are text).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
 def _cell_text(value, column: Column) -> str | None:
     """The cell as the text a form would receive (dates as YYYY-MM-DD, whole numbers without .0, select labels
     as their codes); None for text a form must never see (control characters, too long)."""
@@ -160,7 +165,7 @@ def _cell_text(value, column: Column) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
-    if len(text) > MAX_TEXT or any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+    if len(text) > MAX_TEXT or _CONTROL.search(text):
         return None
     if column.kind == "date":
         text = _date_text(text)
