@@ -14,6 +14,7 @@ from flask import has_request_context, request
 from app.events.models import ChainHead, Event, OperationLog
 from app.extensions import db
 from app.timeutil import utcnow
+from app.vocab.actions import Action
 
 
 def canonical(obj) -> str:
@@ -81,6 +82,7 @@ def append_first_events(actor, events: list[tuple[int, dict]]) -> None:
     role, org_id = getattr(actor, "role", "") or "", getattr(actor, "org_id", None)
     rows = []
     for instance_id, event in events:
+        Action(event["action"])  # the vocabulary guard's check, which a Core insert does not pass through
         row = {"instance_id": instance_id, "seq": 1, "actor_id": actor_id, "actor_name": actor_name, "role": role,
                "org_id": org_id, "action": event["action"], "task_name": event["task_name"],
                "task_pass": event["task_pass"], "data": event["data"] or {},
