@@ -151,6 +151,8 @@ def _lock_person(request: MoveBackRequest) -> int:
 def _follow_person(change: runner.Change) -> None:
     """A pending request lapses when the person's process leaves the state it was asked in, in the same
     transaction; an action that keeps that state moves the version the request stands on."""
+    if change.created:  # a new instance (添加, 数据导入): no request can wait on it yet
+        return
     person = change.ctx.person
     request = db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
     if request is None:
