@@ -40,7 +40,8 @@ PROCESS = "moveback"
 DECIDER_ROLE = "county_admin"
 _OPERATIONS = {"approve": Operation.MOVE_BACK_APPROVE, "reject": Operation.MOVE_BACK_REJECT,
                Action.LAPSE: Operation.MOVE_BACK_LAPSE}
-# Development actions that keep the person where they are but move them: the request cannot follow.
+# Development actions that leave the ready tasks as they were but move the person to another branch or the
+# instance to another diagram version: the request was asked of the old ones.
 _MOVING_ACTIONS = (Action.TRANSFER, Action.MIGRATE)
 PENDING_MESSAGE = "该人员已有调整申请待县级审核，请勿重复提交"
 MOVED_ON_MESSAGE = "该人员的流程已变化，不能按该申请调整；请审核不通过，由党支部按当前情况重新申请"
