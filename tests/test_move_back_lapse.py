@@ -15,7 +15,7 @@ from app.suspensions import services as suspensions
 from app.transfers import services as transfers
 from app.workflow import services, simulate
 from app.workflow.errors import Conflict
-from tests.conftest import login, submit_form
+from tests.conftest import login, run_together, submit_form
 
 BRANCH, COUNTY = "branch1:branch_admin", "county:county_admin"
 
@@ -147,3 +147,39 @@ def test_a_save_keeps_the_request_and_the_county_may_still_approve(app, demo, ac
     db.session.commit()
     assert db.session.get(MoveBackRequest, request_id).status == "approved"
     assert _load(pid).person.category == "入党申请人"
+
+
+def test_a_decision_racing_a_cancel_never_deadlocks(app, demo, actors):
+    # The county's 通过 and the branch's 取消发展 at the same moment: both take the person's process first, so
+    # one waits for the other (PostgreSQL) and ends as a 409 or runs after it; never a deadlock or a half state.
+    pid = _person(demo, actors, 69, 5)
+    request_id = _request(demo, pid)
+
+    def act(i):
+        with app.app_context():
+            try:
+                if i == 0:
+                    movebacks.decide(db.session.merge(demo.users[COUNTY]), db.session.get(MoveBackRequest, request_id),
+                                     "approve", "")
+                else:
+                    services.cancel(db.session.merge(demo.users[BRANCH]),
+                                    services.load(db.session.get(Person, pid)), "本人申请", [])
+                db.session.commit()
+                return "ok"
+            except (Conflict, movebacks.NotNow):
+                db.session.rollback()
+                return "conflict"
+            finally:
+                db.session.remove()
+    results = run_together(2, act)
+    assert all(r in ("ok", "conflict") for r in results), results
+    db.session.expire_all()
+    row = db.session.get(MoveBackRequest, request_id)
+    actions = db.session.scalars(sa.select(Event.action).where(Event.instance_id == row.instance_id)).all()
+    person = db.session.get(Person, pid)
+    if results[0] == "ok":
+        assert row.status == "approved" and "approve" in actions
+    else:
+        assert row.status == "lapsed" and actions[-1] == "lapse" and person.status == "cancelled"
+    assert results[1] == "ok" or person.status == "active"
+    assert verify.verify_instances([row.instance_id, person.instance_id]).clean
