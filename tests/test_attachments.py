@@ -32,8 +32,9 @@ def test_cancel_with_a_non_image_attachment_is_refused(app, demo):
     response = client.post(f"/process/{person.id}/cancel", data={
         "csrf_token": csrf_token(client), "reason": "本人申请",
         "files": (io.BytesIO(b"#!/bin/sh\necho hi"), "evil.png")}, content_type="multipart/form-data")
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "不是JPG、PNG图片或PDF文件" in page
+    # The cancel dialog again, the reason kept, the message beside it.
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "不是JPG、PNG图片或PDF文件" in page and ">本人申请</textarea>" in page
     db.session.expire_all()
     assert db.session.get(type(person), person.id).status == "active"

@@ -75,6 +75,7 @@ def test_designer_changes_a_condition_in_the_modeler_saves_a_draft_and_activates
     assert page.locator(".djs-palette [aria-label='Create task']").count() == 0
     assert page.locator("#properties .bio-properties-panel-header-type").inner_text().strip() in ("流程", "协作")
     assert page.locator(".djs-minimap").count() == 1
+    assert page.locator(".djs-minimap .toggle").get_attribute("title") == "关闭缩略图"
     view = page.evaluate("""() => { const m = window.designerModeler, c = m.get('canvas'), vb = c.viewbox();
         const s = m.get('elementRegistry').filter(e => e.type === 'bpmn:StartEvent')[0];
         const p = document.querySelector('.djs-palette').getBoundingClientRect();

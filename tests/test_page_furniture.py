@@ -9,7 +9,8 @@ from app.extensions import db
 from app.inbox import services as inbox
 from app.menu import menu_for
 from app.timeutil import local
-from app.workflow import simulate
+from app.suspensions import services as suspensions
+from app.workflow import services, simulate
 from tests.conftest import login
 from tests.test_inbox_paging import _fill_inbox
 
@@ -90,3 +91,26 @@ def test_operations_day_filter_uses_beijing_days(app, demo, client):
     day = local(row.created_at, "%Y-%m-%d")
     html = client.get(f"/audit/operations?from={day}&to={day}").get_data(as_text=True)
     assert local(row.created_at, "%Y-%m-%d %H:%M:%S") in html
+
+
+def test_lists_with_times_name_the_zone_in_the_header(app, demo, client, actors):
+    # Times of day are Beijing time; a list says so in the column header (README → Page furniture).
+    branch = actors["branch_admin"]
+    cancelled = simulate.add_applicant(branch, demo.orgs["branch1"], 2)
+    services.cancel(branch, services.load(cancelled), "本人申请", [])
+    away = simulate.add_applicant(branch, demo.orgs["branch1"], 3)
+    suspensions.suspend(branch, away, reason="赴德国留学", destination="德国", expected_from="2026-09-01",
+                        expected_to="2027-08-31")
+    db.session.commit()
+    login(client, demo.users["county_admin"])
+    for url, headers in (("/archive/?kind=suspended", ("暂停发展时间（北京时间）", "上报时间（北京时间）",
+                                                       "基层党委审核时间（北京时间）", "县级审核时间（北京时间）")),
+                         ("/archive/?kind=cancelled", ("停止发展日期（北京时间）",)),
+                         ("/transfers/", ("申请时间（北京时间）",)),
+                         ("/registry/deliveries", ("产生时间（北京时间）", "下次尝试（北京时间）"))):
+        html = client.get(url).get_data(as_text=True)
+        for header in headers:
+            assert header in html, (url, header)
+    designer = app.test_client()
+    login(designer, demo.users["designer"])
+    assert "<th>时间（北京时间）</th>" in designer.get("/designer/").get_data(as_text=True)

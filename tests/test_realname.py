@@ -2,7 +2,8 @@
 import pytest
 import sqlalchemy as sa
 
-from app.events.models import OperationLog
+from app.audit import verify
+from app.events.models import Event, OperationLog
 from app.extensions import db
 from app.inbox.models import HumanTask
 from app.people.models import Person
@@ -82,6 +83,13 @@ def test_save_then_report(clients, demo):
     actions = db.session.scalars(sa.select(OperationLog.action).where(
         OperationLog.target == f"realname_request:{row.id}")).all()
     assert actions == ["realname.save", "realname.report"]
+    # Opened like every request procedure (runner.start_request): the start event names the row and the
+    # branch, and the request's chain replays to its stored state.
+    start = db.session.scalars(sa.select(Event).where(Event.instance_id == row.instance_id)
+                               .order_by(Event.seq)).first()
+    assert start.action == "start" and start.data["request_id"] == row.id
+    assert start.data["org_id"] == demo.orgs["branch1"].id
+    assert verify.verify_instances([row.instance_id]).clean
 
 
 def test_county_confirms_and_person_reaches_step_2_in_branch_inbox(clients, demo):

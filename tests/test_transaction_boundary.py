@@ -139,7 +139,7 @@ def test_a_refused_action_answered_by_a_redirect_leaves_no_row(app, demo, actors
     response = client.post(f"{url}/cancel", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(client, url), "reason": "",
         "files": (io.BytesIO(simulate.TINY_PNG + b"refused cancel"), "证明.png")})
-    assert response.status_code == 303
-    assert "请填写停止发展原因" in client.get(url).get_data(as_text=True)
+    assert response.status_code == 422
+    assert "请填写停止发展原因" in response.get_data(as_text=True)
     assert _record(person.id) == record
     assert _table_counts() == counts

@@ -8,9 +8,13 @@ development instance as the county, marked ``sealed`` and naming the request; �
 the person where they are and the branch sees the opinion. One pending request per person (a unique column).
 
 While a request waits the person's other actions stay possible; the request records the version of the
-person's process it was filed against, and an approval after that process moved on is refused with
-``该人员的流程已变化`` (the county then refuses it, and the branch may ask again from the new state). Nothing
-here commits; the request commits once.
+person's process it was filed against. When that process leaves the state the request was made in (its status
+or its ready tasks change, or the person moves to another branch or diagram version), the request lapses in
+the same transaction: a ``lapse`` event of the request's instance through the runner (已失效, with the reason),
+and its county task leaves the inbox. An action that keeps the state (保存, 修改人员信息, 更正) only advances the
+recorded version. Both decisions first lock the person's process, the order every development action takes
+(person, then request), so a decision racing a lapse on PostgreSQL is a 409, never a deadlock. Nothing here
+commits; the request commits once.
 """
 import sqlalchemy as sa
 
@@ -25,15 +29,20 @@ from app.scope import can_act_as, get_in_scope
 from app.timeutil import utcnow
 from app.vocab.actions import Action
 from app.vocab.operations import Operation
-from app.vocab.statuses import MOVEBACK, MoveBackStatus
+from app.vocab.statuses import MOVEBACK, InstanceStatus, MoveBackStatus
 from app.workflow import runner
 from app.workflow import services as workflow
 from app.workflow.errors import Conflict, NotAllowed, RuleViolation, WorkflowError
 from app.workflow.models import ProcessInstance
+from app.workflow.versions import DEVELOPMENT
 
 PROCESS = "moveback"
 DECIDER_ROLE = "county_admin"
-_OPERATIONS = {"approve": Operation.MOVE_BACK_APPROVE, "reject": Operation.MOVE_BACK_REJECT}
+_OPERATIONS = {"approve": Operation.MOVE_BACK_APPROVE, "reject": Operation.MOVE_BACK_REJECT,
+               Action.LAPSE: Operation.MOVE_BACK_LAPSE}
+# Development actions that leave the ready tasks as they were but move the person to another branch or the
+# instance to another diagram version: the request was asked of the old ones.
+_MOVING_ACTIONS = (Action.TRANSFER, Action.MIGRATE)
 PENDING_MESSAGE = "该人员已有调整申请待县级审核，请勿重复提交"
 MOVED_ON_MESSAGE = "该人员的流程已变化，不能按该申请调整；请审核不通过，由党支部按当前情况重新申请"
 
@@ -105,7 +114,7 @@ def instance_version(request: MoveBackRequest) -> int:
 def decide(actor, request: MoveBackRequest, decision: str, opinion: str, *,
            expected_version: int | None = None) -> MoveBackRequest:
     """县级审核: 通过 moves the person back now; 不通过 (opinion required) leaves them where they are."""
-    if decision not in _OPERATIONS:
+    if decision not in ("approve", "reject"):
         raise WorkflowError("未知的审核结果")
     opinion = (opinion or "").strip()
     if request.status != MoveBackStatus.PENDING:
@@ -116,8 +125,10 @@ def decide(actor, request: MoveBackRequest, decision: str, opinion: str, *,
         raise RuleViolation({"opinion": "审核不通过须填写审核意见"})
     if len(opinion) > 500:
         raise RuleViolation({"opinion": "审核意见不能超过500个字"})
-    if decision == "approve" and _person_version(request) != request.seen_version:
+    if decision == "approve" and _lock_person(request) != request.seen_version:
         raise NotNow(MOVED_ON_MESSAGE)
+    if decision == "reject":
+        _lock_person(request)
     ctx = runner.load(request.instance_id, process=PROCESS, subject=request)
     task = next((t for t in ctx.ready if t.is_review), None)
     if task is None:
@@ -127,9 +138,52 @@ def decide(actor, request: MoveBackRequest, decision: str, opinion: str, *,
     return request
 
 
-def _person_version(request: MoveBackRequest) -> int:
+def _lock_person(request: MoveBackRequest) -> int:
+    # The person's process first, as every development action (and its lapse of this request) takes them:
+    # on PostgreSQL the two orders would deadlock. Returns the version it was locked at.
     person = db.session.get(Person, request.person_id)
-    return db.session.scalar(sa.select(ProcessInstance.version).where(ProcessInstance.id == person.instance_id))
+    instance = db.session.get(ProcessInstance, person.instance_id)
+    db.session.refresh(instance, ["version"])
+    runner.lock(instance, instance.version)
+    return instance.version
+
+
+@runner.projection(DEVELOPMENT)
+def _follow_person(change: runner.Change) -> None:
+    """A pending request lapses when the person's process leaves the state it was asked in, in the same
+    transaction; an action that keeps that state moves the version the request stands on."""
+    if change.created:  # a new instance (添加, 数据导入): no request can wait on it yet
+        return
+    person = change.ctx.person
+    request = db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
+    if request is None:
+        return
+    reason = _lapse_reason(change)
+    if reason is None:
+        request.seen_version = change.ctx.instance.version
+        return
+    ctx = runner.load(request.instance_id, process=PROCESS, subject=request)
+    task = next((t for t in ctx.ready if t.is_review), None)
+    runner.run(change.actor, ctx, Action.LAPSE, task=task, data={"reason": reason})
+
+
+def _lapse_reason(change: runner.Change) -> str | None:
+    """Why the change ends a pending request (in words for the branch), or None when the person stays put."""
+    status, action = change.ctx.instance.status, change.event["action"]
+    outcome = change.event.get("outcome")
+    if outcome:
+        what = Action.label_of(outcome["action"])
+    elif status != InstanceStatus.RUNNING:
+        what = InstanceStatus.label_of(status)
+    elif action in _MOVING_ACTIONS or _where(change.ready_before) != _where(change.ctx.ready):
+        what = Action.label_of(action)
+    else:
+        return None
+    return f"该人员的发展流程已变化（{what}），调整申请自动失效；如仍需调整，请按当前情况重新申请"
+
+
+def _where(tasks) -> set:
+    return {(t.name, t.pass_no) for t in tasks}
 
 
 @runner.projection(PROCESS)
@@ -141,7 +195,8 @@ def _project_request(change: runner.Change) -> None:
                       {"person_id": request.person_id, "reason": request.reason})
     elif action in _OPERATIONS:
         operation = _OPERATIONS[action]
-        request.opinion = change.event["data"].get("opinion", "")
+        data = change.event["data"]
+        request.opinion = data.get("reason", "") if action == Action.LAPSE else data.get("opinion", "")
         request.decided_by, request.decided_at = actor.id, now
         MOVEBACK.move(request, operation)
         request.pending_person_id = None

@@ -25,8 +25,6 @@ STAGES = {
 class Person(db.Model):
     __tablename__ = "person"
     __table_args__ = (
-        sa.Index("ix_person_path_stage", "org_path", "stage"),
-        sa.Index("ix_person_path_category", "org_path", "category"),
         # Stage lists: the page's ids come from this index alone (id last: PostgreSQL's index-only scan; on
         # SQLite the rowid is in every index anyway), sorted within a subtree's range (app.scope.below_root).
         sa.Index("ix_person_stage_list", "stage", "status", "org_path", "id"),

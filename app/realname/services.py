@@ -20,7 +20,6 @@ from app.scope import can_act_as, path_prefix, select_in_scope
 from app.timeutil import utcnow
 from app.workflow import runner
 from app.workflow import services as workflow
-from app.workflow.versions import active_version
 from app.workflow.services import Conflict, NotAllowed, RuleViolation, WorkflowError
 
 _PROOF = "proof_scans"
@@ -88,15 +87,10 @@ def save(actor, data: dict, request: RealnameRequest | None = None, *, report: b
     org = _check_new(actor, data, request.id if request else None)
     workflow.claim_attachments_for(actor, org.path, workflow.attachment_hashes(data))
     if request is None:
-        version = active_version(PROCESS)
-        ctx = runner.open_instance(version, process=PROCESS)
-        request = RealnameRequest(created_by=actor.id, created_at=utcnow(), instance_id=ctx.instance.id,
-                                  status=DRAFT, org_id=org.id, org_path=org.path, name=data.get("name", ""),
+        request = RealnameRequest(created_by=actor.id, created_at=utcnow(), status=DRAFT, org_id=org.id,
+                                  org_path=org.path, name=data.get("name", ""),
                                   id_number=(data.get("id_number") or "").upper())
-        db.session.add(request)
-        db.session.flush()
-        ctx.subject = request
-        runner.start(actor, ctx, version, {"request_id": request.id, "org_id": org.id})
+        ctx = runner.start_request(actor, PROCESS, request, {"org_id": org.id}, subject_key="request_id")
     else:
         ctx = _load(request)
     _act(actor, ctx, "report" if report else "save", entry=True, data=data)

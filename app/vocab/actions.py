@@ -19,6 +19,8 @@ class Action(LabelledEnum):
     CORRECT = ("correct", "更正封存数据")
     TRANSFER = ("transfer", "接续培养")
     WITHDRAW = ("withdraw", "撤回申请")
+    # A request whose subject moved on (调整申请 after the person's process left the state it was asked in).
+    LAPSE = ("lapse", "申请失效")
     SUSPEND = ("suspend", "暂停发展")
     RESUME = ("resume", "归国恢复")
     # 数据导入 (onboarding): a person already in the pipeline elsewhere, started and walked to its step at once.

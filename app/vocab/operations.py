@@ -46,6 +46,7 @@ class Operation(LabelledEnum):
     MOVE_BACK_REQUEST = ("move_back.request", "调整申请（回到已封存阶段）")
     MOVE_BACK_APPROVE = ("move_back.approve", "调整申请县级审核通过")
     MOVE_BACK_REJECT = ("move_back.reject", "调整申请县级审核不通过")
+    MOVE_BACK_LAPSE = ("move_back.lapse", "调整申请自动失效")
     REALNAME_SAVE = ("realname.save", "保存实名认证申请")
     REALNAME_REPORT = ("realname.report", "上报实名认证申请")
     REALNAME_CONFIRM = ("realname.confirm", "实名认证备案认证")

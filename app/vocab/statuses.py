@@ -58,10 +58,12 @@ class ResumeStatus(LabelledEnum):
 
 
 class MoveBackStatus(LabelledEnum):
-    """One 调整申请 into a sealed stage (its own moveback.bpmn instance): waiting for the county, or decided."""
+    """One 调整申请 into a sealed stage (its own moveback.bpmn instance): waiting for the county, decided, or
+    lapsed because the person's process left the state it was asked in."""
     PENDING = ("pending", "调整申请待县级审核")
     APPROVED = ("approved", "已调整")
     REFUSED = ("refused", "县级审核不通过")
+    LAPSED = ("lapsed", "已失效")
 
 
 class RealnameStatus(LabelledEnum):
@@ -175,6 +177,7 @@ RESUME = Lifecycle(ResumeStatus, transitions={
 MOVEBACK = Lifecycle(MoveBackStatus, transitions={
     Operation.MOVE_BACK_APPROVE: ((MoveBackStatus.PENDING,), MoveBackStatus.APPROVED),
     Operation.MOVE_BACK_REJECT: ((MoveBackStatus.PENDING,), MoveBackStatus.REFUSED),
+    Operation.MOVE_BACK_LAPSE: ((MoveBackStatus.PENDING,), MoveBackStatus.LAPSED),
 })
 
 # 实名认证 has no instance yet: its status changes are operations-log rows.

@@ -241,14 +241,18 @@ def _transfer(state: State, event: dict) -> None:
         raise HandlerError("接续培养记录缺少原党组织或接受党组织")
 
 
-def _withdraw(state: State, event: dict) -> None:
-    # The requester withdraws a pending 接续培养: the review task ends with decision 'withdraw', and the
-    # diagram's gateway takes the 已撤回 path (a version without that path would not end as withdrawn).
-    task = _ready_task(state, event)
-    if not task.is_review:
-        raise HandlerError(f"任务 {task.name} 不是审核任务")
-    _complete(state, task, {"decision": "withdraw", "review_opinion": ""})
-    state.reviews[task.name] = "withdraw"
+def _end_review(decision: str):
+    # A request ended without a decision on it: the review task completes with ``decision``, and the
+    # diagram's gateway takes its path. 'withdraw': the requester withdraws a pending 接续培养 (已撤回);
+    # 'lapse': a 调整申请 whose person's process moved on (已失效). A version without that path would end the
+    # instance on its default (refused) path; the request row still records what happened.
+    def handler(state: State, event: dict) -> None:
+        task = _ready_task(state, event)
+        if not task.is_review:
+            raise HandlerError(f"任务 {task.name} 不是审核任务")
+        _complete(state, task, {"decision": decision, "review_opinion": ""})
+        state.reviews[task.name] = decision
+    return handler
 
 
 # The review opinion an imported approval carries: the review happened elsewhere, before the import.
@@ -338,7 +342,8 @@ HANDLERS = {
     "amend": _amend,
     "correct": _correct,
     "transfer": _transfer,
-    "withdraw": _withdraw,
+    "withdraw": _end_review("withdraw"),
+    "lapse": _end_review("lapse"),
     # 暂停发展-出国(境) and its return: the engine state stays where it was, only the status moves.
     "suspend": _status_change("该人员不在发展流程中，不能暂停发展"),
     "resume": _status_change("该人员未处于暂停发展状态"),

@@ -334,10 +334,12 @@ def open_instance(version: ProcessVersion, *, process: str, person=None, subject
     return Context(instance=instance, wf=None, person=person, subject=subject, process=process)
 
 
-def start_request(actor, process: str, subject, data: dict, conflict: str = "") -> Context:
-    """Start the active version of ``process`` for a new request row ``subject`` (接续培养, 归国恢复, 调整申请):
-    the row gets the new instance's id and is flushed before the ``start`` event, so a racing request that
-    took the row's unique key first (one pending request per person or suspension) is a Conflict."""
+def start_request(actor, process: str, subject, data: dict, conflict: str = "", *,
+                  subject_key: str = "") -> Context:
+    """Start the active version of ``process`` for a new request row ``subject`` (接续培养, 归国恢复, 调整申请,
+    实名认证): the row gets the new instance's id and is flushed before the ``start`` event, so a racing request
+    that took the row's unique key first (one pending request per person or suspension) is a Conflict. With
+    ``subject_key`` the start event also names the row's id (known only after that flush) under that key."""
     version = active_version(process)
     ctx = open_instance(version, process=process, subject=subject)
     subject.instance_id = ctx.instance.id
@@ -346,7 +348,7 @@ def start_request(actor, process: str, subject, data: dict, conflict: str = "") 
         db.session.flush()
     except IntegrityError as exc:
         raise (Conflict(conflict) if conflict else Conflict()) from exc
-    start(actor, ctx, version, data)
+    start(actor, ctx, version, {subject_key: subject.id, **data} if subject_key else data)
     return ctx
 
 

@@ -56,7 +56,10 @@ def person(person_id: int):
     return _person_page(ctx.person, ctx=ctx)
 
 
-def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None):
+def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None, posted_form: str = "",
+                 posted_errors=()):
+    # posted_form names the dialog that was refused (cancel, move_back:<target>): it opens again with the
+    # reason typed and the messages beside it.
     ctx = ctx or services.load(person)
     steps = services.step_rows(ctx)
     pending = movebacks.pending_request(person)
@@ -64,6 +67,7 @@ def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None):
                            trail=diagram.trail(ctx.instance.process_version, ctx.wf),
                            move_back=[] if pending else services.move_back_options(current_user, ctx),
                            move_back_request=pending or movebacks.latest_request(person), posted_reason=posted_reason,
+                           posted_form=posted_form, posted_errors=list(posted_errors),
                            can_cancel=services.can_cancel(current_user, ctx),
                            can_suspend=suspensions.can_suspend(current_user, person), active_menu="process"), status
 
@@ -186,7 +190,7 @@ def _post_review(ctx, view, form):
 def cancel(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
     return _simple_action(person, lambda ctx, hashes: services.cancel(
-        current_user, ctx, request.form.get("reason", ""), hashes), "已取消发展，人员转入历史库")
+        current_user, ctx, request.form.get("reason", ""), hashes), "已取消发展，人员转入历史库", form="cancel")
 
 
 @bp.post("/<int:person_id>/restore")
@@ -201,10 +205,11 @@ def move_back(person_id: int):
     person = get_in_scope(Person, person_id, current_user)
     return _simple_action(person, lambda ctx, hashes: movebacks.adjust(
         current_user, ctx, request.form.get("target", ""), request.form.get("reason", ""), hashes),
-        lambda filed: "已提交调整申请，待县级审核" if filed else "已调整")
+        lambda filed: "已提交调整申请，待县级审核" if filed else "已调整",
+        form="move_back:" + request.form.get("target", ""))
 
 
-def _simple_action(person, run, done_message: str):
+def _simple_action(person, run, done_message: str, form: str = ""):
     try:
         # The answer is a redirect either way: a refusal must undo the stored files' rows itself.
         with attempt():
@@ -213,18 +218,28 @@ def _simple_action(person, run, done_message: str):
     except services.Conflict as exc:
         # A lost race: the person's page as it stands now, with the message and the reason typed kept.
         flash(exc.message, "error")
-        return _person_page(person, status=409, posted_reason=request.form.get("reason", ""))
+        return _person_page(person, status=409, posted_reason=request.form.get("reason", ""), posted_form=form)
     except (WorkflowError, attachments.UploadError) as exc:
         messages = [m for msgs in getattr(exc, "fields", {}).values() for m in msgs] or [str(getattr(exc, "message", exc))]
+        if form and not _from_list() and (getattr(exc, "fields", None) or isinstance(exc, attachments.UploadError)):
+            # Refused input on the person page: its dialog again, the reason kept, the messages beside it
+            # (a refusal of the action itself, not of what was typed, is a message on the page as before).
+            return _person_page(person, status=422, posted_reason=request.form.get("reason", ""),
+                                posted_form=form, posted_errors=messages)
         flash("；".join(messages), "error")
     else:
         flash(done_message(result) if callable(done_message) else done_message)
     return redirect(_back_to(person)), 303
 
 
-def _back_to(person) -> str:
-    """Where a row action returns: the list it was started from (a same-site 人员 list path), else the person."""
+def _from_list() -> str:
+    """The 人员 list a row action was started from (a same-site list path), or ''."""
     target = request.form.get("next", "")
     if target.startswith("/people/") and "\\" not in target and "//" not in target and "@" not in target:
         return target
-    return url_for("workflow.person", person_id=person.id)
+    return ""
+
+
+def _back_to(person) -> str:
+    """Where a row action returns: the list it was started from, else the person."""
+    return _from_list() or url_for("workflow.person", person_id=person.id)

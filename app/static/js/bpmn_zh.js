@@ -23,6 +23,9 @@
     "Create expanded sub-process": "展开的子流程",
     "Create pool/participant": "泳池/参与者",
     "Create group": "分组",
+    // minimap (diagram-js-minimap: its toggle's title, shown as its text)
+    "Open minimap": "打开缩略图",
+    "Close minimap": "关闭缩略图",
     // context pad and menus
     "Append end event": "追加结束事件",
     "Append gateway": "追加网关",
