@@ -3,7 +3,8 @@
 #   scripts/pg_test.sh .venv/bin/python -m pytest -n 2 -m "not browser"
 # initdb in a mktemp folder (owned by `postgres` when run as root, since initdb refuses root), listen on
 # 127.0.0.1:<free port> only (socket in the same folder), create database dangyuan_test, export
-#   TEST_DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1:<port>/dangyuan_test
+#   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:<port>/dangyuan_test
+# (PG_DRIVER=psycopg2 for the older driver, e.g. to compare the two),
 # run the command, then stop the cluster and delete the folder whatever happens (trap on EXIT/INT/TERM).
 # Exits with the command's status. Durability is switched off (fsync, synchronous_commit): test data only.
 # Without PostgreSQL binaries it prints a loud warning and exits 0 (1 when STRICT=1).
@@ -78,7 +79,7 @@ if [ -z "$started" ]; then
 fi
 
 pg createdb -h 127.0.0.1 -p "$port" -U postgres dangyuan_test
-export TEST_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$port/dangyuan_test"
+export TEST_DATABASE_URL="postgresql+${PG_DRIVER:-psycopg}://postgres@127.0.0.1:$port/dangyuan_test"
 echo "pg_test.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($tmp)" >&2
 
 set +e
