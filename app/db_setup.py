@@ -81,6 +81,12 @@ def _begin_before_writing(conn, cursor, statement, parameters, context, executem
         dbapi_connection.autocommit = False   # the driver sends BEGIN with this statement
 
 
+def in_transaction(conn: sa.Connection) -> bool:
+    """Whether ``conn`` may hold uncommitted writes: always on SQLite and for a connection that is not lazy,
+    else whether its first write has begun the transaction."""
+    return not conn.connection.info.get(_LAZY) or not conn.connection.dbapi_connection.autocommit
+
+
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
 # A SELECT that locks, or calls a function with an effect, belongs in the transaction too.
 _SELECT_EFFECTS = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|pg_advisory|nextval\s*\(|"

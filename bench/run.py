@@ -260,14 +260,15 @@ SEEDED = ("process_instance", "person", "human_task", "task_ref", "event", "pers
 
 
 def raw_table(name):
-    """The table with its JSON columns typed as text, so stored JSON texts go in and out unchanged."""
+    """The table with its JSON columns untyped, so stored JSON texts go in and out unchanged (untyped, not
+    Text: psycopg 3 binds a Text parameter as ``::VARCHAR``, which PostgreSQL will not put in a json column)."""
     import sqlalchemy as sa
     from app.extensions import db
     cache = raw_table.__dict__.setdefault("cache", {})
     if name not in cache:
         source = db.metadata.tables[name]
         cache[name] = sa.Table(name, sa.MetaData(), *[
-            sa.Column(c.name, sa.Text if isinstance(c.type, sa.JSON) else c.type, primary_key=c.primary_key)
+            sa.Column(c.name, sa.types.NullType() if isinstance(c.type, sa.JSON) else c.type, primary_key=c.primary_key)
             for c in source.columns])
     return cache[name]
 
