@@ -11,7 +11,9 @@ The first ``--warmup`` completions are not counted (a connection prepares a stat
 ``prepare_threshold`` executions). With ``log_statement = 'all'`` switched on for the measured ones, every
 statement the server is sent is a line of its log (one round trip each: psycopg 3 sends Parse/Bind/Execute of
 a statement together); reported per request: statements by their first word (BEGIN, COMMIT, SELECT, …), and
-how many ran a server-side prepared statement (``execute _pg3_…``).
+how many ran a server-side prepared statement (``execute _pg3_…``); and the CPU time per completion of this
+process (app and test client) and of PostgreSQL (postmaster and children, /proc). ``--no-lazy-begin`` turns
+app/db_setup.py's lazy BEGIN off, to compare.
 """
 import argparse
 import collections
@@ -20,6 +22,9 @@ import re
 import shutil
 import sys
 import tempfile
+import time
+
+from sqlalchemy import event as sa_event
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
@@ -32,9 +37,11 @@ _LINE = re.compile(r"LOG:\s+(statement|execute ([^:]*)):\s*(\w+)")
 class ServerLog:
     """The cluster's log file (pg_test.sh writes it next to the data folder), read from a remembered offset."""
 
-    def __init__(self, engine):
+    def __init__(self, url):
         import sqlalchemy as sa
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        from sqlalchemy.pool import NullPool
+        # A connection of its own: psycopg forgets a connection's prepared statements after ALTER SYSTEM.
+        with sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() as conn:
             conn.execute(sa.text("ALTER SYSTEM SET log_statement = 'all'"))
             conn.execute(sa.text("SELECT pg_reload_conf()"))
             data = conn.scalar(sa.text("SHOW data_directory"))
@@ -70,7 +77,13 @@ def main(argv=None) -> int:
     parser.add_argument("--persons", type=int, default=300)
     parser.add_argument("--completions", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=6)
+    parser.add_argument("--no-lazy-begin", action="store_true", help="every checkout in a transaction, as before "
+                        "app/db_setup.py's lazy BEGIN (to compare)")
     args = parser.parse_args(argv)
+    if args.no_lazy_begin:
+        from sqlalchemy.pool import Pool
+        from app import db_setup
+        sa_event.remove(Pool, "checkout", db_setup._autocommit_until_write)
     args.db = "postgresql"
     db_url = run.database_url(args, argv)
     measured, warmup = args.completions, args.warmup
@@ -80,20 +93,25 @@ def main(argv=None) -> int:
         app = run.make_app(tmp, db_url)
         with app.app_context():
             ids, step, form, username, password, _ = throughput.prepare(args)
-            from app.extensions import db
             client = app.test_client()
             run.login(client, username, password)
             for pid in ids[:warmup]:
                 list(complete(client, pid, step, form))
-            log = ServerLog(db.engine)
+            postmaster = throughput.postmaster_pid(db_url)
+            log = ServerLog(db_url)
             log.since()
             counts = collections.defaultdict(collections.Counter)
             prepared = collections.Counter()
+            app_cpu, database_cpu = 0.0, 0.0
             for pid in ids[warmup:]:
+                before = time.process_time(), run.tree_cpu_seconds(postmaster)
                 for label in complete(client, pid, step, form):
+                    app_cpu += time.process_time() - before[0]
+                    database_cpu += run.tree_cpu_seconds(postmaster) - before[1]
                     for word, is_prepared in log.since():
                         counts[label][word] += 1
                         prepared[label] += is_prepared
+                    before = time.process_time(), run.tree_cpu_seconds(postmaster)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     driver = db_url.split("://", 1)[0]
@@ -105,6 +123,9 @@ def main(argv=None) -> int:
         detail = ", ".join(f"{w} {c / measured:.1f}" for w, c in words.most_common())
         print(f"| {label} | {n:.1f} | {detail} | prepared {prepared[label] / measured:.1f} |")
     print(f"| completion (3 requests) | {total:.1f} | | |")
+    print(f"CPU per completion: app (in-process, test client included) {app_cpu / measured * 1000:.1f} ms, "
+          f"PostgreSQL {database_cpu / measured * 1000:.1f} ms; load average {os.getloadavg()[0]:.2f}"
+          f"{'; lazy BEGIN off' if args.no_lazy_begin else ''}")
     return 0
 
 

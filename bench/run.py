@@ -694,6 +694,24 @@ class HttpClient:
                              {"Content-Type": "application/x-www-form-urlencoded"})
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by process ``pid`` and its children (from /proc; a child that has
+    exited no longer counts)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:   # fields[1]: the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -730,19 +748,7 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the gunicorn master and its workers (from /proc)."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(entry) == self.proc.pid or int(fields[1]) == self.proc.pid:   # fields[1]: the parent pid
-                total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
-        return total
+        return tree_cpu_seconds(self.proc.pid)
 
     @property
     def base(self) -> str:
