@@ -4,7 +4,8 @@
     .venv/bin/python bench/throughput.py [--clients 4] [--workers 2] [--completions 2000] [--persons 10000]
                                          [--worker-class gthread] [--threads 2] [--profile DIR]
 
-A throwaway PostgreSQL cluster (scripts/pg_test.sh; TEST_DATABASE_URL when set), seeded as bench/run.py
+A throwaway PostgreSQL cluster (scripts/pg_test.sh with PG_DURABLE=1: fsync and synchronous_commit on, as in
+production; TEST_DATABASE_URL when set), seeded as bench/run.py
 does (``run.seed_world``: ``--persons`` spread over every position, with person_field and check_fact), plus
 ``--completions`` persons waiting at the first task after the application (its edit task; a branch admin's
 work) in branch1. gunicorn is started by the bench on a free port (``--workers``, ``--worker-class``,
@@ -133,6 +134,9 @@ def main(argv=None) -> int:
         os.makedirs(args.profile, exist_ok=True)
         os.environ["BENCH_PROFILE"] = os.path.abspath(args.profile)
     args.db = "postgresql"
+    # A cluster as durable as production (fsync, synchronous_commit on): each completion's COMMIT waits for
+    # its WAL flush, as it would there.
+    os.environ.setdefault("PG_DURABLE", "1")
     db_url = run.database_url(args, argv)
     tmp = tempfile.mkdtemp(prefix="dangyuan-bench-throughput-")
     try:
