@@ -89,7 +89,7 @@ def in_transaction(conn: sa.Connection) -> bool:
 
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
 # A SELECT that locks, or calls a function with an effect, belongs in the transaction too.
-_SELECT_EFFECTS = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|pg_advisory|nextval\s*\(|"
+_SELECT_EFFECTS = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|advisory|nextval\s*\(|"
                              r"setval\s*\(|pg_notify|set_config", re.IGNORECASE)
 
 

@@ -115,6 +115,11 @@ def test_a_savepoint_or_a_lock_opens_the_transaction_too(postgresql, app):
         with conn.begin_nested():
             assert int(dbapi.info.transaction_status) == INTRANS
         conn.rollback()
+    # A server-side cursor (yield_per, stream_results) lives in a transaction: psycopg2 refuses one without.
+    with db.engine.connect() as conn:
+        rows = conn.execution_options(stream_results=True).execute(sa.text("SELECT generate_series(1, 5)"))
+        assert len(rows.all()) == 5
+        assert int(conn.connection.dbapi_connection.info.transaction_status) == INTRANS
     # A connection asked for autocommit stays in autocommit for writes (CREATE DATABASE cannot run in a block).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("CREATE TEMPORARY TABLE lazy_probe (x int)"))
