@@ -67,8 +67,8 @@ def postmaster_pid(db_url: str) -> int:
     from sqlalchemy.pool import NullPool
     with sa.create_engine(db_url, poolclass=NullPool).connect() as conn:
         backend = conn.scalar(sa.text("SELECT pg_backend_pid()"))
-    with open(f"/proc/{backend}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{backend}/stat") as f:   # while the backend exists
+            return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
 def drive(base, username, password, ids, step, form, clients):
