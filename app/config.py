@@ -8,7 +8,7 @@ class Config:
     def __init__(self, instance_path: str):
         env = os.environ.get
         self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance_path)
-        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or (
+        self.SQLALCHEMY_DATABASE_URI = _with_driver(env("DATABASE_URL")) or (
             "sqlite:///" + os.path.join(instance_path, "dangyuan.sqlite3"))
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER") or os.path.join(instance_path, "uploads")
         # "outbox" stores messages in a table; a real gateway plugs in as another sender.
@@ -73,6 +73,15 @@ class Config:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _with_driver(url: str | None) -> str | None:
+    """A PostgreSQL URL that names no driver gets psycopg 3 (SQLAlchemy would pick psycopg2, which the
+    requirements no longer install); ``postgresql+psycopg2://`` still selects psycopg2 where it is installed."""
+    for bare in ("postgresql://", "postgres://"):
+        if url and url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare):]
+    return url
 
 
 def _instance_secret(instance_path: str) -> str:

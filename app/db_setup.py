@@ -1,8 +1,10 @@
 """Connection settings per database engine, and the upsert statement both engines share."""
+import re
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 
 @sa.event.listens_for(Engine, "connect")
@@ -25,7 +27,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def _postgresql_settings(dbapi_connection, connection_record):
     # No JIT compilation: the app's statements are short, and a plan whose estimated cost is high (a probe per
     # person in 综合查询, 数据统计 over a province) spent more time compiling (100–300 ms) than running.
-    if not type(dbapi_connection).__module__.startswith("psycopg2"):
+    if not _is_psycopg(dbapi_connection):
         return
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True   # a SET outside any transaction, so the pool gets the connection idle
@@ -33,6 +35,66 @@ def _postgresql_settings(dbapi_connection, connection_record):
     cursor.execute("SET jit = off")
     cursor.close()
     dbapi_connection.autocommit = autocommit
+
+
+def _is_psycopg(dbapi_connection) -> bool:
+    # psycopg 3 ("psycopg") and psycopg2 ("psycopg2.extensions") share what is used here: autocommit and
+    # info.transaction_status.
+    return type(dbapi_connection).__module__.startswith("psycopg")
+
+
+# Lazy BEGIN on PostgreSQL. The drivers send BEGIN before the first statement of a connection that is not in
+# autocommit, and SQLAlchemy COMMITs (or the pool ROLLs BACK) at the end: two round trips for a page that only
+# reads. Instead a connection checked out of the pool runs in autocommit until the first statement that needs a
+# transaction (a write, a lock, a savepoint, a server-side cursor); only then does the driver send BEGIN, and
+# the rest of the checkout (the request) is that one transaction, committed or rolled back by app/transaction.py
+# as before. Reads before the first write lose nothing: at READ COMMITTED (the app's level) every statement
+# takes its own snapshot inside a transaction too, and before the first write there are no own changes or
+# locks to see. A connection checked out in autocommit on purpose (isolation_level="AUTOCOMMIT") is left alone.
+_LAZY = "lazy_begin"
+
+
+@sa.event.listens_for(Pool, "checkout")
+def _autocommit_until_write(dbapi_connection, connection_record, connection_proxy):
+    if _is_psycopg(dbapi_connection) and not dbapi_connection.autocommit:
+        dbapi_connection.autocommit = True
+        connection_record.info[_LAZY] = True
+    else:
+        connection_record.info.pop(_LAZY, None)
+
+
+@sa.event.listens_for(Pool, "checkin")
+def _restore_transactions(dbapi_connection, connection_record):
+    # The pool hands the connection to other code too (Alembic, a job's engine.begin()): give it back as it was.
+    if connection_record.info.pop(_LAZY, False) and dbapi_connection is not None and not dbapi_connection.closed:
+        dbapi_connection.autocommit = False
+
+
+@sa.event.listens_for(Engine, "before_cursor_execute")
+def _begin_before_writing(conn, cursor, statement, parameters, context, executemany):
+    if not conn.connection.info.get(_LAZY):
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if not dbapi_connection.autocommit or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    if _needs_transaction(statement) or getattr(context, "_is_server_side", False):
+        dbapi_connection.autocommit = False   # the driver sends BEGIN with this statement
+
+
+def in_transaction(conn: sa.Connection) -> bool:
+    """Whether ``conn`` may hold uncommitted writes: always on SQLite and for a connection that is not lazy,
+    else whether its first write has begun the transaction."""
+    return not conn.connection.info.get(_LAZY) or not conn.connection.dbapi_connection.autocommit
+
+
+_READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
+# A SELECT that locks, or calls a function with an effect, belongs in the transaction too.
+_SELECT_EFFECTS = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|advisory|nextval\s*\(|"
+                             r"setval\s*\(|pg_notify|set_config", re.IGNORECASE)
+
+
+def _needs_transaction(statement: str) -> bool:
+    return not _READ_ONLY.match(statement) or bool(_SELECT_EFFECTS.search(statement))
 
 
 def upsert(table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...],

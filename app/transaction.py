@@ -15,6 +15,7 @@ from flask import Flask, g, jsonify, render_template
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db_setup import in_transaction
 from app.extensions import db
 
 CONFLICT_MESSAGE = "已被他人处理"
@@ -28,9 +29,26 @@ def keep_on_error() -> None:
 @contextmanager
 def attempt():
     """Run one action in a savepoint: if it raises, its writes are undone and the exception goes on."""
+    if _nothing_written_yet():
+        # Nothing of this request is in the database or pending in the session (PostgreSQL, lazy BEGIN in
+        # app/db_setup.py): undoing the action is undoing the whole transaction, which saves the SAVEPOINT and
+        # RELEASE round trips of every completion.
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()
+            raise
+        return
     _begin_outer()
     with db.session.begin_nested():
         yield
+
+
+def _nothing_written_yet() -> bool:
+    session = db.session
+    if session.new or session.deleted or session.dirty:
+        return False
+    return not in_transaction(session.connection())
 
 
 def begin_write() -> None:

@@ -260,14 +260,15 @@ SEEDED = ("process_instance", "person", "human_task", "task_ref", "event", "pers
 
 
 def raw_table(name):
-    """The table with its JSON columns typed as text, so stored JSON texts go in and out unchanged."""
+    """The table with its JSON columns untyped, so stored JSON texts go in and out unchanged (untyped, not
+    Text: psycopg 3 binds a Text parameter as ``::VARCHAR``, which PostgreSQL will not put in a json column)."""
     import sqlalchemy as sa
     from app.extensions import db
     cache = raw_table.__dict__.setdefault("cache", {})
     if name not in cache:
         source = db.metadata.tables[name]
         cache[name] = sa.Table(name, sa.MetaData(), *[
-            sa.Column(c.name, sa.Text if isinstance(c.type, sa.JSON) else c.type, primary_key=c.primary_key)
+            sa.Column(c.name, sa.types.NullType() if isinstance(c.type, sa.JSON) else c.type, primary_key=c.primary_key)
             for c in source.columns])
     return cache[name]
 
@@ -693,6 +694,24 @@ class HttpClient:
                              {"Content-Type": "application/x-www-form-urlencoded"})
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by process ``pid`` and its children (from /proc; a child that has
+    exited no longer counts)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:   # fields[1]: the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -729,19 +748,7 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the gunicorn master and its workers (from /proc)."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(entry) == self.proc.pid or int(fields[1]) == self.proc.pid:   # fields[1]: the parent pid
-                total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
-        return total
+        return tree_cpu_seconds(self.proc.pid)
 
     @property
     def base(self) -> str:

@@ -3,9 +3,12 @@
 #   scripts/pg_test.sh .venv/bin/python -m pytest -n 2 -m "not browser"
 # initdb in a mktemp folder (owned by `postgres` when run as root, since initdb refuses root), listen on
 # 127.0.0.1:<free port> only (socket in the same folder), create database dangyuan_test, export
-#   TEST_DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1:<port>/dangyuan_test
+#   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:<port>/dangyuan_test
+# (PG_DRIVER=psycopg2 for the older driver, e.g. to compare the two),
 # run the command, then stop the cluster and delete the folder whatever happens (trap on EXIT/INT/TERM).
 # Exits with the command's status. Durability is switched off (fsync, synchronous_commit): test data only.
+# PG_DURABLE=1 keeps PostgreSQL's defaults instead (fsync, synchronous_commit, full_page_writes on), as in
+# production: bench/throughput.py sets it.
 # Without PostgreSQL binaries it prints a loud warning and exits 0 (1 when STRICT=1).
 # PG_BINDIR overrides where initdb/pg_ctl are looked up.
 set -euo pipefail
@@ -61,10 +64,12 @@ pg initdb -D "$tmp/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$t
     || { cat "$tmp/initdb.log" >&2; echo "pg_test.sh: initdb failed" >&2; exit 1; }
 
 started=
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = 1 ] && durability=""
 for attempt in 1 2 3; do
     port=$(free_port)
     if pg pg_ctl -D "$tmp/data" -l "$tmp/server.log" -w -t 60 -s \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp $durability -c max_connections=60" \
         start; then
         started=1
         break
@@ -78,7 +83,7 @@ if [ -z "$started" ]; then
 fi
 
 pg createdb -h 127.0.0.1 -p "$port" -U postgres dangyuan_test
-export TEST_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$port/dangyuan_test"
+export TEST_DATABASE_URL="postgresql+${PG_DRIVER:-psycopg}://postgres@127.0.0.1:$port/dangyuan_test"
 echo "pg_test.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($tmp)" >&2
 
 set +e
