@@ -93,6 +93,35 @@ def get_in_scope(model: type[T], object_id, user, *, along: tuple | None = None)
     return obj
 
 
+def by_id_in_scope(model, *along) -> sa.Select:
+    """A statement to build once, at import: the ``model`` row with id ``:id`` whose path lies in the range
+    ``:lo`` … ``:hi`` (``scope_params``), with the rows of ``along`` ((model, ON clause) pairs, outer joins)
+    in the same SELECT. A hot lookup then skips building the statement and its cache key on every request."""
+    column = _path_column(model)
+    stmt = sa.select(model, *(other for other, _ in along))
+    for other, on in along:
+        stmt = stmt.outerjoin(other, on)
+    return stmt.where(model.id == sa.bindparam("id"), column >= sa.bindparam("lo"), column < sa.bindparam("hi"))
+
+
+def scope_params(user, object_id) -> dict:
+    """The parameters of a ``by_id_in_scope`` statement for ``user`` (404 for an id out of bounds)."""
+    try:
+        object_id = bounded_int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    prefix = scope_path(user)
+    return {"id": object_id, "lo": prefix, "hi": prefix[:-1] + "0"}
+
+
+def fetch_in_scope(stmt: sa.Select, object_id, user) -> sa.Row:
+    """The row of a ``by_id_in_scope`` statement for ``object_id`` within ``user``'s scope, or 404."""
+    row = db.session.execute(stmt, scope_params(user, object_id)).first()
+    if row is None:
+        abort(404)
+    return row
+
+
 def get_by_path_in_scope(model: type[T], object_id, user, column) -> T:
     """Fetch one object whose ``column`` (one of its paths) lies in the user's subtree, or 404.
 

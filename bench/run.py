@@ -828,10 +828,29 @@ def profile_call(label, fn, runs=20, top=30):
         prof.enable()
         fn()
         prof.disable()
+    if os.environ.get("BENCH_SQL_TRACE"):
+        import traceback
+        import sqlalchemy as sa
+        from app.extensions import db
+        seen = []
+
+        def trace(conn, cursor, statement, parameters, context, executemany):
+            frames = [f for f in traceback.extract_stack() if "/app/" in f.filename or "/forms/" in f.filename]
+            where = " < ".join(f"{f.filename.split('/wt-cpu/')[-1]}:{f.lineno}:{f.name}" for f in frames[-3:][::-1])
+            seen.append(f"  {' '.join(statement.split())[:110]}\n      {where}")
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", trace)
+        try:
+            fn()
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", trace)
+        print(f"\n===== SQL of one more {label}: {len(seen)} statements =====")
+        print("\n".join(seen))
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
     stats.print_stats(top)
     stats.sort_stats("tottime").print_stats(top // 2)
+    if os.environ.get("BENCH_PROFILE_DIR"):  # raw stats for pstats (callers, callees)
+        prof.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], re.sub(r"\W+", "_", label) + ".prof"))
     print(f"\n===== profile: {label} ({runs} runs; by cumulative, then by own time) =====")
     print(out.getvalue())
 
@@ -1109,23 +1128,32 @@ def profile_requests(args, app, usernames, password, templates, order, branches,
             (committee, review_t, {"action": "approve", "opinion": "同意"}),
             (branch, edit_t, edit_form_data))):
         with app.app_context():
-            ids = seed_persons(templates, order, branches, base2 + k * n_prof, n_prof,
-                               first + base2 + k * n_prof, utcnow(), branch_override=branch1,
+            ids = seed_persons(templates, order, branches, base2 + k * (n_prof + 1), n_prof + 1,
+                               first + base2 + k * (n_prof + 1), utcnow(), branch_override=branch1,
                                only_position=t.task.name)
             after_seeding()
             db.session.remove()
+        pages = iter(ids)
         posts = []
-        for pid in ids:
-            url, _, token, hidden = prepare_post(client, pid, t.task.step)
+
+        def step_page(client=client, pages=pages, posts=posts, step=t.task.step, form=form):
+            url, _, token, hidden = prepare_post(client, next(pages), step)
             data = form.copy()
             data.update({"csrf_token": token, **hidden})
             posts.append((url, data))
+        profile_call(f"GET step page of {t.task.name}", step_page, runs=n_prof)
         todo = iter(posts)
+        after = []
 
-        def one_post(client=client, todo=todo):
+        def one_post(client=client, todo=todo, after=after):
             url, data = next(todo)
-            assert client.post(url, data=data).status_code == 303
+            r = client.post(url, data=data)
+            assert r.status_code == 303
+            after.append(r.headers["Location"])
         profile_call(f"POST {t.task.name}", one_post, runs=n_prof, top=45)
+        follow = iter(after)
+        profile_call(f"GET after the POST of {t.task.name}",
+                     lambda client=client, follow=follow: client.get(next(follow)), runs=n_prof)
 
 
 def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t, context):

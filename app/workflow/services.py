@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from forms import default_data_key, feeds, get_form_class
 
 from app.access import duties
@@ -26,7 +27,7 @@ from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person
 from app.people.fields import mark_step_done, project_imported_steps, project_step, reopen_step
 from app.people.projection import apply_step_data
-from app.scope import can_act_as, get_in_scope, org_in_scope
+from app.scope import by_id_in_scope, can_act_as, fetch_in_scope, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE, PersonStatus
@@ -137,10 +138,16 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
     return ["save", "report" if task.name in reviewed_steps(ctx) else "submit"]
 
 
+# Person, instance and organisation (the pages and the inbox projection read its name) by one SELECT.
+_PERSON_IN_SCOPE = by_id_in_scope(Person, (ProcessInstance, ProcessInstance.id == Person.instance_id),
+                                  (Organisation, Organisation.id == Person.org_id))
+
+
 def load_in_scope(person_id, user) -> Context:
-    """``load`` of a person within ``user``'s scope (else 404): the person and instance rows by one SELECT."""
-    person, instance = get_in_scope(Person, person_id, user,
-                                    along=(ProcessInstance, ProcessInstance.id == Person.instance_id))
+    """``load`` of a person within ``user``'s scope (else 404): the person, instance and organisation rows
+    by one SELECT."""
+    person, instance, org = fetch_in_scope(_PERSON_IN_SCOPE, person_id, user)
+    set_committed_value(person, "org", org)
     return runner.load(person.instance_id, person=person, instance=instance)
 
 
