@@ -38,6 +38,9 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
 
 
 OPERATIONS_CHAIN = "operation_log"
+# The end of an instance's chain, read by every action (built once: no statement and cache key per call).
+_CHAIN_END = (sa.select(Event.seq, Event.hash).where(Event.instance_id == sa.bindparam("instance_id"))
+              .order_by(Event.seq.desc()).limit(1))
 
 
 def lock_chain_head(table, key_column, key) -> int:
@@ -57,9 +60,7 @@ def append_event(instance_id: int, actor, action: str, *, task_name: str = "", t
 
     The instance row is the head of its chain: the one caller, the runner (app/workflow/runner.py), has
     already written it under its version lock, so no second appender can read the same previous event."""
-    last = db.session.execute(
-        sa.select(Event.seq, Event.hash).where(Event.instance_id == instance_id)
-        .order_by(Event.seq.desc()).limit(1)).first()
+    last = db.session.execute(_CHAIN_END, {"instance_id": instance_id}).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, "")
     event = Event(
         instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,

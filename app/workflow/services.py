@@ -650,14 +650,16 @@ def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, bef
         inbox.replace_tasks(instance.id, rows, before)
 
 
+_JOIN_DATE = sa.select(CheckFact.admission_meeting_date).where(CheckFact.person_id == sa.bindparam("person_id"))
+
+
 def membership_dates(ctx: Context) -> None:
     """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
     延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
     and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
     person = ctx.person
     with db.session.no_autoflush:  # one column of the fact row; nothing pending needs to go out first
-        joined = db.session.scalar(sa.select(CheckFact.admission_meeting_date)
-                                   .where(CheckFact.person_id == person.id))
+        joined = db.session.scalar(_JOIN_DATE, {"person_id": person.id})
     person.join_date = joined
     if joined is None:
         person.probation_end = person.full_member_date = None
