@@ -616,19 +616,23 @@ def prepare_post(client, person_id, step):
     return url, ms, csrf_from(html), dict(_HIDDEN.findall(html))
 
 
-Action = namedtuple("Action", "post get follow whole")
+# *_cpu: this process's CPU time (time.process_time) in ms; in-process it is the app's own CPU, which other
+# load on the machine does not inflate the way it inflates wall-clock times.
+Action = namedtuple("Action", "post get follow whole post_cpu whole_cpu")
 
 
 def post_completion(client, person_id, step, form) -> Action:
     """The user's whole action: GET the step page, POST the form, GET the page the redirect names.
     Returns the times in ms of the POST, of each GET and of the three together (wall clock)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     url, get_ms, token, hidden = prepare_post(client, person_id, step)
     if "version" not in hidden:
         raise SystemExit(f"{url}: no task form for this user")
     data = form.copy() if hasattr(form, "copy") else dict(form)
     data.update({"csrf_token": token, **hidden})
+    c1 = time.process_time()
     ms, r = timed(lambda: client.post(url, data=data))
+    post_cpu = (time.process_time() - c1) * 1000.0
     location = r.headers.get("Location", "")
     if r.status_code != 303 or not location.rstrip("/").endswith(f"/process/{person_id}"):
         body = r.get_data(as_text=True)
@@ -637,7 +641,8 @@ def post_completion(client, person_id, step, form) -> Action:
     follow_ms, page = timed(lambda: client.get(location))
     if page.status_code != 200:
         raise SystemExit(f"GET {location} after the POST: {page.status_code}")
-    return Action(ms, get_ms, follow_ms, (time.perf_counter() - t0) * 1000.0)
+    return Action(ms, get_ms, follow_ms, (time.perf_counter() - t0) * 1000.0, post_cpu,
+                  (time.process_time() - c0) * 1000.0)
 
 
 class HttpResponse:
@@ -781,6 +786,7 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
     tid = uuid.UUID(task_id)
 
     def bare():
+        c0 = time.process_time()
         t0 = time.perf_counter()
         wf = serializer.deserialize_json(embedded)
         wf.script_engine = script_engine
@@ -793,9 +799,11 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
         t2 = time.perf_counter()
         out = serializer.serialize_json(wf)
         t3 = time.perf_counter()
-        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out), \
+            (time.process_time() - c0) * 1e3
 
     def ours():
+        c0 = time.process_time()
         t0 = time.perf_counter()
         wf = engine.loads(state_text)
         t1 = time.perf_counter()
@@ -803,13 +811,14 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
         t2 = time.perf_counter()
         out = engine.dumps(wf)
         t3 = time.perf_counter()
-        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out), \
+            (time.process_time() - c0) * 1e3
 
     return {"bare": bare, "ours": ours, "size_before": {"bare": len(embedded), "ours": len(state_text)}}
 
 
 class CycleTimes:
-    """Collects the (load, complete, save, cycle, size) tuples of one kind of engine cycle."""
+    """Collects the (load, complete, save, cycle, size, cycle CPU) tuples of one kind of engine cycle."""
 
     def __init__(self, size_before):
         self.runs, self.size_before = [], size_before
@@ -817,6 +826,7 @@ class CycleTimes:
     def summary(self):
         return {"load": [r[0] for r in self.runs], "complete": [r[1] for r in self.runs],
                 "save": [r[2] for r in self.runs], "cycle": [r[3] for r in self.runs],
+                "cycle_cpu": [r[5] for r in self.runs],
                 "size_before": self.size_before, "size_after": self.runs[-1][4]}
 
 
@@ -1205,6 +1215,15 @@ def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t,
         ratio_row("   ratio POST / bare cycle", post / bare)
         ratio_row("   ratio whole user action / bare cycle", whole / bare, COMPLETION_FACTOR)
         ratio_row("   ratio whole user action / engine.py cycle", whole / ours)
+        if not args.http:  # in-process, this process's CPU is the app's: the same ratios in CPU time
+            post_cpu, whole_cpu = med(results[f"{label}_post_cpu"]), med(results[f"{label}_whole_cpu"])
+            ours_cpu, bare_cpu = med(cyc["ours"]["cycle_cpu"]), med(cyc["bare"]["cycle_cpu"])
+            row("f. CPU time: POST", results[f"{label}_post_cpu"])
+            row("   CPU time: whole user action", results[f"{label}_whole_cpu"])
+            row("   CPU time: bare cycle", cyc["bare"]["cycle_cpu"])
+            row("   CPU time: engine.py cycle", cyc["ours"]["cycle_cpu"])
+            ratio_row("   CPU ratio POST / engine.py cycle", post_cpu / ours_cpu, OWN_ENGINE_FACTOR)
+            ratio_row("   CPU ratio whole user action / bare cycle", whole_cpu / bare_cpu, COMPLETION_FACTOR)
 
 
 if __name__ == "__main__":
