@@ -93,15 +93,26 @@ def get_in_scope(model: type[T], object_id, user, *, along: tuple | None = None)
     return obj
 
 
+def range_in_scope(model) -> sa.ColumnElement[bool]:
+    """For a statement built once: ``model``'s path lies in the range ``:lo`` … ``:hi`` (``scope_range``)."""
+    column = _path_column(model)
+    return sa.and_(column >= sa.bindparam("lo"), column < sa.bindparam("hi"))
+
+
+def scope_range(user) -> dict:
+    """The ``:lo`` and ``:hi`` parameters of ``range_in_scope`` for ``user`` (``path_prefix``'s range)."""
+    prefix = scope_path(user)
+    return {"lo": prefix, "hi": prefix[:-1] + "0"}
+
+
 def by_id_in_scope(model, *along) -> sa.Select:
     """A statement to build once, at import: the ``model`` row with id ``:id`` whose path lies in the range
     ``:lo`` … ``:hi`` (``scope_params``), with the rows of ``along`` ((model, ON clause) pairs, outer joins)
     in the same SELECT. A hot lookup then skips building the statement and its cache key on every request."""
-    column = _path_column(model)
     stmt = sa.select(model, *(other for other, _ in along))
     for other, on in along:
         stmt = stmt.outerjoin(other, on)
-    return stmt.where(model.id == sa.bindparam("id"), column >= sa.bindparam("lo"), column < sa.bindparam("hi"))
+    return stmt.where(model.id == sa.bindparam("id"), range_in_scope(model))
 
 
 def scope_params(user, object_id) -> dict:
@@ -110,8 +121,7 @@ def scope_params(user, object_id) -> dict:
         object_id = bounded_int(object_id)
     except (TypeError, ValueError):
         abort(404)
-    prefix = scope_path(user)
-    return {"id": object_id, "lo": prefix, "hi": prefix[:-1] + "0"}
+    return {"id": object_id, **scope_range(user)}
 
 
 def fetch_in_scope(stmt: sa.Select, object_id, user) -> sa.Row:
