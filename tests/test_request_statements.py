@@ -1,0 +1,78 @@
+"""What a user action costs in SQL: the step page, the POST of a review and the person page after the redirect
+run a fixed, small number of statements (no lazy loads, no per-row queries). A change that adds one to this
+path shows up here and must say why (issue 16: the Python and the round trips of a completion)."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.workflow import services, simulate
+from tests.conftest import csrf_token, login
+
+_HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
+# Reads and writes; BEGIN, SAVEPOINT and RELEASE differ between SQLite and PostgreSQL and are left out.
+_DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+# Measured when the lookups were combined (2026-12-01); lower is fine, higher needs a reason.
+STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
+POST_REVIEW = 10   # account, person row, reporter, state UPDATE, chain end, event, done date, person, inbox, task_ref
+PERSON_PAGE = 7    # account, person row, last and first actions, import, 调整申请, version number
+
+
+@pytest.fixture
+def at_review(app, demo, actors):
+    """A person whose first reviewed step waits for the committee's review."""
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 4501, name="语句甲")
+    ctx = services.load(person)
+    step = next(s for s in services.step_catalogue(ctx.instance.process_version_id) if s.review_name)
+    simulate.advance(person, actors, until_task=step.review_name)
+    return person, step
+
+
+def _recording():
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in _DML:
+            seen.append(" ".join(statement.split()))
+    return seen, record
+
+
+def _counted(call):
+    seen, record = _recording()
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return response, seen
+
+
+def test_a_review_costs_a_fixed_number_of_statements(app, demo, at_review):
+    person, step = at_review
+    client = app.test_client()
+    login(client, demo.users["committee1:committee_admin"])
+    url = f"/process/{person.id}/steps/{step.step}"
+    # A worker that has shown this diagram version once (its flows are parsed once per worker).
+    assert client.get(f"/process/{person.id}").status_code == 200
+    page, on_page = _counted(lambda: client.get(url))
+    assert page.status_code == 200
+    hidden = dict(_HIDDEN.findall(page.get_data(as_text=True)))
+    form = {"csrf_token": csrf_token(client, url), "action": "approve", "opinion": "同意", **hidden}
+    posted, on_post = _counted(lambda: client.post(url, data=form))
+    assert posted.status_code == 303
+    after, on_after = _counted(lambda: client.get(posted.headers["Location"]))
+    assert after.status_code == 200 and "语句甲" in after.get_data(as_text=True)
+
+    assert len(on_page) <= STEP_PAGE, on_page
+    assert len(on_post) <= POST_REVIEW, on_post
+    assert len(on_after) <= PERSON_PAGE, on_after
+    # The organisation comes with the person (one SELECT), never by a lazy load of its own.
+    everything = on_page + on_post + on_after
+    assert not [s for s in everything if s.startswith("SELECT organisation.")], everything
+    # The person page reads the diagram version's number, not its XML.
+    assert not [s for s in on_after if "bpmn_xml" in s], on_after
+    # And the action did happen: the inbox moved on and the event is in the log.
+    db.session.expire_all()
+    assert services.load(person).instance.version == int(hidden["version"]) + 1
