@@ -306,7 +306,7 @@ def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
     ready = next((t for t in ctx.ready if t.name == step.name), None)
     if ready is not None:
         return ready
-    done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+    done = [t for t in ctx.completed if t.name == step.name]
     return done[-1] if done else None
 
 
@@ -450,7 +450,7 @@ MOVE_BACK = {
 def _move_back_target(ctx: Context, category: str) -> engine.TaskInfo | None:
     catalogue = step_catalogue(ctx.instance.process_version_id)
     stage = next((s.stage for s in catalogue if s.category == category), None)
-    candidates = [t for t in engine.completed_tasks(ctx.wf) if t.stage == stage and not t.is_review]
+    candidates = [t for t in ctx.completed if t.stage == stage and not t.is_review]
     return candidates[-1] if candidates else None
 
 
@@ -787,7 +787,7 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
         status = "ready" if edit else "review"
         actions = allowed_actions(actor, ctx, edit or review)
     else:
-        done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+        done = [t for t in ctx.completed if t.name == step.name]
         data = done[-1].data.get(key, {}) if done else {}
         status = "done" if done else "future"
         if not done:
@@ -826,7 +826,7 @@ def step_rows(ctx: Context) -> list[dict]:
     procedure went past without reaching (R03's skip, say) is ``skipped``."""
     from app.workflow.history import imported_steps, step_action_times
     ready = {t.name: t for t in ctx.ready}
-    completed = {t.name for t in engine.completed_tasks(ctx.wf)}
+    completed = {t.name for t in ctx.completed}
     last, first = step_action_times(ctx.instance.id)
     imported, imported_at = imported_steps(ctx.instance.id)
     rows = []
