@@ -29,7 +29,12 @@ def path_prefix(column, prefix: str) -> sa.ColumnElement[bool]:
     "/1/5/" and "/1/50" ("0" is the character after "/"). LIKE 'prefix%' would need
     case-sensitive LIKE on SQLite and text_pattern_ops on PostgreSQL to use an index.
     """
-    return sa.and_(column >= prefix, column < prefix[:-1] + "0")
+    return sa.and_(column >= prefix, column < _range_end(prefix))
+
+
+def _range_end(prefix: str) -> str:
+    # The first path after every path under ``prefix`` (see path_prefix).
+    return prefix[:-1] + "0"
 
 
 def below_root(prefix: str) -> bool:
@@ -95,6 +100,8 @@ def get_in_scope(model: type[T], object_id, user, *, along: tuple | None = None)
 
 def range_in_scope(model) -> sa.ColumnElement[bool]:
     """For a statement built once: ``model``'s path lies in the range ``:lo`` … ``:hi`` (``scope_range``)."""
+    if model is Organisation or getattr(model, "__scope_join__", None) is not None:
+        raise TypeError(f"{model.__name__} is scoped by a join: use scope_condition()")
     column = _path_column(model)
     return sa.and_(column >= sa.bindparam("lo"), column < sa.bindparam("hi"))
 
@@ -102,7 +109,7 @@ def range_in_scope(model) -> sa.ColumnElement[bool]:
 def scope_range(user) -> dict:
     """The ``:lo`` and ``:hi`` parameters of ``range_in_scope`` for ``user`` (``path_prefix``'s range)."""
     prefix = scope_path(user)
-    return {"lo": prefix, "hi": prefix[:-1] + "0"}
+    return {"lo": prefix, "hi": _range_end(prefix)}
 
 
 def by_id_in_scope(model, *along) -> sa.Select:
