@@ -832,37 +832,57 @@ class CycleTimes:
 
 # ---- profiling ----------------------------------------------------------------------------------------
 
-def profile_call(label, fn, runs=20, top=30):
-    prof = cProfile.Profile()
-    for _ in range(runs):
-        prof.enable()
-        fn()
-        prof.disable()
-    if os.environ.get("BENCH_SQL_TRACE"):
-        import traceback
-        import sqlalchemy as sa
-        from app.extensions import db
-        seen = []
+class Profiler:
+    """cProfile collected around chosen calls only (so a user action's three requests can be profiled apart,
+    each in its real place in the sequence: cache state, session and flashed messages as a user has them)."""
 
-        def trace(conn, cursor, statement, parameters, context, executemany):
-            frames = [f for f in traceback.extract_stack() if "/app/" in f.filename or "/forms/" in f.filename]
-            where = " < ".join(f"{f.filename.split('/wt-cpu/')[-1]}:{f.lineno}:{f.name}" for f in frames[-3:][::-1])
-            seen.append(f"  {' '.join(statement.split())[:110]}\n      {where}")
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", trace)
+    def __init__(self):
+        self.prof, self.runs = cProfile.Profile(), 0
+
+    def collect(self, fn):
+        self.prof.enable()
         try:
-            fn()
+            return fn()
         finally:
-            sa.event.remove(sa.engine.Engine, "before_cursor_execute", trace)
-        print(f"\n===== SQL of one more {label}: {len(seen)} statements =====")
-        print("\n".join(seen))
-    out = io.StringIO()
-    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
-    stats.print_stats(top)
-    stats.sort_stats("tottime").print_stats(top // 2)
-    if os.environ.get("BENCH_PROFILE_DIR"):  # raw stats for pstats (callers, callees)
-        prof.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], re.sub(r"\W+", "_", label) + ".prof"))
-    print(f"\n===== profile: {label} ({runs} runs; by cumulative, then by own time) =====")
-    print(out.getvalue())
+            self.prof.disable()
+            self.runs += 1
+
+    def report(self, label, top=30):
+        out = io.StringIO()
+        stats = pstats.Stats(self.prof, stream=out).strip_dirs().sort_stats("cumulative")
+        stats.print_stats(top)
+        stats.sort_stats("tottime").print_stats(top // 2)
+        if os.environ.get("BENCH_PROFILE_DIR"):  # raw stats for pstats (callers, callees)
+            self.prof.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], re.sub(r"\W+", "_", label) + ".prof"))
+        print(f"\n===== profile: {label} ({self.runs} runs; by cumulative, then by own time) =====")
+        print(out.getvalue())
+
+
+def profile_call(label, fn, runs=20, top=30):
+    profiler = Profiler()
+    for _ in range(runs):
+        profiler.collect(fn)
+    profiler.report(label, top)
+
+
+def sql_of(label, fn):
+    """With BENCH_SQL_TRACE set: the statements ``fn`` runs, each with the app frames that issued it."""
+    import traceback
+    import sqlalchemy as sa
+    seen = []
+
+    def trace(conn, cursor, statement, parameters, context, executemany):
+        frames = [f for f in traceback.extract_stack() if "/app/" in f.filename or "/forms/" in f.filename]
+        where = " < ".join(f"{f.filename.rsplit('/app/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames[-3:][::-1])
+        seen.append(f"  {' '.join(statement.split())[:110]}\n      {where}")
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", trace)
+    try:
+        result = fn()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", trace)
+    print(f"\n===== SQL of {label}: {len(seen)} statements =====")
+    print("\n".join(seen))
+    return result
 
 
 # ---- main ------------------------------------------------------------------------------------------------
@@ -1132,7 +1152,7 @@ def profile_requests(args, app, usernames, password, templates, order, branches,
     profile_call("GET /people/?stage=3 (county)", lambda: county.get("/people/?stage=3"))
     edit_form_data = edit_form.copy()
     edit_form_data["action"] = "report" if edit_t.task.name in reviewed else "submit"
-    n_prof = 20
+    n_prof = int(os.environ.get("BENCH_PROFILE_RUNS", "20"))  # persons (and runs) per profiled request
     base2 = args.persons + 2 * spare
     for k, (client, t, form) in enumerate((
             (committee, review_t, {"action": "approve", "opinion": "同意"}),
@@ -1143,27 +1163,21 @@ def profile_requests(args, app, usernames, password, templates, order, branches,
                                only_position=t.task.name)
             after_seeding()
             db.session.remove()
-        pages = iter(ids)
-        posts = []
-
-        def step_page(client=client, pages=pages, posts=posts, step=t.task.step, form=form):
-            url, _, token, hidden = prepare_post(client, next(pages), step)
+        profilers = {"GET step page": Profiler(), "POST": Profiler(), "GET after the POST": Profiler()}
+        for n, pid in enumerate(ids):
+            if os.environ.get("BENCH_SQL_TRACE") and n == n_prof:
+                # The last person's action under the SQL trace instead (not profiled).
+                run = {what: (lambda fn, what=what: sql_of(f"{what} of {t.task.name}", fn)) for what in profilers}
+            else:
+                run = {what: profiler.collect for what, profiler in profilers.items()}
+            url, _, token, hidden = run["GET step page"](lambda: prepare_post(client, pid, t.task.step))
             data = form.copy()
             data.update({"csrf_token": token, **hidden})
-            posts.append((url, data))
-        profile_call(f"GET step page of {t.task.name}", step_page, runs=n_prof)
-        todo = iter(posts)
-        after = []
-
-        def one_post(client=client, todo=todo, after=after):
-            url, data = next(todo)
-            r = client.post(url, data=data)
+            r = run["POST"](lambda: client.post(url, data=data))
             assert r.status_code == 303
-            after.append(r.headers["Location"])
-        profile_call(f"POST {t.task.name}", one_post, runs=n_prof, top=45)
-        follow = iter(after)
-        profile_call(f"GET after the POST of {t.task.name}",
-                     lambda client=client, follow=follow: client.get(next(follow)), runs=n_prof)
+            assert run["GET after the POST"](lambda: client.get(r.headers["Location"])).status_code == 200
+        for what, profiler in profilers.items():
+            profiler.report(f"{what} of {t.task.name}", top=45 if what == "POST" else 30)
 
 
 def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t, context):

@@ -63,7 +63,9 @@ def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None):
     latest = movebacks.latest_request(person)
     pending = latest if latest is not None and latest.pending_person_id == person.id else None
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
-                           trail=diagram.trail(ctx.instance.process_version_id, ctx.wf),
+                           # The diagram view's markers only: the step list does not show them.
+                           trail=diagram.trail(ctx.instance.process_version_id, ctx.wf)
+                           if request.args.get("view") == "diagram" else None,
                            move_back=[] if pending else services.move_back_options(current_user, ctx),
                            move_back_request=latest, posted_reason=posted_reason,
                            can_cancel=services.can_cancel(current_user, ctx),
