@@ -52,10 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_request(runner.release_workflows)
     from app import security_headers
     security_headers.init_app(app)
-    from app.menu import menu_for
+    from app.menu import menu_links
     from app.paging import query_fields
     from app.timeutil import local
-    app.jinja_env.globals["menu_for"] = menu_for
+    app.jinja_env.globals["menu_links"] = menu_links
     app.jinja_env.filters["query_fields"] = query_fields
     app.jinja_env.filters["local"] = local
     app.jinja_env.globals.update(vocab.template_globals())

@@ -2,6 +2,8 @@
 when the access policy lets the user open its page (``app/access``)."""
 from dataclasses import dataclass
 
+from flask import request, url_for
+
 from app.access.guard import may_visit
 
 
@@ -38,3 +40,17 @@ MENU = [
 def menu_for(user) -> list[MenuItem]:
     """The menu entries whose page the user may open."""
     return [item for item in MENU if may_visit(user, item.endpoint)]
+
+
+# (role, script root) → [(item, url)]: what every page's menu shows depends on nothing else, so each worker
+# asks the policy and builds the URLs once per role rather than on every page.
+_LINKS: dict[tuple, list[tuple[MenuItem, str]]] = {}
+
+
+def menu_links(user) -> list[tuple[MenuItem, str]]:
+    """``menu_for(user)`` with each entry's URL, for the page's menu."""
+    key = (getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None, request.script_root)
+    links = _LINKS.get(key)
+    if links is None:
+        links = _LINKS[key] = [(item, url_for(item.endpoint)) for item in menu_for(user)]
+    return links

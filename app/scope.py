@@ -29,7 +29,12 @@ def path_prefix(column, prefix: str) -> sa.ColumnElement[bool]:
     "/1/5/" and "/1/50" ("0" is the character after "/"). LIKE 'prefix%' would need
     case-sensitive LIKE on SQLite and text_pattern_ops on PostgreSQL to use an index.
     """
-    return sa.and_(column >= prefix, column < prefix[:-1] + "0")
+    return sa.and_(column >= prefix, column < _range_end(prefix))
+
+
+def _range_end(prefix: str) -> str:
+    # The first path after every path under ``prefix`` (see path_prefix).
+    return prefix[:-1] + "0"
 
 
 def below_root(prefix: str) -> bool:
@@ -91,6 +96,47 @@ def get_in_scope(model: type[T], object_id, user, *, along: tuple | None = None)
     if obj is None:
         abort(404)
     return obj
+
+
+def range_in_scope(model) -> sa.ColumnElement[bool]:
+    """For a statement built once: ``model``'s path lies in the range ``:lo`` … ``:hi`` (``scope_range``)."""
+    if model is Organisation or getattr(model, "__scope_join__", None) is not None:
+        raise TypeError(f"{model.__name__} is scoped by a join: use scope_condition()")
+    column = _path_column(model)
+    return sa.and_(column >= sa.bindparam("lo"), column < sa.bindparam("hi"))
+
+
+def scope_range(user) -> dict:
+    """The ``:lo`` and ``:hi`` parameters of ``range_in_scope`` for ``user`` (``path_prefix``'s range)."""
+    prefix = scope_path(user)
+    return {"lo": prefix, "hi": _range_end(prefix)}
+
+
+def by_id_in_scope(model, *along) -> sa.Select:
+    """A statement to build once, at import: the ``model`` row with id ``:id`` whose path lies in the range
+    ``:lo`` … ``:hi`` (``scope_params``), with the rows of ``along`` ((model, ON clause) pairs, outer joins)
+    in the same SELECT. A hot lookup then skips building the statement and its cache key on every request."""
+    stmt = sa.select(model, *(other for other, _ in along))
+    for other, on in along:
+        stmt = stmt.outerjoin(other, on)
+    return stmt.where(model.id == sa.bindparam("id"), range_in_scope(model))
+
+
+def scope_params(user, object_id) -> dict:
+    """The parameters of a ``by_id_in_scope`` statement for ``user`` (404 for an id out of bounds)."""
+    try:
+        object_id = bounded_int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    return {"id": object_id, **scope_range(user)}
+
+
+def fetch_in_scope(stmt: sa.Select, object_id, user) -> sa.Row:
+    """The row of a ``by_id_in_scope`` statement for ``object_id`` within ``user``'s scope, or 404."""
+    row = db.session.execute(stmt, scope_params(user, object_id)).first()
+    if row is None:
+        abort(404)
+    return row
 
 
 def get_by_path_in_scope(model: type[T], object_id, user, column) -> T:

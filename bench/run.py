@@ -617,19 +617,23 @@ def prepare_post(client, person_id, step):
     return url, ms, csrf_from(html), dict(_HIDDEN.findall(html))
 
 
-Action = namedtuple("Action", "post get follow whole")
+# *_cpu: this process's CPU time (time.process_time) in ms; in-process it is the app's own CPU, which other
+# load on the machine does not inflate the way it inflates wall-clock times.
+Action = namedtuple("Action", "post get follow whole post_cpu whole_cpu")
 
 
 def post_completion(client, person_id, step, form) -> Action:
     """The user's whole action: GET the step page, POST the form, GET the page the redirect names.
     Returns the times in ms of the POST, of each GET and of the three together (wall clock)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     url, get_ms, token, hidden = prepare_post(client, person_id, step)
     if "version" not in hidden:
         raise SystemExit(f"{url}: no task form for this user")
     data = form.copy() if hasattr(form, "copy") else dict(form)
     data.update({"csrf_token": token, **hidden})
+    c1 = time.process_time()
     ms, r = timed(lambda: client.post(url, data=data))
+    post_cpu = (time.process_time() - c1) * 1000.0
     location = r.headers.get("Location", "")
     if r.status_code != 303 or not location.rstrip("/").endswith(f"/process/{person_id}"):
         body = r.get_data(as_text=True)
@@ -638,7 +642,8 @@ def post_completion(client, person_id, step, form) -> Action:
     follow_ms, page = timed(lambda: client.get(location))
     if page.status_code != 200:
         raise SystemExit(f"GET {location} after the POST: {page.status_code}")
-    return Action(ms, get_ms, follow_ms, (time.perf_counter() - t0) * 1000.0)
+    return Action(ms, get_ms, follow_ms, (time.perf_counter() - t0) * 1000.0, post_cpu,
+                  (time.process_time() - c0) * 1000.0)
 
 
 class HttpResponse:
@@ -788,6 +793,7 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
     tid = uuid.UUID(task_id)
 
     def bare():
+        c0 = time.process_time()
         t0 = time.perf_counter()
         wf = serializer.deserialize_json(embedded)
         wf.script_engine = script_engine
@@ -800,9 +806,11 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
         t2 = time.perf_counter()
         out = serializer.serialize_json(wf)
         t3 = time.perf_counter()
-        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out), \
+            (time.process_time() - c0) * 1e3
 
     def ours():
+        c0 = time.process_time()
         t0 = time.perf_counter()
         wf = engine.loads(state_text)
         t1 = time.perf_counter()
@@ -810,13 +818,14 @@ def engine_cycles(state_text: str, task_id: str, payload: dict):
         t2 = time.perf_counter()
         out = engine.dumps(wf)
         t3 = time.perf_counter()
-        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out)
+        return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(out), \
+            (time.process_time() - c0) * 1e3
 
     return {"bare": bare, "ours": ours, "size_before": {"bare": len(embedded), "ours": len(state_text)}}
 
 
 class CycleTimes:
-    """Collects the (load, complete, save, cycle, size) tuples of one kind of engine cycle."""
+    """Collects the (load, complete, save, cycle, size, cycle CPU) tuples of one kind of engine cycle."""
 
     def __init__(self, size_before):
         self.runs, self.size_before = [], size_before
@@ -824,23 +833,63 @@ class CycleTimes:
     def summary(self):
         return {"load": [r[0] for r in self.runs], "complete": [r[1] for r in self.runs],
                 "save": [r[2] for r in self.runs], "cycle": [r[3] for r in self.runs],
+                "cycle_cpu": [r[5] for r in self.runs],
                 "size_before": self.size_before, "size_after": self.runs[-1][4]}
 
 
 # ---- profiling ----------------------------------------------------------------------------------------
 
+class Profiler:
+    """cProfile collected around chosen calls only (so a user action's three requests can be profiled apart,
+    each in its real place in the sequence: cache state, session and flashed messages as a user has them)."""
+
+    def __init__(self):
+        self.prof, self.runs = cProfile.Profile(), 0
+
+    def collect(self, fn):
+        self.prof.enable()
+        try:
+            return fn()
+        finally:
+            self.prof.disable()
+            self.runs += 1
+
+    def report(self, label, top=30):
+        out = io.StringIO()
+        stats = pstats.Stats(self.prof, stream=out).strip_dirs().sort_stats("cumulative")
+        stats.print_stats(top)
+        stats.sort_stats("tottime").print_stats(top // 2)
+        if os.environ.get("BENCH_PROFILE_DIR"):  # raw stats for pstats (callers, callees)
+            self.prof.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], re.sub(r"\W+", "_", label) + ".prof"))
+        print(f"\n===== profile: {label} ({self.runs} runs; by cumulative, then by own time) =====")
+        print(out.getvalue())
+
+
 def profile_call(label, fn, runs=20, top=30):
-    prof = cProfile.Profile()
+    profiler = Profiler()
     for _ in range(runs):
-        prof.enable()
-        fn()
-        prof.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
-    stats.print_stats(top)
-    stats.sort_stats("tottime").print_stats(top // 2)
-    print(f"\n===== profile: {label} ({runs} runs; by cumulative, then by own time) =====")
-    print(out.getvalue())
+        profiler.collect(fn)
+    profiler.report(label, top)
+
+
+def sql_of(label, fn):
+    """With BENCH_SQL_TRACE set: the statements ``fn`` runs, each with the app frames that issued it."""
+    import traceback
+    import sqlalchemy as sa
+    seen = []
+
+    def trace(conn, cursor, statement, parameters, context, executemany):
+        frames = [f for f in traceback.extract_stack() if "/app/" in f.filename or "/forms/" in f.filename]
+        where = " < ".join(f"{f.filename.rsplit('/app/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames[-3:][::-1])
+        seen.append(f"  {' '.join(statement.split())[:110]}\n      {where}")
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", trace)
+    try:
+        result = fn()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", trace)
+    print(f"\n===== SQL of {label}: {len(seen)} statements =====")
+    print("\n".join(seen))
+    return result
 
 
 # ---- main ------------------------------------------------------------------------------------------------
@@ -1110,29 +1159,32 @@ def profile_requests(args, app, usernames, password, templates, order, branches,
     profile_call("GET /people/?stage=3 (county)", lambda: county.get("/people/?stage=3"))
     edit_form_data = edit_form.copy()
     edit_form_data["action"] = "report" if edit_t.task.name in reviewed else "submit"
-    n_prof = 20
+    n_prof = int(os.environ.get("BENCH_PROFILE_RUNS", "20"))  # persons (and runs) per profiled request
     base2 = args.persons + 2 * spare
     for k, (client, t, form) in enumerate((
             (committee, review_t, {"action": "approve", "opinion": "同意"}),
             (branch, edit_t, edit_form_data))):
         with app.app_context():
-            ids = seed_persons(templates, order, branches, base2 + k * n_prof, n_prof,
-                               first + base2 + k * n_prof, utcnow(), branch_override=branch1,
+            ids = seed_persons(templates, order, branches, base2 + k * (n_prof + 1), n_prof + 1,
+                               first + base2 + k * (n_prof + 1), utcnow(), branch_override=branch1,
                                only_position=t.task.name)
             after_seeding()
             db.session.remove()
-        posts = []
-        for pid in ids:
-            url, _, token, hidden = prepare_post(client, pid, t.task.step)
+        profilers = {"GET step page": Profiler(), "POST": Profiler(), "GET after the POST": Profiler()}
+        for n, pid in enumerate(ids):
+            if os.environ.get("BENCH_SQL_TRACE") and n == n_prof:
+                # The last person's action under the SQL trace instead (not profiled).
+                run = {what: (lambda fn, what=what: sql_of(f"{what} of {t.task.name}", fn)) for what in profilers}
+            else:
+                run = {what: profiler.collect for what, profiler in profilers.items()}
+            url, _, token, hidden = run["GET step page"](lambda: prepare_post(client, pid, t.task.step))
             data = form.copy()
             data.update({"csrf_token": token, **hidden})
-            posts.append((url, data))
-        todo = iter(posts)
-
-        def one_post(client=client, todo=todo):
-            url, data = next(todo)
-            assert client.post(url, data=data).status_code == 303
-        profile_call(f"POST {t.task.name}", one_post, runs=n_prof, top=45)
+            r = run["POST"](lambda: client.post(url, data=data))
+            assert r.status_code == 303
+            assert run["GET after the POST"](lambda: client.get(r.headers["Location"])).status_code == 200
+        for what, profiler in profilers.items():
+            profiler.report(f"{what} of {t.task.name}", top=45 if what == "POST" else 30)
 
 
 def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t, context):
@@ -1184,6 +1236,15 @@ def report(args, sizes, county_tasks, stage3, results, cycles, review_t, edit_t,
         ratio_row("   ratio POST / bare cycle", post / bare)
         ratio_row("   ratio whole user action / bare cycle", whole / bare, COMPLETION_FACTOR)
         ratio_row("   ratio whole user action / engine.py cycle", whole / ours)
+        if not args.http:  # in-process, this process's CPU is the app's: the same ratios in CPU time
+            post_cpu, whole_cpu = med(results[f"{label}_post_cpu"]), med(results[f"{label}_whole_cpu"])
+            ours_cpu, bare_cpu = med(cyc["ours"]["cycle_cpu"]), med(cyc["bare"]["cycle_cpu"])
+            row("f. CPU time: POST", results[f"{label}_post_cpu"])
+            row("   CPU time: whole user action", results[f"{label}_whole_cpu"])
+            row("   CPU time: bare cycle", cyc["bare"]["cycle_cpu"])
+            row("   CPU time: engine.py cycle", cyc["ours"]["cycle_cpu"])
+            ratio_row("   CPU ratio POST / engine.py cycle", post_cpu / ours_cpu, OWN_ENGINE_FACTOR)
+            ratio_row("   CPU ratio whole user action / bare cycle", whole_cpu / bare_cpu, COMPLETION_FACTOR)
 
 
 if __name__ == "__main__":

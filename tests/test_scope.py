@@ -11,7 +11,9 @@ from app.orgs.models import Organisation
 from app.orgs.services import create_org
 from app.people.models import Person
 from app.workflow.simulate import make_id_number
-from app.scope import can_act_as, get_in_scope, org_in_scope, scoped, select_in_scope
+from app.auth.models import User
+from app.scope import (by_id_in_scope, can_act_as, fetch_in_scope, get_in_scope, org_in_scope, scoped,
+                       select_in_scope)
 
 
 _SEQ = itertools.count(1)
@@ -73,6 +75,21 @@ def test_higher_admin_looks_up_below_but_not_beside(demo, people):
     with pytest.raises(NotFound):
         get_in_scope(Person, people["branch3"].id, committee1_admin)
     assert get_in_scope(Person, people["branch3"].id, demo.users["county_admin"]) is people["branch3"]
+
+
+def test_a_statement_built_once_keeps_the_same_scope(demo, people):
+    # by_id_in_scope/fetch_in_scope: the hot lookups' prebuilt SELECT answers exactly like get_in_scope.
+    stmt = by_id_in_scope(Person, (Organisation, Organisation.id == Person.org_id))
+    committee1_admin = demo.users["committee1:committee_admin"]
+    person, org = fetch_in_scope(stmt, str(people["branch2"].id), committee1_admin)
+    assert person is people["branch2"] and org is demo.orgs["branch2"]
+    for outside in (people["branch3"].id, 999999, "1 or 1=1", None, 10 ** 30):
+        with pytest.raises(NotFound):
+            fetch_in_scope(stmt, outside, committee1_admin)
+    # Models scoped through a join (accounts, organisations) have no range of their own to bind.
+    for model in (User, Organisation):
+        with pytest.raises(TypeError):
+            by_id_in_scope(model)
 
 
 def test_scoped_restricts_a_custom_statement(demo, people):

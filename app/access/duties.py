@@ -13,6 +13,11 @@ from app.extensions import db
 
 OWN_REPORT = "本人上报的内容须由其他账号审核，不能审核本人上报的步骤"
 NO_REVIEW = "没有审核权限"
+# Built once: asked on every review page and action (no statement and cache key built per call).
+_REPORTER = (sa.select(Event.actor_id)
+             .where(Event.instance_id == sa.bindparam("instance_id"), Event.task_name == sa.bindparam("task_name"),
+                    Event.action == "report")
+             .order_by(Event.seq.desc()).limit(1))
 
 
 def reporter_id(instance_id: int, review_task) -> int | None:
@@ -22,11 +27,7 @@ def reporter_id(instance_id: int, review_task) -> int | None:
     cache = g.setdefault("_reporters", {}) if has_app_context() else {}
     key = (instance_id, review_task.review_of, review_task.pass_no)
     if key not in cache:
-        cache[key] = db.session.scalar(
-            sa.select(Event.actor_id)
-            .where(Event.instance_id == instance_id, Event.task_name == review_task.review_of,
-                   Event.action == "report")
-            .order_by(Event.seq.desc()).limit(1))
+        cache[key] = db.session.scalar(_REPORTER, {"instance_id": instance_id, "task_name": review_task.review_of})
     return cache[key]
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from app.attachments.models import Attachment
 from app.extensions import db
 from app.file_modes import private_dir, write_private_file
-from app.scope import select_in_scope
+from app.scope import range_in_scope, scope_range, select_in_scope
 from forms.fields import store_uploads as store_uploads_of_form
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -70,17 +70,24 @@ def store_form_uploads(actor, form) -> list[str]:
                                                             upload.read(MAX_BYTES + 1)).sha256)
 
 
+# Asked by every step page and action that cites files: statements built once (expanding IN, scope range).
+_HASHES = sa.bindparam("hashes", expanding=True)
+_VISIBLE = sa.select(Attachment.sha256).where(range_in_scope(Attachment), Attachment.sha256.in_(_HASHES))
+_DESCRIBE = sa.select(Attachment).where(range_in_scope(Attachment), Attachment.sha256.in_(_HASHES))
+_GRANTED = sa.select(Attachment.sha256).where(Attachment.sha256.in_(_HASHES),
+                                              Attachment.org_path == sa.bindparam("org_path"))
+
+
 def visible_hashes(actor, hashes: list[str]) -> set[str]:
     """The subset of hashes whose files the actor may download."""
-    rows = db.session.scalars(select_in_scope(Attachment, actor).with_only_columns(Attachment.sha256)
-                              .where(Attachment.sha256.in_(hashes)))
-    return set(rows)
+    if not hashes:
+        return set()
+    return set(db.session.scalars(_VISIBLE, {"hashes": list(hashes), **scope_range(actor)}))
 
 
 def grant_to_org(hashes: list[str], org_path: str) -> None:
     """Make files visible to an organisation's subtree (the owner of the record that cites them)."""
-    have = set(db.session.scalars(sa.select(Attachment.sha256).where(
-        Attachment.sha256.in_(hashes), Attachment.org_path == org_path)))
+    have = set(db.session.scalars(_GRANTED, {"hashes": list(hashes), "org_path": org_path}))
     for sha in set(hashes) - have:
         source = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha).limit(1))
         db.session.add(Attachment(sha256=sha, filename=source.filename, mime=source.mime, size=source.size,
@@ -111,5 +118,5 @@ def describe(actor, hashes: list[str]) -> dict[str, Attachment]:
     """sha → attachment row, for showing file names next to stored hashes."""
     if not hashes:
         return {}
-    rows = db.session.scalars(select_in_scope(Attachment, actor).where(Attachment.sha256.in_(hashes)))
+    rows = db.session.scalars(_DESCRIBE, {"hashes": list(hashes), **scope_range(actor)})
     return {row.sha256: row for row in rows}

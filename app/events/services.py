@@ -39,6 +39,11 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
 
 
 OPERATIONS_CHAIN = "operation_log"
+# The end of an instance's chain, read by every action (built once: no statement and cache key per call).
+_CHAIN_END = (sa.select(Event.seq, Event.hash).where(Event.instance_id == sa.bindparam("instance_id"))
+              .order_by(Event.seq.desc()).limit(1))
+_INSERT_EVENT = sa.insert(Event.__table__)
+_EVENT_COLUMNS = [c.name for c in Event.__table__.columns if c.name != "id"]
 
 
 def lock_chain_head(table, key_column, key) -> int:
@@ -57,10 +62,11 @@ def append_event(instance_id: int, actor, action: str, *, task_name: str = "", t
     """Append one event to an instance's chain.
 
     The instance row is the head of its chain: the one caller, the runner (app/workflow/runner.py), has
-    already written it under its version lock, so no second appender can read the same previous event."""
-    last = db.session.execute(
-        sa.select(Event.seq, Event.hash).where(Event.instance_id == instance_id)
-        .order_by(Event.seq.desc()).limit(1)).first()
+    already written it under its version lock, so no second appender can read the same previous event.
+    The row goes out at once as one Core INSERT (the ORM's unit of work cost more than the statement); the
+    Event returned carries what was written (not its id) and is not in the session. Building it still runs
+    the vocabulary guard on ``action``."""
+    last = db.session.execute(_CHAIN_END, {"instance_id": instance_id}).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, "")
     event = Event(
         instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,
@@ -68,7 +74,7 @@ def append_event(instance_id: int, actor, action: str, *, task_name: str = "", t
         role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
         data=data or {}, attachments=attachments or [], created_at=utcnow(), prev_hash=prev_hash)
     event.hash = compute_hash(event_payload(event), prev_hash)
-    db.session.add(event)
+    db.session.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _EVENT_COLUMNS})
     return event
 
 

@@ -89,10 +89,14 @@ def pending_request(person: Person) -> MoveBackRequest | None:
     return db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
 
 
+# Read by every person page: built once (no statement and cache key per call).
+_LATEST = (sa.select(MoveBackRequest).where(MoveBackRequest.person_id == sa.bindparam("person_id"))
+           .order_by(MoveBackRequest.id.desc()).limit(1))
+
+
 def latest_request(person: Person) -> MoveBackRequest | None:
     """The person's newest 调整申请 (pending or decided), for the person page."""
-    return db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.person_id == person.id)
-                             .order_by(MoveBackRequest.id.desc()).limit(1))
+    return db.session.scalar(_LATEST, {"person_id": person.id})
 
 
 def get_request(actor, request_id) -> MoveBackRequest:

@@ -118,14 +118,20 @@ def _range(key: str):
     return sa.and_(field >= key + ".", field < key + "/")
 
 
+_FIELDS = PersonField.__table__.c
+# One step's rows (between "<key>." and "<key>/"), with or without its done date: built once.
+_DELETE_STEP = sa.delete(PersonField.__table__).where(_FIELDS.person_id == sa.bindparam("person_id"),
+                                                      _FIELDS.field >= sa.bindparam("lo"),
+                                                      _FIELDS.field < sa.bindparam("hi"))
+_DELETE_STEP_KEEP_DATE = _DELETE_STEP.where(_FIELDS.field != sa.bindparam("done_field"))
+
+
 def project_step(person_id: int, key: str, form_key: str, data: dict, done: date | None = None) -> None:
     """Rewrite the projected values of one step (``key``: its data key) from its data: one DELETE and one
     INSERT of all its rows. Its done date stays, unless ``done`` gives a new one (a submit)."""
-    table = PersonField.__table__
-    keep_date = table.c.field != f"{key}.{STEP_DATE}"
     # Core statements on the table: the ORM's bulk DML path costs more than the statements themselves.
-    db.session.execute(sa.delete(table).where(table.c.person_id == person_id, _range(key),
-                                              *(() if done else (keep_date,))))
+    db.session.execute(_DELETE_STEP if done else _DELETE_STEP_KEEP_DATE,
+                       {"person_id": person_id, "lo": key + ".", "hi": key + "/", "done_field": f"{key}.{STEP_DATE}"})
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
             for field, (text, day) in form_values(form_key, key, data or {}).items()]
     if done:

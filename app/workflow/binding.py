@@ -4,6 +4,8 @@ from forms import get_form_class
 from forms.codec import from_data, from_json
 from forms.members import NO_PICK
 
+from app.extensions import db
+from app.orgs.models import Organisation
 from app.orgs.services import branches_in_scope, children
 from app.roster import services as roster
 from app.transaction import attempt
@@ -12,9 +14,6 @@ from app.workflow import services
 
 def _context(actor, person) -> dict:
     # Checks that need the database, handed to the forms package so it never imports the app.
-    from app.extensions import db
-    from app.orgs.models import Organisation
-
     def org_level(org_id):
         org = db.session.get(Organisation, org_id) if org_id else None
         return org.level if org is not None and org.path.startswith(actor.org.path) else None

@@ -6,7 +6,11 @@ entities, DTD loading and network access off, so a crafted file cannot read loca
 import re
 import threading
 
+import sqlalchemy as sa
 from lxml import etree
+
+from app.extensions import db
+from app.workflow.models import ProcessVersion
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -16,6 +20,9 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _NO_DOCTYPE = "流程图不得包含 DOCTYPE 声明（外部实体已禁用）"
 _FLOW_CACHE: dict[str, dict] = {}
 _FLOW_LOCK = threading.Lock()
+# Built once: a statement object costs its cache-key walk on every call.
+_VERSION_HEADER = sa.select(ProcessVersion.version, ProcessVersion.checksum).where(
+    ProcessVersion.id == sa.bindparam("id"))
 
 
 class DiagramError(ValueError):
@@ -78,11 +85,17 @@ def flow_map(xml: bytes, checksum: str) -> dict[tuple[str, str], list[str]]:
     return result
 
 
-def trail(version, wf) -> dict:
+def trail(version_id: int, wf) -> dict:
     """What the viewer highlights for an instance: ``done`` and ``current`` element ids, ``flows`` taken,
-    and ``steps`` (element id → step number) for opening a step's page from the diagram."""
+    and ``version`` (the diagram version's number). Reads the version's number and checksum only: its XML
+    is parsed once per worker (``flow_map``), not loaded on every page."""
     from app.workflow import engine
     path = engine.trail(wf)
-    flows = flow_map(version.bpmn_xml, version.checksum)
+    number, checksum = db.session.execute(_VERSION_HEADER, {"id": version_id}).one()
+    with _FLOW_LOCK:
+        flows = _FLOW_CACHE.get(checksum)
+    if flows is None:
+        flows = flow_map(db.session.scalar(sa.select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id)),
+                         checksum)
     taken = sorted({fid for pair in path["pairs"] for fid in flows.get(pair, [])})
-    return {"done": path["done"], "current": path["current"], "flows": taken}
+    return {"done": path["done"], "current": path["current"], "flows": taken, "version": number}

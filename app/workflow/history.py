@@ -8,12 +8,22 @@ from app.extensions import db
 from app.orgs.models import Organisation
 
 
+# The person's page and a step's page read these on every visit: statements built once, with bound
+# parameters, skip building the statement and its cache key per call.
+_ID = sa.bindparam("instance_id")
+_REVIEWS = (sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
+            .where(Event.instance_id == _ID, Event.task_name == sa.bindparam("task_name"),
+                   Event.action.in_(("approve", "reject"))).order_by(Event.seq))
+_LAST_ACTIONS = (sa.select(Event.task_name, Event.action, Event.created_at)
+                 .where(Event.instance_id == _ID, Event.task_name != "").order_by(Event.seq))
+_FIRST_ACTIONS = (sa.select(Event.task_name, sa.func.min(Event.created_at))
+                  .where(Event.instance_id == _ID, Event.task_name != "").group_by(Event.task_name))
+_IMPORT = sa.select(Event.data, Event.created_at).where(Event.instance_id == _ID, Event.action == "import").limit(1)
+
+
 def step_reviews(instance_id: int, review_task: str) -> list[dict]:
     """本阶段审核情况: every approve/reject of a review task, oldest first."""
-    rows = db.session.execute(
-        sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
-        .where(Event.instance_id == instance_id, Event.task_name == review_task,
-               Event.action.in_(("approve", "reject"))).order_by(Event.seq)).all()
+    rows = db.session.execute(_REVIEWS, {"instance_id": instance_id, "task_name": review_task}).all()
     return [{"result": "通过" if ev.action == "approve" else "不通过", "org": org_name or "",
              "reviewer": ev.actor_name, "at": ev.created_at, "opinion": (ev.data or {}).get("opinion", "")}
             for ev, org_name in rows]
@@ -21,25 +31,20 @@ def step_reviews(instance_id: int, review_task: str) -> list[dict]:
 
 def step_last_actions(instance_id: int) -> dict[str, tuple[str, datetime]]:
     """task name → (last action, when) for every task this instance's events name."""
-    rows = db.session.execute(
-        sa.select(Event.task_name, Event.action, Event.created_at)
-        .where(Event.instance_id == instance_id, Event.task_name != "").order_by(Event.seq)).all()
+    rows = db.session.execute(_LAST_ACTIONS, {"instance_id": instance_id}).all()
     return {name: (action, at) for name, action, at in rows}
 
 
 def step_action_times(instance_id: int) -> tuple[dict[str, tuple[str, datetime]], dict[str, datetime]]:
     """(task name → (last action, when), task name → first action time) for every task the events name."""
     last = step_last_actions(instance_id)
-    first = dict(db.session.execute(
-        sa.select(Event.task_name, sa.func.min(Event.created_at))
-        .where(Event.instance_id == instance_id, Event.task_name != "").group_by(Event.task_name)).all())
+    first = dict(db.session.execute(_FIRST_ACTIONS, {"instance_id": instance_id}).all())
     return last, first
 
 
 def imported_steps(instance_id: int) -> tuple[set[str], datetime | None]:
     """(data keys of the steps an ``import`` event brought in, when) for 数据导入's persons; (set(), None) else."""
-    row = db.session.execute(sa.select(Event.data, Event.created_at).where(
-        Event.instance_id == instance_id, Event.action == "import").limit(1)).first()
+    row = db.session.execute(_IMPORT, {"instance_id": instance_id}).first()
     if row is None:
         return set(), None
     return set((row.data or {}).get("steps") or {}), row.created_at

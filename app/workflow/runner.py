@@ -60,6 +60,7 @@ class Context:
     # The data the current task holds, for an instance ``run_prepared`` recorded without loading its workflow.
     current: dict | None = field(default=None, repr=False)
     _ready: list | None = field(default=None, repr=False)
+    _completed: list | None = field(default=None, repr=False)
 
     @property
     def ready(self) -> list[engine.TaskInfo]:
@@ -68,9 +69,17 @@ class Context:
             self._ready = engine.ready_tasks(self.wf) if self.wf is not None else []
         return self._ready
 
+    @property
+    def completed(self) -> list[engine.TaskInfo]:
+        """Completed user tasks with their data (``engine.completed_tasks``), computed once per engine change:
+        a person's page asks for them for its rows, its seal and its 调整 choices. Read-only for callers."""
+        if self._completed is None:
+            self._completed = engine.completed_tasks(self.wf) if self.wf is not None else []
+        return self._completed
+
     def changed(self) -> None:
         """Forget derived values after the workflow moved."""
-        self._ready = None
+        self._ready = self._completed = None
 
 
 @dataclass

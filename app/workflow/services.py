@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from forms import default_data_key, feeds, get_form_class
 
 from app.access import duties
@@ -29,7 +30,7 @@ from app.people.models import CATEGORIES, Person, PersonField
 from app.people.fields import (imported_step_rows, mark_step_done, project_imported_steps, project_step,
                                reopen_step)
 from app.people.projection import apply_step_data, mirror_step_data
-from app.scope import can_act_as, get_in_scope, org_in_scope
+from app.scope import by_id_in_scope, can_act_as, fetch_in_scope, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
 from app.vocab.actions import ACTION_LABELS
 from app.vocab.statuses import INSTANCE, PersonStatus
@@ -140,10 +141,16 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
     return ["save", "report" if task.name in reviewed_steps(ctx) else "submit"]
 
 
+# Person, instance and organisation (the pages and the inbox projection read its name) by one SELECT.
+_PERSON_IN_SCOPE = by_id_in_scope(Person, (ProcessInstance, ProcessInstance.id == Person.instance_id),
+                                  (Organisation, Organisation.id == Person.org_id))
+
+
 def load_in_scope(person_id, user) -> Context:
-    """``load`` of a person within ``user``'s scope (else 404): the person and instance rows by one SELECT."""
-    person, instance = get_in_scope(Person, person_id, user,
-                                    along=(ProcessInstance, ProcessInstance.id == Person.instance_id))
+    """``load`` of a person within ``user``'s scope (else 404): the person, instance and organisation rows
+    by one SELECT."""
+    person, instance, org = fetch_in_scope(_PERSON_IN_SCOPE, person_id, user)
+    set_committed_value(person, "org", org)
     return runner.load(person.instance_id, person=person, instance=instance)
 
 
@@ -302,7 +309,7 @@ def step_task(ctx: Context, step_no: int) -> engine.TaskInfo | None:
     ready = next((t for t in ctx.ready if t.name == step.name), None)
     if ready is not None:
         return ready
-    done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+    done = [t for t in ctx.completed if t.name == step.name]
     return done[-1] if done else None
 
 
@@ -448,7 +455,7 @@ MOVE_BACK = {
 def _move_back_target(ctx: Context, category: str) -> engine.TaskInfo | None:
     catalogue = step_catalogue(ctx.instance.process_version_id)
     stage = next((s.stage for s in catalogue if s.category == category), None)
-    candidates = [t for t in engine.completed_tasks(ctx.wf) if t.stage == stage and not t.is_review]
+    candidates = [t for t in ctx.completed if t.stage == stage and not t.is_review]
     return candidates[-1] if candidates else None
 
 
@@ -563,6 +570,29 @@ def _project_person(change: Change) -> None:
     _summarise(ctx, refresh_inbox=action not in ("save", "amend", "correct", "transfer") or change.created,
                rejected=action == "reject", before=[t.id for t in change.ready_before],
                dates=_dates_may_change(change))
+    _write_person(person)
+
+
+_PERSON_COLUMNS = {attr.key: attr.columns[0].name for attr in sa.inspect(Person).column_attrs}
+
+
+def _write_person(person: Person) -> None:
+    """The person row's changed columns as one UPDATE, now: the unit of work's flush of one row cost more
+    than the statement. Values were set on the object (the vocabulary guard checked the status there);
+    they become its committed state. A new row, a change beyond plain columns (the transfer's
+    organisation) or an attribute not loaded is left to the ORM's flush."""
+    state = sa.inspect(person)
+    changed = state.committed_state
+    if state.key is None or not changed or not all(key in _PERSON_COLUMNS and key in state.dict for key in changed):
+        return
+    values = {key: state.dict[key] for key in changed}
+    table = Person.__table__
+    db.session.execute(update_where(table, tuple(_PERSON_COLUMNS[key] for key in values), ("id",)),
+                       {"k_id": person.id, **{f"v_{_PERSON_COLUMNS[key]}": value for key, value in values.items()}})
+    # The values become the committed state and the object clean (what a flush does after its UPDATE), so
+    # the flush at the end of the action has nothing to look at. SQLAlchemy is pinned (requirements.txt);
+    # tests/test_request_statements.py checks no second UPDATE of the person follows.
+    state._commit_all(state.dict, db.session.identity_map)
 
 
 # The fact R31's dates count from: the 支部大会 that admitted the person (forms declare which field feeds it).
@@ -698,14 +728,16 @@ def _inbox_rows(ctx: Context, rejected: bool, now, facts: dict | None = None) ->
     return rows
 
 
+_JOIN_DATE = sa.select(CheckFact.admission_meeting_date).where(CheckFact.person_id == sa.bindparam("person_id"))
+
+
 def membership_dates(ctx: Context) -> None:
     """R31 on the person row: 入党日期 is the admitting 支部大会's date, 预备期满 one year later plus the months a
     延长预备期 outcome added (the diagram's ``probation_extension_months``, in the diagram's own arithmetic),
     and 转为正式党员日期 is 预备期满 once the person is a 正式党员 (never for 取消预备党员资格)."""
     person = ctx.person
     with db.session.no_autoflush:  # one column of the fact row; nothing pending needs to go out first
-        joined = db.session.scalar(sa.select(CheckFact.admission_meeting_date)
-                                   .where(CheckFact.person_id == person.id))
+        joined = db.session.scalar(_JOIN_DATE, {"person_id": person.id})
     _set_membership_dates(ctx, joined)
 
 
@@ -838,7 +870,7 @@ def step_view(actor, ctx: Context, step_no: int) -> StepView | None:
         status = "ready" if edit else "review"
         actions = allowed_actions(actor, ctx, edit or review)
     else:
-        done = [t for t in engine.completed_tasks(ctx.wf) if t.name == step.name]
+        done = [t for t in ctx.completed if t.name == step.name]
         data = done[-1].data.get(key, {}) if done else {}
         status = "done" if done else "future"
         if not done:
@@ -877,7 +909,7 @@ def step_rows(ctx: Context) -> list[dict]:
     procedure went past without reaching (R03's skip, say) is ``skipped``."""
     from app.workflow.history import imported_steps, step_action_times
     ready = {t.name: t for t in ctx.ready}
-    completed = {t.name for t in engine.completed_tasks(ctx.wf)}
+    completed = {t.name for t in ctx.completed}
     last, first = step_action_times(ctx.instance.id)
     imported, imported_at = imported_steps(ctx.instance.id)
     rows = []

@@ -62,11 +62,15 @@ def _person_page(person, status: int = 200, posted_reason: str = "", ctx=None, p
     # reason typed and the messages beside it.
     ctx = ctx or services.load(person)
     steps = services.step_rows(ctx)
-    pending = movebacks.pending_request(person)
+    # A pending 调整申请 is always the person's newest (no second one while one is pending): one query for both.
+    latest = movebacks.latest_request(person)
+    pending = latest if latest is not None and latest.pending_person_id == person.id else None
     return render_template("workflow/person.html", person=person, ctx=ctx, steps=steps,
-                           trail=diagram.trail(ctx.instance.process_version, ctx.wf),
+                           # The diagram view's markers only: the step list does not show them.
+                           trail=diagram.trail(ctx.instance.process_version_id, ctx.wf)
+                           if request.args.get("view") == "diagram" else None,
                            move_back=[] if pending else services.move_back_options(current_user, ctx),
-                           move_back_request=pending or movebacks.latest_request(person), posted_reason=posted_reason,
+                           move_back_request=latest, posted_reason=posted_reason,
                            posted_form=posted_form, posted_errors=list(posted_errors),
                            can_cancel=services.can_cancel(current_user, ctx),
                            can_suspend=suspensions.can_suspend(current_user, person), active_menu="process"), status

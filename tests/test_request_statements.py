@@ -1,0 +1,84 @@
+"""What a user action costs in SQL: the step page, the POST of a review and the person page after the redirect
+run a fixed, small number of statements (no lazy loads, no per-row queries). A change that adds one to this
+path shows up here and must say why (issue 16: the Python and the round trips of a completion)."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.workflow import services, simulate
+from tests.conftest import csrf_token, login
+
+_HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
+# Reads and writes; BEGIN, SAVEPOINT and RELEASE differ between SQLite and PostgreSQL and are left out.
+_DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+# Measured when the lookups were combined (2026-12-01); lower is fine, higher needs a reason.
+STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
+POST_REVIEW = 10   # account, person row, reporter, state UPDATE, chain end, event, done date, person, inbox, task_ref
+PERSON_PAGE = 6    # account, person row, last and first actions, import, 调整申请 (the diagram view: + version)
+
+
+@pytest.fixture
+def at_review(app, demo, actors):
+    """A person whose first reviewed step waits for the committee's review."""
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 4501, name="语句甲")
+    ctx = services.load(person)
+    step = next(s for s in services.step_catalogue(ctx.instance.process_version_id) if s.review_name)
+    simulate.advance(person, actors, until_task=step.review_name)
+    return person, step
+
+
+def _recording():
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in _DML:
+            seen.append(" ".join(statement.split()))
+    return seen, record
+
+
+def _counted(call):
+    seen, record = _recording()
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return response, seen
+
+
+def test_a_review_costs_a_fixed_number_of_statements(app, demo, at_review):
+    person, step = at_review
+    client = app.test_client()
+    login(client, demo.users["committee1:committee_admin"])
+    url = f"/process/{person.id}/steps/{step.step}"
+    page, on_page = _counted(lambda: client.get(url))
+    assert page.status_code == 200
+    hidden = dict(_HIDDEN.findall(page.get_data(as_text=True)))
+    form = {"csrf_token": csrf_token(client, url), "action": "approve", "opinion": "同意", **hidden}
+    posted, on_post = _counted(lambda: client.post(url, data=form))
+    assert posted.status_code == 303
+    after, on_after = _counted(lambda: client.get(posted.headers["Location"]))
+    assert after.status_code == 200 and "语句甲" in after.get_data(as_text=True)
+
+    assert len(on_page) <= STEP_PAGE, on_page
+    assert len(on_post) <= POST_REVIEW, on_post
+    assert len(on_after) <= PERSON_PAGE, on_after
+    # The organisation comes with the person (one SELECT), never by a lazy load of its own.
+    everything = on_page + on_post + on_after
+    assert not [s for s in everything if s.startswith("SELECT organisation.")], everything
+    # The diagram view reads the version's number, not its XML, once the worker has parsed its flows.
+    diagram = f"/process/{person.id}?view=diagram"
+    assert client.get(diagram).status_code == 200
+    shown, on_diagram = _counted(lambda: client.get(diagram))
+    assert shown.status_code == 200 and len(on_diagram) <= PERSON_PAGE + 1, on_diagram
+    assert not [s for s in on_diagram if "bpmn_xml" in s], on_diagram
+    # The person row is written once, by the projection, not again by a flush of the same changes.
+    assert len([s for s in on_post if s.startswith("UPDATE person ")]) == 1, on_post
+    # And the action did happen: the instance moved on and the person row says what comes next.
+    db.session.expire_all()
+    ctx = services.load(person)
+    assert ctx.instance.version == int(hidden["version"]) + 1
+    assert ctx.person.current_step > step.step and ctx.person.review_status == ""
