@@ -37,6 +37,7 @@ def _request(demo, person_id, target="applicant") -> int:
     row = movebacks.adjust(branch, _load(person_id), target, "谈话记录有误", [simulate.stored_sample_file(branch)])
     db.session.commit()
     assert row.status == "pending"
+    assert db.session.get(Person, person_id).move_back_pending  # every action on the person now looks
     return row.id
 
 
@@ -44,6 +45,7 @@ def _assert_lapsed(app, demo, request_id, why):
     db.session.expire_all()
     row = db.session.get(MoveBackRequest, request_id)
     assert row.status == "lapsed" and row.pending_person_id is None
+    assert not db.session.get(Person, row.person_id).move_back_pending  # the others stop looking
     assert why in row.opinion and "自动失效" in row.opinion
     actions = db.session.scalars(sa.select(Event.action).where(Event.instance_id == row.instance_id)
                                  .order_by(Event.seq)).all()

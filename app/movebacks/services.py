@@ -79,6 +79,7 @@ def request_move_back(actor, ctx: runner.Context, target: str, reason: str, atta
                               seen_version=ctx.instance.version, person_name=person.name,
                               org_path=person.org_path, target=target, reason=reason, attachments=hashes,
                               status=MoveBackStatus.PENDING, requested_by=actor.id, requested_at=utcnow())
+    person.move_back_pending = True
     runner.start_request(actor, PROCESS, request, {"person_id": person.id, "target": target, "reason": reason,
                                                    "attachments": hashes})
     return request
@@ -156,9 +157,9 @@ def _lock_person(request: MoveBackRequest) -> int:
 def _follow_person(change: runner.Change) -> None:
     """A pending request lapses when the person's process leaves the state it was asked in, in the same
     transaction; an action that keeps that state moves the version the request stands on."""
-    if change.created:  # a new instance (添加, 数据导入): no request can wait on it yet
-        return
     person = change.ctx.person
+    if change.created or not person.move_back_pending:  # nothing waits (a new instance: 添加, 数据导入)
+        return
     request = db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
     if request is None:
         return
@@ -204,6 +205,7 @@ def _project_request(change: runner.Change) -> None:
         request.decided_by, request.decided_at = actor.id, now
         MOVEBACK.move(request, operation)
         request.pending_person_id = None
+        db.session.get(Person, request.person_id).move_back_pending = False
         db.session.flush()
         if action == "approve":
             _move_person(actor, request)

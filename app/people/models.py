@@ -59,6 +59,9 @@ class Person(db.Model):
     review_status: Mapped[str] = mapped_column(sa.String(10), default="")
     # active | cancelled | completed | closed (重新发展: kept read-only, ID number free again) | disqualified
     status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
+    # A 调整申请 waits for the county (move_back_request.pending_person_id names the person): every action on
+    # the person must then lapse it or move its version, and the flag spares the other actions that lookup.
+    move_back_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     apply_date: Mapped[date | None]
     activist_date: Mapped[date | None]
