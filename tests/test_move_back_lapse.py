@@ -101,6 +101,11 @@ def test_transfer_to_another_branch_lapses_the_request(app, demo, actors):
     db.session.commit()
     assert db.session.get(Person, pid).org_id == demo.orgs["branch2"].id
     _assert_lapsed(app, demo, request_id, "接续培养")
+    # The receiving branch answers for the person now: it can open the lapsed request and read why.
+    receiving = app.test_client()
+    login(receiving, demo.users["branch2:branch_admin"])
+    page = receiving.get(f"/movebacks/{request_id}")
+    assert page.status_code == 200 and "接续培养" in page.get_data(as_text=True)
 
 
 def test_disqualification_lapses_the_request(app, demo, actors):

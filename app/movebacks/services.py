@@ -163,6 +163,9 @@ def _follow_person(change: runner.Change) -> None:
     request = db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
     if request is None:
         return
+    # The request follows its person to a new branch (接续培养, the registry's 转接), as the inbox rows do: the
+    # new branch, which now answers for the person, can open it and read why it lapsed.
+    request.org_path = person.org_path
     reason = _lapse_reason(change)
     if reason is None:
         request.seen_version = change.ctx.instance.version
