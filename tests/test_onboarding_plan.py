@@ -101,6 +101,7 @@ def test_a_plan_that_does_not_hold_means_the_file_is_checked_again(app, demo, sp
     else:
         _activate_another_version(actor, sha)
     report = services.import_file(importer, content, "x.xlsx")
+    assert not report.from_plan and _plan_files() == ([os.path.basename(plans._path(actor.id, sha))] if spoil == "other user" else [])
     assert not report.from_plan and len(report.planned) == 3 and count(Person) == 3
     version = active_version(DEVELOPMENT).id
     assert set(db.session.scalars(sa.select(ProcessInstance.process_version_id))) == {version}
@@ -144,3 +145,15 @@ def test_a_branch_moved_out_of_scope_after_the_dry_run_is_refused(app, demo):
     assert refused.value.report.from_plan
     assert {(p.column, p.message) for p in refused.value.report.problems} == {("所属党支部", plans.OUT_OF_SCOPE)}
     assert len(refused.value.report.problems) == 3 and count(Person) == 0
+
+
+def test_plans_nobody_imported_are_removed_once_expired(app, demo):
+    actor, content = demo.users["county_admin"], _content(demo.orgs["branch1"])
+    assert services.dry_run(actor, content).ok
+    path = plans._path(actor.id, hashlib.sha256(content).hexdigest())
+    plans.forget_expired()
+    assert os.path.exists(path)
+    old = time.time() - plans.KEEP_FOR.total_seconds() - 1
+    os.utime(path, (old, old))
+    plans.forget_expired()
+    assert not os.path.exists(path)

@@ -61,7 +61,7 @@ def keep(actor, sha256: str, version_id: int, planned: list[Planned], *, kept_at
     """Keep the planned rows of a file that passed the dry run (``check(..., for_import=True)``) for
     ``actor``'s 导入 of the same file (``sha256``) while ``version_id`` is active, today, within ``KEEP_FOR``.
     ``kept_at`` (seconds since the epoch) is when the plan counts as made: now unless given."""
-    _forget_expired()
+    forget_expired()
     rows = [replace(p, org=None) for p in planned]  # organisations are read again at the import, in scope
     body = _HEADER.pack(time.time() if kept_at is None else kept_at) + zlib.compress(
         pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1)
@@ -104,8 +104,9 @@ def rescope(actor, planned: list[Planned], org_label: str = "所属党支部") -
     return problems
 
 
-def _forget_expired() -> None:
-    """Remove plans older than ``KEEP_FOR`` (by the file's time: an unused plan does not stay forever)."""
+def forget_expired() -> None:
+    """Remove plans older than ``KEEP_FOR`` (by the file's time), so an unused plan does not stay: when a plan is
+    kept, and hourly on the worker."""
     folder = _folder()
     if not os.path.isdir(folder):
         return

@@ -9,7 +9,8 @@ from app.file_modes import private_dir, write_private_file
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.jobs.progress import Progress
-from app.jobs.queue import end_transaction, task
+from app.jobs.queue import end_transaction, periodic, task
+from app.onboarding import plans
 from app.jobs.tasks import run_job
 from app.onboarding.checker import Report
 from app.onboarding.services import ImportRefused, dry_run, import_checked, plan_or_check
@@ -83,3 +84,9 @@ def onboarding_job(job_id: int) -> None:
             if os.path.exists(path):
                 os.remove(path)
     run_job(job_id, work)
+
+
+@periodic({"minute": "7"})
+def forget_expired_plans() -> None:
+    """Remove the dry runs' plans nobody imported within their 2 hours (each is also removed when taken)."""
+    plans.forget_expired()
