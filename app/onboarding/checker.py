@@ -59,6 +59,7 @@ class Report:
     version_id: int
     planned: list[Planned] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    from_plan: bool = False        # the rows come from the dry run's kept plan (app/onboarding/plans.py)
 
     @property
     def ok(self) -> bool:

@@ -1,9 +1,12 @@
 """The onboarding import: each checked row becomes a person whose instance starts and walks to its step through
 the runner (one ``import`` event per person, app/workflow/handlers.py), and the import is one operation.
 
-The file is checked again here (the dry run's report is never trusted from the browser): the step forms and
-the runner's ``import`` handler, each row in a forked worker, which hands back the handler's result
-(``runner.prepare``). The write phase then records them all through ``runner.run_prepared`` in a few
+The dry run (``dry_run``) checks the file as the import would: the step forms and the runner's ``import``
+handler, each row in a forked worker, which hands back the handler's result (``runner.prepare``); a file that
+passes leaves its plan server-side (app/onboarding/plans.py). The import of that same file by the same user
+takes the plan instead of checking again (the browser's report is never trusted: the plan is sealed and
+bound to the file, the user, the version and the day), re-checks the branches' scope, and otherwise checks the
+file as the dry run does. The write phase then records them all through ``runner.run_prepared`` in a few
 statements per table, so the diagram runs once per row and the database's write lock (SQLite: one writer)
 is held only while the rows are written. Any problem refuses the whole import and the caller rolls back, so a
 file imports all its persons or none. Nothing here commits.
@@ -14,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.events.services import log_operation
 from app.extensions import db
+from app.onboarding import plans
 from app.onboarding.checker import Report, check
 from app.people.models import Person
 from app.transaction import begin_write
@@ -21,7 +25,7 @@ from app.vocab.operations import Operation
 from app.workflow import runner
 from app.workflow.errors import Conflict, WorkflowError
 from app.workflow.models import ProcessVersion
-from app.workflow.versions import DEVELOPMENT
+from app.workflow.versions import DEVELOPMENT, active_version
 
 # Rows written per statement group: bounds the statements' size, not the transaction (one for the file).
 CHUNK = 1000
@@ -37,15 +41,47 @@ class ImportRefused(WorkflowError):
         self.report = report
 
 
+def dry_run(actor, content: bytes, progress=None, processes: int = 1) -> Report:
+    """校验: every bad cell of ``content``, writing nothing to the database; a file that passes keeps its plan
+    (each row's prepared ``import`` event) for ``actor``'s 导入 of the same file."""
+    report = check(actor, content, progress, for_import=True, processes=processes)
+    if report.ok:
+        plans.keep(actor, hashlib.sha256(content).hexdigest(), report.version_id, report.planned)
+    return report
+
+
 def import_file(actor, content: bytes, file_name: str = "", on_person=None, processes: int = 1) -> Report:
-    """Check ``content`` and, if every cell passes, import its persons; returns the report (``planned`` = the
-    persons imported). ``on_person(n)`` is called as persons are written (the job's progress)."""
-    report = check(actor, content, for_import=True, processes=processes)
-    return import_checked(actor, report, content, file_name, on_person)
+    """导入 (``plan_or_check`` then ``import_checked``): if every cell passes, import the persons of ``content``
+    and return the report (``planned`` = the persons imported). ``on_person(n)`` is called as persons are
+    written (the job's progress)."""
+    return import_checked(actor, plan_or_check(actor, content, processes=processes), content, file_name, on_person)
+
+
+def plan_or_check(actor, content: bytes, progress=None, processes: int = 1) -> Report:
+    """What 导入 writes: the plan ``actor``'s dry run of this file left, if it still holds (``report.from_plan``),
+    else a check of ``content`` for the import (``progress`` counts its rows)."""
+    report = planned_report(actor, content)
+    if report is None:
+        report = check(actor, content, progress, for_import=True, processes=processes)
+    return report
+
+
+def planned_report(actor, content: bytes) -> Report | None:
+    """The report of ``actor``'s dry run of ``content`` from its kept plan (taken: it serves once), with each
+    row's branch read again in ``actor``'s scope now; None when no plan holds."""
+    version = active_version(DEVELOPMENT)
+    planned = plans.take(actor, hashlib.sha256(content).hexdigest(), version.id)
+    if planned is None:
+        return None
+    report = Report(version.id, planned, plans.rescope(actor, planned), from_plan=True)
+    if report.problems:
+        report.planned = []
+    return report
 
 
 def import_checked(actor, report: Report, content: bytes, file_name: str = "", on_person=None) -> Report:
-    """Import the persons of a file ``check(..., for_import=True)`` just passed (ImportRefused if it did not):
+    """Import the persons of a file ``check(..., for_import=True)`` passed, in this job or in the dry run whose
+    plan ``planned_report`` took (ImportRefused if it did not):
     open their instances, insert their person rows, record each prepared ``import`` event through the runner,
     and log the operation, all in the caller's transaction. A concurrent writer that took one of the ID
     numbers meanwhile makes it a Conflict (nothing of the file stays once the caller rolls back)."""

@@ -9,10 +9,11 @@ from app.file_modes import private_dir, write_private_file
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.jobs.progress import Progress
-from app.jobs.queue import end_transaction, task
+from app.jobs.queue import end_transaction, periodic, task
+from app.onboarding import plans
 from app.jobs.tasks import run_job
-from app.onboarding.checker import Report, check
-from app.onboarding.services import ImportRefused, import_checked
+from app.onboarding.checker import Report
+from app.onboarding.services import ImportRefused, dry_run, import_checked, plan_or_check
 from app.workflow.errors import WorkflowError
 
 CHECK, IMPORT = "onboarding.check", "onboarding.import"
@@ -44,7 +45,7 @@ def result(report: Report, imported: int = 0, error: str = "") -> dict:
     """What the job page shows: counts and the problems (sheet, row, column, value, message)."""
     return {"rows": len(report.planned), "imported": imported, "problem_count": len(report.problems),
             "problems": [[p.sheet, p.row, p.column, p.value, p.message] for p in report.problems[:SHOWN_PROBLEMS]],
-            "error": error}
+            "error": error, "from_plan": report.from_plan}
 
 
 @task()
@@ -55,12 +56,16 @@ def onboarding_job(job_id: int) -> None:
         with open(path, "rb") as fh:
             content = fh.read()
         try:
-            report = check(actor, content, Progress(job.id, 0, every=200), for_import=job.kind == IMPORT,
-                           processes=current_app.config["ONBOARDING_PROCESSES"])
-            if job.kind == IMPORT and report.ok:
+            checking = Progress(job.id, 0, every=200)
+            processes = current_app.config["ONBOARDING_PROCESSES"]
+            if job.kind == CHECK:
+                jobs.finish(job, result(dry_run(actor, content, checking, processes)))
+                return
+            report = plan_or_check(actor, content, checking, processes)
+            if report.ok:
                 # Progress is written on a connection of its own; SQLite's one writer is this import's
-                # transaction, so there the page shows the check's progress and then the result (the write
-                # phase is short: the diagram already ran in the check).
+                # transaction, so there the page shows the check's progress (none with the dry run's plan)
+                # and then the result (the write phase is short: the diagram already ran in the check).
                 counted = db.engine.dialect.name != "sqlite"
                 progress = Progress(job.id, len(report.planned), every=1000) if counted else None
                 import_checked(actor, report, content, job.params.get("file_name", ""),
@@ -79,3 +84,9 @@ def onboarding_job(job_id: int) -> None:
             if os.path.exists(path):
                 os.remove(path)
     run_job(job_id, work)
+
+
+@periodic({"minute": "7"})
+def forget_expired_plans() -> None:
+    """Remove the dry runs' plans nobody imported within their 2 hours (each is also removed when taken)."""
+    plans.forget_expired()

@@ -262,7 +262,8 @@ def run_prepared(actor, items: list[tuple[Context, Prepared]]) -> list[dict]:
     """Record many new instances' opening events (``prepare`` made each, ``open_instances`` opened each
     instance) as ``run`` records one: save each state, append each event, then the projections of the
     process (a projection's batch form once, others change by change). Returns the events as written. The
-    handler's results are trusted as they are: they must come from ``prepare`` in this same job."""
+    handler's results are trusted as they are: they must come from ``prepare`` on this server (in this job,
+    or kept sealed by the server since, as the onboarding dry run's plan), never from a client."""
     if not items:
         return []
     process = items[0][0].process
