@@ -14,7 +14,6 @@ from flask import has_request_context, request
 from app.events.models import ChainHead, Event, OperationLog
 from app.extensions import db
 from app.timeutil import utcnow
-from app.vocab.actions import Action
 
 
 def canonical(obj) -> str:
@@ -68,13 +67,9 @@ def append_event(instance_id: int, actor, action: str, *, task_name: str = "", t
     the vocabulary guard on ``action``."""
     last = db.session.execute(_CHAIN_END, {"instance_id": instance_id}).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, "")
-    event = Event(
-        instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,
-        actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
-        role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
-        data=data or {}, attachments=attachments or [], created_at=utcnow(), prev_hash=prev_hash)
-    event.hash = compute_hash(event_payload(event), prev_hash)
-    db.session.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _EVENT_COLUMNS})
+    event = _hashed_event(instance_id, seq, prev_hash, actor, utcnow(), action=action, task_name=task_name,
+                          task_pass=task_pass, data=data, attachments=attachments)
+    db.session.execute(_INSERT_EVENT, _row(event))
     return event
 
 
@@ -83,21 +78,29 @@ def append_first_events(actor, events: list[tuple[int, dict]]) -> None:
     task_pass, data, attachments) each) in one executemany: the batch form of ``append_event`` for instances
     this transaction just opened, whose chains are empty (seq 1, no previous hash)."""
     now = utcnow()
-    stamp = now.isoformat(timespec="microseconds")
-    actor_id, actor_name = getattr(actor, "id", None), getattr(actor, "name", "") or ""
-    role, org_id = getattr(actor, "role", "") or "", getattr(actor, "org_id", None)
-    rows = []
-    for instance_id, event in events:
-        Action(event["action"])  # the vocabulary guard's check, which a Core insert does not pass through
-        row = {"instance_id": instance_id, "seq": 1, "actor_id": actor_id, "actor_name": actor_name, "role": role,
-               "org_id": org_id, "action": event["action"], "task_name": event["task_name"],
-               "task_pass": event["task_pass"], "data": event["data"] or {},
-               "attachments": event["attachments"] or []}
-        # The same payload event_payload reads from a row, so verification recomputes the same hash.
-        row["hash"] = compute_hash({**row, "created_at": stamp}, "")
-        rows.append({**row, "created_at": now, "prev_hash": ""})
+    rows = [_row(_hashed_event(instance_id, 1, "", actor, now, action=event["action"],
+                               task_name=event["task_name"], task_pass=event["task_pass"], data=event["data"],
+                               attachments=event["attachments"]))
+            for instance_id, event in events]
     if rows:
-        db.session.execute(sa.insert(Event.__table__), rows)
+        db.session.execute(_INSERT_EVENT, rows)
+
+
+def _hashed_event(instance_id: int, seq: int, prev_hash: str, actor, created_at, *, action: str,
+                  task_name: str, task_pass: int, data: dict | None, attachments: list | None) -> Event:
+    # Building the Event runs the vocabulary guard on ``action``; the hash covers what event_payload reads,
+    # so verification recomputes the same hash from the stored row.
+    event = Event(
+        instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,
+        actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
+        role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
+        data=data or {}, attachments=attachments or [], created_at=created_at, prev_hash=prev_hash)
+    event.hash = compute_hash(event_payload(event), prev_hash)
+    return event
+
+
+def _row(event: Event) -> dict:
+    return {name: getattr(event, name) for name in _EVENT_COLUMNS}
 
 
 def operation_payload(row: OperationLog) -> dict:

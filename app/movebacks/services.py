@@ -160,7 +160,7 @@ def _follow_person(change: runner.Change) -> None:
     person = change.ctx.person
     if change.created or not person.move_back_pending:  # nothing waits (a new instance: 添加, 数据导入)
         return
-    request = db.session.scalar(sa.select(MoveBackRequest).where(MoveBackRequest.pending_person_id == person.id))
+    request = pending_request(person)
     if request is None:
         return
     # The request follows its person to a new branch (接续培养, the registry's 转接), as the inbox rows do: the
