@@ -175,7 +175,8 @@ def seed(world, branches, persons: int) -> dict:
         vary = run.variety(i)
         arrived = now - timedelta(seconds=(i * 7919) % (365 * 86400))
         created = now - timedelta(days=400 + (i % 300))
-        copiers["process_instance"].add(dict(t.instance, id=pid, state="{}", created_at=created, updated_at=arrived))
+        copiers["process_instance"].add(dict(t.instance, id=pid, state="{}", created_at=created, updated_at=arrived,
+                                             last_seq=0, last_hash=""))  # no events are seeded
         copiers["person"].add(dict(t.person, id=pid, name=name, id_number=id_number, birth_date=birth,
                                    org_id=branch.id, org_path=branch.path, instance_id=pid, created_at=created,
                                    updated_at=arrived, **{k: vary[k] for k in t.varied_person}))

@@ -451,6 +451,7 @@ def seed_persons(templates, order, branches, start: int, count: int, first_id: i
                 row.pop("id")
                 rows["event"].append(row)
                 prev = h
+            rows["process_instance"][-1]["last_hash"] = prev  # the copy's own chain end (its seq is the template's)
             own = {"name": name, "id_number": id_number, "birth": date.fromisoformat(birth)}
             for f, own_key, varied_key in t.fields:
                 row = dict(f, person_id=pid)

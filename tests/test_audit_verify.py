@@ -240,3 +240,19 @@ def test_amended_step_replays_clean_and_a_forged_before_is_caught(app, demo, act
 def engine_completed(snap):
     from app.workflow import engine
     return engine.completed_tasks(snap.wf)
+
+
+def test_the_instance_row_holds_its_chain_end_and_a_removed_last_event_is_reported(app, demo, actors):
+    person = _person(demo, actors, until_step=4)
+    instance_id = _instance_id(person)
+    events = records.event_dicts(instance_id)
+    info = records.instance_row(instance_id)
+    # The runner keeps the chain's end on the instance row, so the next append reads no event.
+    assert (info.last_seq, info.last_hash) == (events[-1]["seq"], events[-1]["hash"]) and len(events) > 2
+    assert _findings(person) == []
+    # The last event (and only it) removed: every remaining link is intact, the row's chain end is not.
+    db.session.execute(sa.text("DELETE FROM event WHERE instance_id = :i AND seq = :s"),
+                       {"i": instance_id, "s": events[-1]["seq"]})
+    db.session.commit()
+    chain = [f for f in _findings(person) if f.kind == "chain"]
+    assert [f.seq for f in chain] == [events[-2]["seq"]] and f"#{events[-1]['seq']}" in chain[0].message

@@ -230,7 +230,7 @@ def test_exception_mid_action_leaves_everything_as_before(app, demo, monkeypatch
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(runner, "append_event", explode)
+    monkeypatch.setattr(runner, "insert_events", explode)
     ctx = services.load(person)
     with pytest.raises(RuntimeError):
         services.act(branch, ctx, ctx.ready[0].id, "report",

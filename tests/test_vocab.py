@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.events.services import append_event, log_operation
+from app.events.services import chained_event, log_operation
 from app.extensions import db
 from app.people.models import Person
 from app.vocab import (FINISH, INSTANCE, PERSON, REALNAME, TRANSFER, Action, InstanceStatus, Operation,
@@ -17,7 +17,7 @@ from tests.conftest import login
 
 APP = pathlib.Path(__file__).resolve().parent.parent / "app"
 # Function → (position of its action argument, the names it accepts).
-LOGGERS = {"log_operation": (1, Operation), "append_event": (2, Action), "set_password": (3, Operation)}
+LOGGERS = {"log_operation": (1, Operation), "chained_event": (2, Action), "set_password": (3, Operation)}
 
 
 def _name_arguments():
@@ -68,7 +68,7 @@ def test_an_undeclared_name_cannot_be_written(app):
     with pytest.raises(ValueError, match="undeclared operation"):
         log_operation(None, "plan.updated")
     with pytest.raises(ValueError, match="undeclared event action"):
-        append_event(1, None, "approved")
+        chained_event(1, None, "approved")
     db.session.rollback()
 
 

@@ -52,6 +52,8 @@ class InstanceInfo:
     process_version_id: int
     person_id: int | None
     person_name: str
+    last_seq: int = 0       # the chain's end as the instance row holds it (the runner appends after it)
+    last_hash: str = ""
 
     def version_problem(self, cache: dict) -> str:
         """A message if the instance's process version row no longer matches its own checksum."""
@@ -66,11 +68,12 @@ def instance_row(instance_id: int) -> InstanceInfo:
     """The stored state, status and version of an instance, and whose it is."""
     table, people = ProcessInstance.__table__, Person.__table__
     row = db.session.execute(
-        sa.select(table.c.id, table.c.state, table.c.status, table.c.process_version_id,
-                  people.c.id.label("person_id"), people.c.name)
+        sa.select(table.c.id, table.c.state, table.c.status, table.c.process_version_id, table.c.last_seq,
+                  table.c.last_hash, people.c.id.label("person_id"), people.c.name)
         .outerjoin(people, people.c.instance_id == table.c.id).where(table.c.id == instance_id)).one()
     return InstanceInfo(id=row.id, state=row.state, status=row.status, process_version_id=row.process_version_id,
-                        person_id=row.person_id, person_name=row.name or "")
+                        person_id=row.person_id, person_name=row.name or "", last_seq=row.last_seq,
+                        last_hash=row.last_hash)
 
 
 def version_source(version_id: int, cache: dict) -> tuple[bytes, str]:

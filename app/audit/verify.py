@@ -80,6 +80,15 @@ def check_chain(events: list[dict]) -> list[tuple[int, str]]:
     return problems
 
 
+def check_chain_end(events: list[dict], last_seq: int, last_hash: str) -> list[tuple[int, str]]:
+    """(seq, message) if the chain's end the instance row holds is not the log's last event: the runner
+    appends after that end, so a difference means events were removed, added or altered outside it."""
+    seq, digest = (events[-1]["seq"], events[-1]["hash"]) if events else (0, "")
+    if (seq, digest) == (last_seq, last_hash):
+        return []
+    return [(seq or None, f"实例记录的事件链末端（#{last_seq}）与事件日志的最后一个事件不符（事件被删除、添加或改动）")]
+
+
 def check_files(events: list[dict], path_of, seen: dict | None = None) -> list[tuple[int, str]]:
     """(seq, message) for every cited attachment whose stored bytes are missing or differ from its hash.
 
@@ -147,6 +156,7 @@ def verify_instance(instance_id: int, version_cache: dict | None = None,
     versions = version_cache if version_cache is not None else {}
     found: list[tuple[str, int | None, str]] = []
     found += [("chain", seq, msg) for seq, msg in check_chain(events)]
+    found += [("chain", seq, msg) for seq, msg in check_chain_end(events, info.last_seq, info.last_hash)]
     found += [("file", seq, msg) for seq, msg in check_files(events, records.file_path, file_cache)]
     start_seq = events[0]["seq"] if events else None
     if info.version_problem(versions):

@@ -2,8 +2,9 @@
 
 Rows are hash-chained: each row's hash covers its content and the previous row's hash, so an
 altered, inserted or deleted row breaks the chain at that point. An appender first takes the write lock
-of the chain's head row (``lock_chain_head``), so two concurrent requests never read the same previous
-hash: the chain stays linear under any number of servers and threads.
+of the chain's head (the instance row for events, ``lock_chain_head`` for the operations log), so two
+concurrent requests never build on the same previous hash: the chain stays linear under any number of
+servers and threads.
 """
 import hashlib
 import json
@@ -38,9 +39,6 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
 
 
 OPERATIONS_CHAIN = "operation_log"
-# The end of an instance's chain, read by every action (built once: no statement and cache key per call).
-_CHAIN_END = (sa.select(Event.seq, Event.hash).where(Event.instance_id == sa.bindparam("instance_id"))
-              .order_by(Event.seq.desc()).limit(1))
 _INSERT_EVENT = sa.insert(Event.__table__)
 _EVENT_COLUMNS = [c.name for c in Event.__table__.columns if c.name != "id"]
 
@@ -56,51 +54,43 @@ def lock_chain_head(table, key_column, key) -> int:
                               ).rowcount
 
 
-def append_event(instance_id: int, actor, action: str, *, task_name: str = "", task_pass: int = 0,
-                 data: dict | None = None, attachments: list | None = None) -> Event:
-    """Append one event to an instance's chain.
+def chained_event(instance_id: int, actor, action: str, *, after: tuple[int, str] = (0, ""), task_name: str = "",
+                  task_pass: int = 0, data: dict | None = None, attachments: list | None = None,
+                  created_at=None) -> Event:
+    """The next event of an instance's chain, hashed after ``after`` (the chain's last seq and hash); not written.
 
-    The instance row is the head of its chain: the one caller, the runner (app/workflow/runner.py), has
-    already written it under its version lock, so no second appender can read the same previous event.
-    The row goes out at once as one Core INSERT (the ORM's unit of work cost more than the statement); the
-    Event returned carries what was written (not its id) and is not in the session. Building it still runs
+    The instance row holds its chain's end (``last_seq``, ``last_hash``), read with the row: the one caller,
+    the runner (app/workflow/runner.py), writes the new end with the state in the UPDATE that takes the
+    instance's version lock and then inserts the event (``insert_events``), so two appenders never build on
+    the same end (the second finds the version moved on) and no append reads the log. Building the Event runs
     the vocabulary guard on ``action``."""
-    last = db.session.execute(_CHAIN_END, {"instance_id": instance_id}).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, "")
-    event = _hashed_event(instance_id, seq, prev_hash, actor, utcnow(), action=action, task_name=task_name,
-                          task_pass=task_pass, data=data, attachments=attachments)
-    db.session.execute(_INSERT_EVENT, _row(event))
-    return event
-
-
-def append_first_events(actor, events: list[tuple[int, dict]]) -> None:
-    """Append the first event of each of many new instances ((instance id, event dict with action, task_name,
-    task_pass, data, attachments) each) in one executemany: the batch form of ``append_event`` for instances
-    this transaction just opened, whose chains are empty (seq 1, no previous hash)."""
-    now = utcnow()
-    rows = [_row(_hashed_event(instance_id, 1, "", actor, now, action=event["action"],
-                               task_name=event["task_name"], task_pass=event["task_pass"], data=event["data"],
-                               attachments=event["attachments"]))
-            for instance_id, event in events]
-    if rows:
-        db.session.execute(_INSERT_EVENT, rows)
-
-
-def _hashed_event(instance_id: int, seq: int, prev_hash: str, actor, created_at, *, action: str,
-                  task_name: str, task_pass: int, data: dict | None, attachments: list | None) -> Event:
-    # Building the Event runs the vocabulary guard on ``action``; the hash covers what event_payload reads,
-    # so verification recomputes the same hash from the stored row.
+    seq, prev_hash = after
+    # The hash covers what event_payload reads, so verification recomputes it from the stored row.
     event = Event(
-        instance_id=instance_id, seq=seq, action=action, task_name=task_name, task_pass=task_pass,
+        instance_id=instance_id, seq=seq + 1, action=action, task_name=task_name, task_pass=task_pass,
         actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
         role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
-        data=data or {}, attachments=attachments or [], created_at=created_at, prev_hash=prev_hash)
+        data=data or {}, attachments=attachments or [], created_at=created_at or utcnow(), prev_hash=prev_hash)
     event.hash = compute_hash(event_payload(event), prev_hash)
     return event
 
 
-def _row(event: Event) -> dict:
-    return {name: getattr(event, name) for name in _EVENT_COLUMNS}
+def first_events(actor, events: list[tuple[int, dict]]) -> list[Event]:
+    """The first event of each of many new instances ((instance id, event dict with action, task_name,
+    task_pass, data, attachments) each), hashed as ``chained_event`` hashes one; not written."""
+    now = utcnow()
+    return [chained_event(instance_id, actor, event["action"], task_name=event["task_name"],
+                          task_pass=event["task_pass"], data=event["data"], attachments=event["attachments"],
+                          created_at=now)
+            for instance_id, event in events]
+
+
+def insert_events(events: list[Event]) -> None:
+    """Write events built by ``chained_event`` in one statement (Core, not the ORM's unit of work, which
+    cost more than the statement); the Event objects stay out of the session."""
+    if events:
+        db.session.execute(_INSERT_EVENT, [{name: getattr(event, name) for name in _EVENT_COLUMNS}
+                                           for event in events])
 
 
 def operation_payload(row: OperationLog) -> dict:

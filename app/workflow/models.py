@@ -47,6 +47,11 @@ class ProcessInstance(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The end of the instance's event chain (last seq and hash), written with the state under the version
+    # lock: an append reads its previous event from here rather than from the log, and verification checks
+    # it against the log (so a deleted last event shows).
+    last_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_hash: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
 
     process_version: Mapped[ProcessVersion] = relationship()
 

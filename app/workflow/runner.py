@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db_setup import update_where
-from app.events.services import append_event, append_first_events
+from app.events.services import chained_event, first_events, insert_events
 from app.extensions import db
 from app.timeutil import utcnow
 from app.workflow import engine
@@ -185,17 +185,24 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         ctx.wf = state.wf
         ctx.changed()
         text = engine.dumps(state.wf)
-        _save(instance, seen, text, state)  # under the version lock, before any projection writes
+        # The events hang after the chain's end as the row read at ``seen`` holds it; the save below moves
+        # that end with the state under the version lock, so no other appender can have moved it meanwhile.
+        rows = [chained_event(instance.id, actor, action, after=(instance.last_seq or 0, instance.last_hash or ""),
+                              task_name=event["task_name"], task_pass=event["task_pass"], data=event["data"],
+                              attachments=event["attachments"])]
+        if decided is not None:
+            decided["action"] = str(decided["action"].value)
+            rows.append(chained_event(instance.id, actor, decided["action"], after=(rows[0].seq, rows[0].hash),
+                                      task_name=decided["task_name"], task_pass=decided["task_pass"],
+                                      data=decided["data"], created_at=rows[0].created_at))
+        _save(instance, seen, text, state, rows[-1])  # under the version lock, before any projection writes
         _remember(ctx)
         ctx.version, ctx.text = instance.version, text
         try:
-            row = append_event(instance.id, actor, action, task_name=event["task_name"],
-                               task_pass=event["task_pass"], data=event["data"], attachments=event["attachments"])
-            event["seq"] = row.seq
+            insert_events(rows)
+            event["seq"] = rows[0].seq
             if decided is not None:
-                decided["action"] = str(decided["action"].value)
-                decided["seq"] = append_event(instance.id, actor, decided["action"], task_name=decided["task_name"],
-                                              task_pass=decided["task_pass"], data=decided["data"]).seq
+                decided["seq"] = rows[1].seq
                 event["outcome"] = decided
             change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
                             ready_before=ready_before)
@@ -205,7 +212,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         except Exception:
             # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
             # the row is read again when next used rather than kept at the version that never was.
-            db.session.expire(instance, ["state", "version", "updated_at"])
+            db.session.expire(instance, ["state", "version", "updated_at", "last_seq", "last_hash"])
             ctx.text = None
             raise
     except StaleDataError as exc:
@@ -269,23 +276,25 @@ def run_prepared(actor, items: list[tuple[Context, Prepared]]) -> list[dict]:
     process = items[0][0].process
     table = ProcessInstance.__table__
     now = utcnow()
-    saves = []
     for ctx, prepared in items:
         if ctx.process != process or ctx.version != 1 or ctx.instance.state:
             raise WorkflowError("只能成批记录同一流程新开的实例")
         if prepared.status != ctx.instance.status:
             raise WorkflowError("成批开始的流程须仍在进行中")  # a status change goes through run's guarded save
-        saves.append({"k_id": ctx.instance.id, "k_version": 1, "v_state": prepared.state, "v_version": 2,
-                      "v_updated_at": now})
+    rows = first_events(actor, [(ctx.instance.id, prepared.event) for ctx, prepared in items])
+    saves = [{"k_id": ctx.instance.id, "k_version": 1, "v_state": prepared.state, "v_version": 2,
+              "v_updated_at": now, "v_last_seq": row.seq, "v_last_hash": row.hash}
+             for (ctx, prepared), row in zip(items, rows)]
     try:
         # The version moves from 1 to 2, as the ORM's save of a new instance in ``run`` moves it.
-        db.session.execute(update_where(table, ("state", "version", "updated_at"), ("id", "version")), saves)
-        append_first_events(actor, [(ctx.instance.id, prepared.event) for ctx, prepared in items])
+        db.session.execute(update_where(table, _SAVED, ("id", "version")), saves)
+        insert_events(rows)
     except IntegrityError as exc:
         raise Conflict() from exc
     changes = []
-    for ctx, prepared in items:
-        for name, value in (("state", prepared.state), ("version", 2), ("updated_at", now)):
+    for (ctx, prepared), row in zip(items, rows):
+        for name, value in (("state", prepared.state), ("version", 2), ("updated_at", now),
+                            ("last_seq", row.seq), ("last_hash", row.hash)):
             setattr(ctx.instance, name, value)
         ctx.wf, ctx.version, ctx.text, ctx._ready = None, 2, prepared.state, list(prepared.ready)
         ctx.current = prepared.current
@@ -301,8 +310,13 @@ def run_prepared(actor, items: list[tuple[Context, Prepared]]) -> list[dict]:
     return [change.event for change in changes]
 
 
-def _save(instance: ProcessInstance, seen: int | None, text: str, state: State) -> None:
-    """Write the new state under the version lock; Conflict if the version moved on since ``seen``.
+# The columns a save writes: the state, its version (the lock) and the end of the event chain.
+_SAVED = ("state", "version", "updated_at", "last_seq", "last_hash")
+
+
+def _save(instance: ProcessInstance, seen: int | None, text: str, state: State, last) -> None:
+    """Write the new state and the chain's new end (``last``, the last event appended) under the version
+    lock; Conflict if the version moved on since ``seen``.
 
     The common case (same status, same diagram version) is one UPDATE ... WHERE version = :seen, which is
     the lock itself; a change of status or diagram version goes through the ORM after the lock, so the
@@ -310,25 +324,27 @@ def _save(instance: ProcessInstance, seen: int | None, text: str, state: State) 
     now = utcnow()
     if seen is not None and state.status == instance.status and state.version_id == instance.process_version_id:
         table = ProcessInstance.__table__
+        values = {"state": text, "version": seen + 1, "updated_at": now, "last_seq": last.seq,
+                  "last_hash": last.hash}
         try:
             with db.session.no_autoflush:
-                result = db.session.execute(
-                    update_where(table, ("state", "version", "updated_at"), ("id", "version")),
-                    {"k_id": instance.id, "k_version": seen,
-                     "v_state": text, "v_version": seen + 1, "v_updated_at": now})
+                result = db.session.execute(update_where(table, _SAVED, ("id", "version")),
+                                            {"k_id": instance.id, "k_version": seen,
+                                             **{f"v_{name}": value for name, value in values.items()}})
         except OperationalError as exc:
             if "locked" in str(exc).lower():  # SQLite: still not our turn after the busy timeout
                 raise Conflict() from exc
             raise
         if result.rowcount != 1:
             raise Conflict()
-        for name, value in (("state", text), ("version", seen + 1), ("updated_at", now)):
+        for name, value in values.items():
             set_committed_value(instance, name, value)
         return
     if seen is not None:
         lock(instance, seen)
     instance.state = text
     instance.status = state.status
+    instance.last_seq, instance.last_hash = last.seq, last.hash
     if instance.process_version_id != state.version_id:  # migrated
         instance.process_version_id = state.version_id
         db.session.expire(instance, ["process_version"])
