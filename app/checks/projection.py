@@ -89,12 +89,14 @@ def step_facts(person, form_key: str, data: dict) -> dict:
     return values
 
 
-def record_step(person, form_key: str, data: dict) -> None:
+def record_step(person, form_key: str, data: dict) -> dict:
     """Copy what the logic checks need from one step's data (a task with form ``form_key``) into the
-    person's fact row: one upsert of the facts the form feeds, nothing for a form that feeds none."""
+    person's fact row: one upsert of the facts the form feeds, nothing for a form that feeds none.
+    Returns the facts written (their values are now the row's)."""
     values = step_facts(person, form_key, data)
     if not values:
-        return
+        return values
     table = CheckFact.__table__
     row = {"person_id": person.id, "id_issue": "", **values}
     db.session.execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row)
+    return values

@@ -17,14 +17,14 @@ PERSON_COLUMNS = ("name", "id_number", "sex", "ethnicity", "birth_date", "educat
 _DATE_COLUMNS = {"birth_date", "apply_date", "activist_date", "candidate_date", "probationary_date"}
 
 
-def apply_step_data(person: Person, form_key: str, data: dict) -> None:
+def apply_step_data(person: Person, form_key: str, data: dict) -> dict:
     """Copy the fields of one step's data (a task with form ``form_key``) that the person row mirrors, then
-    the logic checks' facts."""
+    the logic checks' facts; returns the facts written."""
     from app.checks.projection import record_step
     mirror_step_data(person, form_key, data)
     # Every writer of step data comes through here (actions, edits of person data), so the check facts
     # (app/checks) are kept in the same transaction as the person row, and see its new values (R17).
-    record_step(person, form_key, data)
+    return record_step(person, form_key, data)
 
 
 def mirror_step_data(person: Person, form_key: str, data: dict) -> None:

@@ -537,9 +537,10 @@ def _project_person(change: Change) -> None:
     """The person row, person_field and check_fact rows, and the inbox follow each event."""
     ctx, event, task, action = change.ctx, change.event, change.task, change.event["action"]
     person, data = ctx.person, event["data"]
+    facts: dict = {}   # the check facts this event wrote (their values are the fact row's now)
     if action in EDIT_ACTIONS:
         key = data_key(task)
-        apply_step_data(person, task.form_key, data[key])
+        facts = apply_step_data(person, task.form_key, data[key])
         project_step(person.id, key, task.form_key, data[key], done=local_today() if action == "submit" else None)
     elif action == "approve":
         mark_step_done(person.id, step_of(ctx, task).data_key, local_today())
@@ -569,7 +570,7 @@ def _project_person(change: Change) -> None:
     person.status = PERSON_STATUS.get(ctx.instance.status, person.status)
     _summarise(ctx, refresh_inbox=action not in ("save", "amend", "correct", "transfer") or change.created,
                rejected=action == "reject", before=[t.id for t in change.ready_before],
-               dates=_dates_may_change(change))
+               dates=_dates_may_change(change), facts=facts)
     _write_person(person)
 
 
@@ -677,11 +678,14 @@ def _move_person(ctx: Context, data: dict) -> None:
 
 
 def _summarise(ctx: Context, *, refresh_inbox: bool, rejected: bool = False, before: list[str] | None = None,
-               dates: bool = True) -> None:
-    """The person row's current step and review state, and (on a change of ready tasks) the inbox rows."""
+               dates: bool = True, facts: dict | None = None) -> None:
+    """The person row's current step and review state, and (on a change of ready tasks) the inbox rows.
+    ``facts``: check facts the caller just wrote (the join date is then not read back)."""
     now = utcnow()
     _summary(ctx, refresh_inbox=refresh_inbox, rejected=rejected)
-    if dates:
+    if dates and facts and JOIN_FACT in facts:
+        _set_membership_dates(ctx, facts[JOIN_FACT])
+    elif dates:
         membership_dates(ctx)
     ctx.person.updated_at = now
     if refresh_inbox:
