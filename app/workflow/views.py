@@ -7,6 +7,7 @@ from app.access import duties
 from app.access.policy import allows
 from app.attachments import services as attachments
 from app.movebacks import services as movebacks
+from app.notices import redirect_done
 from app.people.models import Person
 from app.scope import get_in_scope
 from app.suspensions import services as suspensions
@@ -163,10 +164,9 @@ def _post_edit(ctx, view, form):
     except WorkflowError as exc:
         binding.apply_errors(form, exc)
         return 422
-    flash({"save": "已保存", "submit": "已提交，进入下一步骤", "report": "已上报，等待基层党委审核"}[action])
-    target = url_for("workflow.step", person_id=ctx.person.id, step=view.step.step) if action == "save" \
-        else url_for("workflow.person", person_id=ctx.person.id)
-    return redirect(target), 303
+    if action == "save":
+        return redirect_done(action, "workflow.step", person_id=ctx.person.id, step=view.step.step)
+    return redirect_done(action, "workflow.person", person_id=ctx.person.id)
 
 
 def _post_review(ctx, view, form):
@@ -186,8 +186,7 @@ def _post_review(ctx, view, form):
     except WorkflowError as exc:
         binding.apply_errors(form, exc)
         return 422
-    flash("审核通过" if action == "approve" else "已退回，等待重新编辑上报")
-    return redirect(url_for("workflow.person", person_id=ctx.person.id)), 303
+    return redirect_done(action, "workflow.person", person_id=ctx.person.id)
 
 
 @bp.post("/<int:person_id>/cancel")
