@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.workflow import services, simulate
+from forms import feeds, get_form_class
+from forms.codec import to_formdata
 from tests.conftest import csrf_token, login
 
 _HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
@@ -16,7 +18,11 @@ _DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 # Measured when the lookups were combined (2026-12-01); lower is fine, higher needs a reason.
 STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
-POST_REVIEW = 10   # account, person row, reporter, state UPDATE, chain end, event, done date, person, inbox, task_ref
+POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
+#                    inbox, task_ref
+# account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field DELETE + INSERT,
+# file grant, inbox, task_ref, person, and this step's 公示 (SELECT + INSERT)
+POST_EDIT = 14
 PERSON_PAGE = 6    # account, person row, last and first actions, import, 调整申请 (the diagram view: + version)
 
 
@@ -82,3 +88,47 @@ def test_a_review_costs_a_fixed_number_of_statements(app, demo, at_review):
     ctx = services.load(person)
     assert ctx.instance.version == int(hidden["version"]) + 1
     assert ctx.person.current_step > step.step and ctx.person.review_status == ""
+
+
+def test_a_submit_reads_neither_the_chain_end_nor_the_fact_it_wrote_nor_touches_the_cookie(app, demo, actors):
+    branch = actors["branch_admin"]
+    person = simulate.add_applicant(branch, demo.orgs["branch1"], 4502, name="语句乙")
+    ctx = services.load(person)
+    # The step that fixes 入党日期 (R31): its submit moves the person's membership dates.
+    step = next(s for s in services.step_catalogue(ctx.instance.process_version_id)
+                if services.JOIN_FACT in feeds(s.form_key).values())
+    simulate.advance(person, actors, until_task=step.name)
+    client = app.test_client()
+    login(client, demo.users["branch1:branch_admin"])
+    url = f"/process/{person.id}/steps/{step.step}"
+    hidden = dict(_HIDDEN.findall(client.get(url).get_data(as_text=True)))
+    values = simulate.sample(step.form_key, simulate.stored_sample_file(branch))
+    form = {"csrf_token": csrf_token(client, url), "action": "submit", **hidden,
+            **to_formdata(get_form_class(step.form_key), values)}
+    posted, on_post = _counted(lambda: client.post(url, data=form))
+    assert posted.status_code == 303 and posted.headers["Location"].endswith("?done=submit")
+    assert len(on_post) <= POST_EDIT, on_post
+    # The instance row holds its chain's end; the join date just written is used as written.
+    assert not [s for s in on_post if s.startswith(("SELECT event.", "SELECT check_fact."))], on_post
+    # The message rides in the URL, so neither the POST nor the page after it re-signs the session cookie.
+    after = client.get(posted.headers["Location"])
+    assert "Set-Cookie" not in posted.headers and "Set-Cookie" not in after.headers
+    assert "已提交，进入下一步骤" in after.get_data(as_text=True)
+    db.session.expire_all()
+    person = services.load(person).person
+    assert str(person.join_date) == values[next(f for f, c in feeds(step.form_key).items()
+                                                if c == services.JOIN_FACT)]
+    assert person.probation_end is not None and person.current_step > step.step
+
+
+@pytest.mark.parametrize("done, shown", [("approve", "审核通过"), ("<b>x</b>", None), ("__class__", None)])
+def test_a_forged_done_name_shows_a_fixed_message_or_nothing(app, demo, done, shown):
+    client = app.test_client()
+    login(client, demo.users["branch1:branch_admin"])
+    page = client.get("/inbox/", query_string={"done": done})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'class="flash flash-message"' in text if shown else 'class="flash flash-message"' not in text
+    assert "<b>x</b>" not in text
+    if shown:
+        assert shown in text
