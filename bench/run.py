@@ -636,7 +636,7 @@ def post_completion(client, person_id, step, form) -> Action:
     ms, r = timed(lambda: client.post(url, data=data))
     post_cpu = (time.process_time() - c1) * 1000.0
     location = r.headers.get("Location", "")
-    if r.status_code != 303 or not location.rstrip("/").endswith(f"/process/{person_id}"):
+    if r.status_code != 303 or not location.split("?", 1)[0].rstrip("/").endswith(f"/process/{person_id}"):
         body = r.get_data(as_text=True)
         errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)', body)[:5]
         raise SystemExit(f"POST {url}: {r.status_code} {location} {errors}")

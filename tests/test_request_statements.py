@@ -21,8 +21,8 @@ STEP_PAGE = 4      # account, person + instance + organisation, reporter of the 
 POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
 #                    inbox, task_ref
 # account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field DELETE + INSERT,
-# file grant, inbox, task_ref, person, and this step's 公示 (SELECT + INSERT)
-POST_EDIT = 14
+# inbox, task_ref, person, and this step's 公示 (SELECT + INSERT)
+POST_EDIT = 13
 PERSON_PAGE = 6    # account, person row, last and first actions, import, 调整申请 (the diagram view: + version)
 
 
@@ -108,8 +108,10 @@ def test_a_submit_reads_neither_the_chain_end_nor_the_fact_it_wrote_nor_touches_
     posted, on_post = _counted(lambda: client.post(url, data=form))
     assert posted.status_code == 303 and posted.headers["Location"].endswith("?done=submit")
     assert len(on_post) <= POST_EDIT, on_post
-    # The instance row holds its chain's end; the join date just written is used as written.
+    # The instance row holds its chain's end; the join date just written is used as written; the files, found
+    # in scope at the person's own branch, need no second look before they are granted to it.
     assert not [s for s in on_post if s.startswith(("SELECT event.", "SELECT check_fact."))], on_post
+    assert len([s for s in on_post if s.startswith("SELECT attachment.")]) == 1, on_post
     # The message rides in the URL, so neither the POST nor the page after it re-signs the session cookie.
     after = client.get(posted.headers["Location"])
     assert "Set-Cookie" not in posted.headers and "Set-Cookie" not in after.headers

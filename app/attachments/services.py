@@ -4,7 +4,8 @@ import hashlib
 import os
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
+from sqlalchemy.orm import Session
 
 from app.attachments.models import Attachment
 from app.extensions import db
@@ -72,7 +73,8 @@ def store_form_uploads(actor, form) -> list[str]:
 
 # Asked by every step page and action that cites files: statements built once (expanding IN, scope range).
 _HASHES = sa.bindparam("hashes", expanding=True)
-_VISIBLE = sa.select(Attachment.sha256).where(range_in_scope(Attachment), Attachment.sha256.in_(_HASHES))
+_VISIBLE = sa.select(Attachment.sha256, Attachment.org_path).where(range_in_scope(Attachment),
+                                                                   Attachment.sha256.in_(_HASHES))
 _DESCRIBE = sa.select(Attachment).where(range_in_scope(Attachment), Attachment.sha256.in_(_HASHES))
 _GRANTED = sa.select(Attachment.sha256).where(Attachment.sha256.in_(_HASHES),
                                               Attachment.org_path == sa.bindparam("org_path"))
@@ -82,11 +84,30 @@ def visible_hashes(actor, hashes: list[str]) -> set[str]:
     """The subset of hashes whose files the actor may download."""
     if not hashes:
         return set()
-    return set(db.session.scalars(_VISIBLE, {"hashes": list(hashes), **scope_range(actor)}))
+    rows = db.session.execute(_VISIBLE, {"hashes": list(hashes), **scope_range(actor)}).all()
+    _seen_rows().update((sha, path) for sha, path in rows)
+    return {sha for sha, _ in rows}
+
+
+def _seen_rows() -> set:
+    # (sha256, org_path) of rows read in the current transaction (or savepoint): nothing deletes attachment
+    # rows, so an action that checked its files before citing them need not look again before granting them
+    # to the record's organisation (grant_to_org). Forgotten when any transaction or savepoint ends, so a
+    # row a rolled-back savepoint had added is never taken for stored.
+    return g.setdefault("_attachment_rows", set()) if has_request_context() else set()
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_seen_rows(session, transaction) -> None:
+    if has_request_context():
+        g.pop("_attachment_rows", None)
 
 
 def grant_to_org(hashes: list[str], org_path: str) -> None:
     """Make files visible to an organisation's subtree (the owner of the record that cites them)."""
+    seen = _seen_rows()
+    if all((sha, org_path) in seen for sha in hashes):
+        return
     have = set(db.session.scalars(_GRANTED, {"hashes": list(hashes), "org_path": org_path}))
     for sha in set(hashes) - have:
         source = db.session.scalar(sa.select(Attachment).where(Attachment.sha256 == sha).limit(1))
