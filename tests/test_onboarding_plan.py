@@ -125,12 +125,14 @@ def test_an_id_number_taken_between_the_dry_run_and_the_import_imports_nothing(a
     assert count(Person) == 1 and count(Event) == 0 and _plan_files() == []
     # Directly: the plan's write meets the unique index, a Conflict, and the caller's rollback keeps nothing.
     actor = demo.users["county_admin"]
-    services.dry_run(actor, _content(branch, first=600))
+    # One file for both calls: a workbook written in another second differs (its timestamp) and has no plan.
+    later = _content(branch, first=600)
+    services.dry_run(actor, later)
     with db.engine.begin() as other:
         other.execute(sa.update(Person.__table__).where(Person.__table__.c.id_number == taken)
                       .values(id_number=make_id_number(600)))
     with pytest.raises(Conflict):
-        services.import_file(actor, _content(branch, first=600))
+        services.import_file(actor, later)
     db.session.rollback()
     assert count(Person) == 1 and count(Event) == 0
 
