@@ -131,7 +131,9 @@ def step(person_id: int, step: int):
     files = attachments.describe(current_user, services.attachment_hashes(view.data)) | form_files(form)
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
                            review_form=review_form, reviews=reviews, files=files, own_report=own_report,
-                           display=binding.readonly_sections(view.step.form_key, view.data, current_user, person),
+                           # The stored data read-only only where no form shows it (a second form binding else).
+                           display=[] if form is not None else binding.readonly_sections(
+                               view.step.form_key, view.data, current_user, person),
                            active_menu="process"), status
 
 
