@@ -11,13 +11,14 @@ from app.people.models import Person
 from app.scope import get_in_scope
 from app.suspensions import services as suspensions
 from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
-from app.workflow import binding, diagram, history, services, versions
+from app.workflow import binding, diagram, field_html, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
 from forms.fields import iter_attachment_fields
 
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
+bp.add_app_template_global(field_html.field_row, "field_row")
 bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
 bp.add_app_template_global(services.list_move_back_choices, "list_move_back_choices")
 
