@@ -8,10 +8,12 @@ what ``field()`` gives: the cached halves come from WTForms' own widget. Widgets
 value in other ways (select options, files, rows) are rendered by WTForms on each call.
 """
 from markupsafe import Markup, escape
-from wtforms.widgets import DateInput, NumberInput, TextArea, TextInput
+from wtforms.widgets import DateInput, HiddenInput, NumberInput, TextArea, TextInput
 
 # Widgets that print the value once, escaped, and nothing else that depends on it.
-_VALUE_ONCE = (TextInput, DateInput, NumberInput, TextArea)
+_VALUE_ONCE = (TextInput, DateInput, NumberInput, TextArea, HiddenInput)
+# Fields the page shows in their own way (file lists, repeating rows, hidden inputs): the _form.html macro.
+_NOT_PLAIN = frozenset({"AttachmentField", "FieldList", "RepeatingField", "CSRFTokenField", "HiddenField"})
 _PLACEHOLDER = "\x00value\x00"
 # Bounded: keys are field declarations, so a worker sees a few hundred; a bound keeps a bug from growing it.
 _LIMIT = 4096
@@ -83,8 +85,11 @@ def label(field) -> Markup:
     return html
 
 
-def field_row(field) -> Markup:
-    """A plain field's row: label, control (a date picker for dates), and its messages."""
+def field_row(field) -> Markup | None:
+    """A plain field's row: label, control (a date picker for dates), and its messages; None for a field the
+    page shows in its own way (files, repeating rows, hidden inputs), which the template's macro renders."""
+    if field.type in _NOT_PLAIN:
+        return None
     classes = "field" + (" has-error" if field.errors else "") + (" required" if field.flags.required else "")
     widget = control(field, type="date") if field.type == "DateField" else control(field)
     name = escape(field.name)

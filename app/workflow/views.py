@@ -19,6 +19,8 @@ from forms.fields import iter_attachment_fields
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
 bp.add_app_template_global(field_html.field_row, "field_row")
+bp.add_app_template_global(field_html.control, "control")
+bp.add_app_template_global(field_html.label, "field_label")
 bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
 bp.add_app_template_global(services.list_move_back_choices, "list_move_back_choices")
 
