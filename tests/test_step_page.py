@@ -6,6 +6,7 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.extensions import db
 from app.workflow import field_html, services, simulate
 from forms import FORMS
 from forms.codec import from_data
@@ -84,8 +85,8 @@ def test_step_form_keeps_token_values_messages_and_labels(app, demo, at_talk):
     assert 'name="talk_date" required type="date" value="2024-02-30"' in html
 
     # Saved: the stored values fill the form on the next visit.
-    saved = client.post(url, data={"csrf_token": token, "action": "save", "talker": "王<五>", "talk_date": "2024-02-03",
-                                   "talk_notes": "", **hidden})
+    saved = client.post(url, data={"csrf_token": token, "action": "save", "talker": "王<五>",
+                                   "talk_date": "2024-02-03", "talk_notes": "", **hidden})
     assert saved.status_code == 303
     html = client.get(url).get_data(as_text=True)
     assert 'name="talker" required type="text" value="王&lt;五&gt;"' in html
@@ -108,3 +109,23 @@ def test_menu_marks_the_page_entry_for_each_role(app, demo):
     branch_menu = re.findall(r'data-menu="(\w+)"', branch.get("/people/").get_data(as_text=True))
     auditor_menu = re.findall(r'data-menu="(\w+)"', auditor.get("/people/").get_data(as_text=True))
     assert "audit" in auditor_menu and "audit" not in branch_menu
+
+
+def test_a_saved_step_with_files_reads_them_once(app, demo, actors):
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 4602, name="页面乙")
+    catalogue = services.step_catalogue(services.load(person).instance.process_version_id)
+    step = next(s for s in catalogue if s.step > 1 and any(
+        f.type == "AttachmentField" for f in FORMS[s.form_key](meta={"csrf": False})))
+    simulate.advance(person, actors, until_task=step.name)
+    ctx = services.load(person)
+    task = next(t for t in ctx.ready if t.name == step.name)
+    actor = actors[services.task_role(task)]
+    services.act(actor, ctx, task.id, "save", simulate.sample(step.form_key, simulate.stored_sample_file(actor)))
+    db.session.commit()
+    client = app.test_client()
+    login(client, demo.users["branch1:branch_admin"])
+    page, statements = _counted(lambda: client.get(f"/process/{person.id}/steps/{step.step}"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'class="file-name"' in html and "data-remove-file" in html
+    # The stored files and the form's are the same on a GET: one lookup, not one each.
+    assert len([s for s in statements if s.startswith("SELECT attachment.")]) == 1, statements
