@@ -92,7 +92,8 @@ def test_an_edit_step_page_costs_a_fixed_number_of_statements(app, demo, actors)
     simulate.advance(person, actors, until_task=step.name)
     client = app.test_client()
     login(client, demo.users["branch1:branch_admin"])
-    page, on_page = _counted(lambda: client.get(f"/process/{person.id}/steps/{step.step}"))
+    url = f"/process/{person.id}/steps/{step.step}"
+    page, on_page = _counted(lambda: client.get(url))
     assert page.status_code == 200 and 'name="task_id"' in page.get_data(as_text=True)
     # One form bound (no read-only copy of it), no file lookup for a step that cites none.
     assert len(on_page) <= EDIT_STEP_PAGE, on_page
