@@ -4,10 +4,13 @@ import re
 
 import pytest
 from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField
+from wtforms.widgets import NumberInput
 
 from app.extensions import db
 from app.workflow import field_html, services, simulate
 from forms import FORMS
+from forms.base import StepForm
 from forms.codec import from_data
 from tests.conftest import csrf_token, login
 from tests.test_request_statements import _counted
@@ -44,6 +47,20 @@ def test_cached_controls_are_what_wtforms_renders(app, form_key):
         posted = form_cls(formdata=MultiDict({name: HOSTILE for name in form_cls().data}))
         _assert_same_as_wtforms(posted)
         assert str(field_html.control(posted.csrf_token)) == str(posted.csrf_token())
+
+
+def test_widgets_alike_but_for_their_settings_keep_their_own_markup(app):
+    class Low(StepForm):
+        n = IntegerField("人数", widget=NumberInput(min=1))
+
+    class High(StepForm):
+        n = IntegerField("人数", widget=NumberInput(min=5))
+
+    with app.test_request_context():
+        low, high = Low(meta={"csrf": False}), High(meta={"csrf": False})
+        for form in (low, high, low):
+            assert str(field_html.control(form.n)) == str(form.n())
+        assert 'min="5"' in str(field_html.control(high.n))
 
 
 @pytest.fixture

@@ -48,11 +48,12 @@ def _hashable(mapping) -> tuple | None:
 def _control_key(field, extra: dict):
     if type(field.widget) not in _VALUE_ONCE:
         return None
-    flags, render_kw = _hashable(vars(field.flags)), _hashable(field.render_kw)
-    if flags is None or render_kw is None:
+    # The widget's own settings (a NumberInput's min, step…) by value: two widgets alike render alike.
+    widget, flags, render_kw = _hashable(vars(field.widget)), _hashable(vars(field.flags)), _hashable(field.render_kw)
+    if widget is None or flags is None or render_kw is None:
         return None
     fmt = getattr(field, "format", None)
-    return (id(field.widget), type(field.widget), field.id, field.name, flags, render_kw, tuple(extra.items()),
+    return (type(field.widget), widget, field.id, field.name, flags, render_kw, tuple(extra.items()),
             tuple(fmt) if isinstance(fmt, list) else fmt, getattr(field, "_datalist", None))
 
 
