@@ -12,7 +12,7 @@ from app.workflow import field_html, services, simulate
 from forms import FORMS
 from forms.base import StepForm
 from forms.codec import from_data
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, signed_in
 from tests.test_request_statements import _counted
 
 HOSTILE = '"><script>alert(1)</script>&amp;\''
@@ -76,9 +76,8 @@ def at_talk(app, demo, actors):
 
 def test_step_form_keeps_token_values_messages_and_labels(app, demo, at_talk):
     person, step = at_talk
-    client = app.test_client()
-    login(client, demo.users["branch1:branch_admin"])
     url = f"/process/{person.id}/steps/{step.step}"
+    client = signed_in(app, {"branch": demo.users["branch1:branch_admin"]})["branch"]
     html = client.get(url).get_data(as_text=True)
     token = re.search(r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)">', html).group(1)
     assert token == csrf_token(client, url)
