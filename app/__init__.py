@@ -52,12 +52,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_request(runner.release_workflows)
     from app import security_headers
     security_headers.init_app(app)
-    from app.menu import menu_links
+    from app.layout import fixed_url
+    from app.menu import menu_html, menu_links
     from app.notices import page_messages
     from app.paging import query_fields
     from app.timeutil import local
-    app.jinja_env.globals["menu_links"] = menu_links
-    app.jinja_env.globals["page_messages"] = page_messages
+    app.jinja_env.globals.update(menu_links=menu_links, menu_html=menu_html, fixed_url=fixed_url,
+                                 page_messages=page_messages)
     app.jinja_env.filters["query_fields"] = query_fields
     app.jinja_env.filters["local"] = local
     app.jinja_env.globals.update(vocab.template_globals())

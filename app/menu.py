@@ -3,6 +3,7 @@ when the access policy lets the user open its page (``app/access``)."""
 from dataclasses import dataclass
 
 from flask import request, url_for
+from markupsafe import Markup, escape
 
 from app.access.guard import may_visit
 
@@ -54,3 +55,21 @@ def menu_links(user) -> list[tuple[MenuItem, str]]:
     if links is None:
         links = _LINKS[key] = [(item, url_for(item.endpoint)) for item in menu_for(user)]
     return links
+
+
+# (role, script root, active entry) → the menu's markup: the same on every page a role opens from one entry.
+_HTML: dict[tuple, Markup] = {}
+
+
+def menu_html(user, active_menu) -> Markup:
+    """The menu's ``<li>`` entries for ``user``, the ``active_menu`` entry marked (built once per key)."""
+    active = active_menu if isinstance(active_menu, str) else None  # undefined on pages outside the menu
+    key = (getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None, request.script_root,
+           active)
+    html = _HTML.get(key)
+    if html is None:
+        html = _HTML[key] = Markup("".join(
+            '<li><a href="{}" data-menu="{}"{}>{}</a></li>\n'.format(
+                escape(url), escape(item.key), ' class="active"' if item.key == active else "", escape(item.label))
+            for item, url in menu_links(user)))
+    return html

@@ -18,6 +18,7 @@ _DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 # Measured when the lookups were combined (2026-12-01); lower is fine, higher needs a reason.
 STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
+EDIT_STEP_PAGE = 3  # account, person + instance + organisation, reviews (a blank step: no files)
 POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
 #                    inbox, task_ref
 # account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field DELETE + INSERT,
@@ -88,6 +89,20 @@ def test_a_review_costs_a_fixed_number_of_statements(app, demo, at_review):
     ctx = services.load(person)
     assert ctx.instance.version == int(hidden["version"]) + 1
     assert ctx.person.current_step > step.step and ctx.person.review_status == ""
+
+
+def test_an_edit_step_page_costs_a_fixed_number_of_statements(app, demo, actors):
+    person = simulate.add_applicant(actors["branch_admin"], demo.orgs["branch1"], 4502, name="语句乙")
+    step = next(s for s in services.step_catalogue(services.load(person).instance.process_version_id)
+                if s.review_name)
+    simulate.advance(person, actors, until_task=step.name)
+    client = app.test_client()
+    login(client, demo.users["branch1:branch_admin"])
+    url = f"/process/{person.id}/steps/{step.step}"
+    page, on_page = _counted(lambda: client.get(url))
+    assert page.status_code == 200 and 'name="task_id"' in page.get_data(as_text=True)
+    # One form bound (no read-only copy of it), no file lookup for a step that cites none.
+    assert len(on_page) <= EDIT_STEP_PAGE, on_page
 
 
 def test_a_submit_reads_neither_the_chain_end_nor_the_fact_it_wrote_nor_touches_the_cookie(app, demo, actors):

@@ -11,7 +11,10 @@ from app.orgs.models import Organisation
 # The person's page and a step's page read these on every visit: statements built once, with bound
 # parameters, skip building the statement and its cache key per call.
 _ID = sa.bindparam("instance_id")
-_REVIEWS = (sa.select(Event, Organisation.name).outerjoin(Organisation, Organisation.id == Event.org_id)
+# Only the columns the page shows, as plain rows: no Event entities (identity map, the whole data) to build.
+_REVIEWS = (sa.select(Event.action, Event.actor_name, Event.created_at, Event.data["opinion"].as_string(),
+                      Organisation.name)
+            .outerjoin(Organisation, Organisation.id == Event.org_id)
             .where(Event.instance_id == _ID, Event.task_name == sa.bindparam("task_name"),
                    Event.action.in_(("approve", "reject"))).order_by(Event.seq))
 _LAST_ACTIONS = (sa.select(Event.task_name, Event.action, Event.created_at)
@@ -24,9 +27,9 @@ _IMPORT = sa.select(Event.data, Event.created_at).where(Event.instance_id == _ID
 def step_reviews(instance_id: int, review_task: str) -> list[dict]:
     """本阶段审核情况: every approve/reject of a review task, oldest first."""
     rows = db.session.execute(_REVIEWS, {"instance_id": instance_id, "task_name": review_task}).all()
-    return [{"result": "通过" if ev.action == "approve" else "不通过", "org": org_name or "",
-             "reviewer": ev.actor_name, "at": ev.created_at, "opinion": (ev.data or {}).get("opinion", "")}
-            for ev, org_name in rows]
+    return [{"result": "通过" if action == "approve" else "不通过", "org": org_name or "", "reviewer": actor_name,
+             "at": created_at, "opinion": opinion or ""}
+            for action, actor_name, created_at, opinion, org_name in rows]
 
 
 def step_last_actions(instance_id: int) -> dict[str, tuple[str, datetime]]:

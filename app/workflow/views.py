@@ -12,22 +12,28 @@ from app.people.models import Person
 from app.scope import get_in_scope
 from app.suspensions import services as suspensions
 from app.transaction import CONFLICT_MESSAGE, attempt, keep_on_error
-from app.workflow import binding, diagram, history, services, versions
+from app.workflow import binding, diagram, field_html, history, services, versions
 from app.workflow.services import WorkflowError
 from forms.codec import to_data
 from forms.fields import iter_attachment_fields
 
 bp = Blueprint("workflow", __name__, url_prefix="/process", template_folder="templates")
 bp.add_app_template_global(binding.blank_entry, "blank_entry")
+bp.add_app_template_global(field_html.field_row, "field_row")
+bp.add_app_template_global(field_html.control, "control")
+bp.add_app_template_global(field_html.label, "field_label")
 bp.add_app_template_global(services.may_cancel_person, "may_cancel_person")
 bp.add_app_template_global(services.list_move_back_choices, "list_move_back_choices")
 
 
+def form_hashes(form) -> list[str]:
+    """The files a form cites now (stored before, or just uploaded)."""
+    return [] if form is None else [h for f in iter_attachment_fields(form) for h in f.data]
+
+
 def form_files(form) -> dict:
-    """sha → attachment row for the files a form cites now (stored before, or just uploaded)."""
-    if form is None:
-        return {}
-    return attachments.describe(current_user, [h for f in iter_attachment_fields(form) for h in f.data])
+    """sha → attachment row for the files a form cites now."""
+    return attachments.describe(current_user, form_hashes(form))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -89,18 +95,19 @@ def version_xml(version_id: int):
 
 @bp.route("/<int:person_id>/steps/<int:step>", methods=["GET", "POST"])
 def step(person_id: int, step: int):
-    ctx = services.load_in_scope(person_id, current_user)
+    user = current_user._get_current_object()  # one proxy lookup, not one per use below
+    ctx = services.load_in_scope(person_id, user)
     person = ctx.person
-    view = services.step_view(current_user, ctx, step)
+    view = services.step_view(user, ctx, step)
     if view is None:
         abort(404)
     form = review_form = None
     status = 200
     own_report = duties.OWN_REPORT if view.review_task and duties.reported_by(
-        current_user, ctx.instance.id, view.review_task) else ""
+        user, ctx.instance.id, view.review_task) else ""
     if view.edit_task and view.actions:
         posted = request.method == "POST" and request.form.get("task_id") == view.edit_task.id
-        form = binding.form_for(view.edit_task.form_key, current_user, person,
+        form = binding.form_for(view.edit_task.form_key, user, person,
                                 formdata=(request.form | request.files) if posted else None,
                                 data=None if posted else view.data)
         if request.method == "POST":
@@ -109,7 +116,7 @@ def step(person_id: int, step: int):
                 return result
             status = result
     elif view.review_task and view.actions:
-        review_form = binding.form_for("review", current_user, person,
+        review_form = binding.form_for("review", user, person,
                                        formdata=request.form if request.method == "POST" else None)
         if request.method == "POST":
             result = _post_review(ctx, view, review_form)
@@ -124,15 +131,18 @@ def step(person_id: int, step: int):
         # user typed (shown without actions, so nothing can be posted over the other person's work).
         flash(CONFLICT_MESSAGE + "，请查看最新状态", "error")
         if "opinion" in request.form:
-            review_form = binding.form_for("review", current_user, person, formdata=request.form)
+            review_form = binding.form_for("review", user, person, formdata=request.form)
         else:
-            form = binding.form_for(view.step.form_key, current_user, person, formdata=request.form | request.files)
+            form = binding.form_for(view.step.form_key, user, person, formdata=request.form | request.files)
         status = 409
     reviews = history.step_reviews(ctx.instance.id, view.step.review_name) if view.step.review_name else []
-    files = attachments.describe(current_user, services.attachment_hashes(view.data)) | form_files(form)
+    # The stored files and the form's (the same ones on a GET): one lookup.
+    files = attachments.describe(user, list(dict.fromkeys(services.attachment_hashes(view.data) + form_hashes(form))))
     return render_template("workflow/step.html", person=person, ctx=ctx, view=view, form=form,
                            review_form=review_form, reviews=reviews, files=files, own_report=own_report,
-                           display=binding.readonly_sections(view.step.form_key, view.data, current_user, person),
+                           # The stored data read-only only where no form shows it (a second form binding else).
+                           display=[] if form is not None else binding.readonly_sections(
+                               view.step.form_key, view.data, user, person),
                            active_menu="process"), status
 
 
