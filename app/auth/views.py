@@ -45,6 +45,9 @@ def login():
             if user:
                 _renew_session()
                 login_user(user)
+                # Flask-Login's hash of address and browser, read only by its session protection (off, see
+                # create_app): not carried in every cookie.
+                session.pop("_id", None)
                 return redirect(_safe_next(request.args.get("next")))
             keep_on_error()  # the failure count and the log row outlive the refusal
             form.password.errors.append(message)
