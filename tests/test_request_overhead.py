@@ -91,3 +91,14 @@ def test_the_session_account_is_one_statement_and_refuses_a_stale_epoch(app, dem
     db.session.get(User, user_id).disabled = True
     db.session.commit()
     assert load_session_user(f"{user_id}:{epoch}") is None
+
+
+def test_whether_a_statement_needs_a_transaction_is_decided_once_per_text():
+    from app.db_setup import _needs_transaction
+    plain = "SELECT person.id FROM person WHERE person.id = %(id)s /* overhead test */"
+    locking = "SELECT person.id FROM person WHERE person.id = %(id)s FOR UPDATE /* overhead test */"
+    assert not _needs_transaction(plain) and _needs_transaction(locking)
+    assert _needs_transaction("UPDATE person SET name = %(name)s /* overhead test */")
+    hits = _needs_transaction.cache_info().hits
+    assert not _needs_transaction(plain) and _needs_transaction(locking)
+    assert _needs_transaction.cache_info().hits == hits + 2
