@@ -32,6 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     login_manager.init_app(app)
+    # Flask-Login's "basic" protection hashes the client's address and User-Agent on every request only to
+    # mark a session not fresh, and nothing here asks for a fresh login; sessions end by the account's epoch
+    # (user_loader), which every request checks.
+    login_manager.session_protection = None
+    from app.auth.session_cookie import SessionCookieInterface
+    app.session_interface = SessionCookieInterface()  # the API blueprint wraps it (app/api/auth.py)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 

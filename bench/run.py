@@ -729,9 +729,9 @@ class Gunicorn:
     manager that stops it (and only it) on exit."""
 
     def __init__(self, tmp: str, db_url: str | None, workers: int = 2, worker_class: str = "gthread",
-                 threads: int = 2):
+                 threads: int = 2, extra: tuple = ()):
         self.tmp, self.db_url, self.workers = tmp, db_url, workers
-        self.worker_class, self.threads = worker_class, threads
+        self.worker_class, self.threads, self.extra = worker_class, threads, tuple(extra)
         self.proc, self.port = None, None
 
     def __enter__(self):
@@ -740,7 +740,7 @@ class Gunicorn:
             self.port = free_port()
             cmd = [sys.executable, "-m", "gunicorn", "--chdir", os.path.dirname(os.path.abspath(__file__)),
                    "-w", str(self.workers), "-k", self.worker_class, "--threads", str(self.threads),
-                   "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi_bench:app"]
+                   "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", *self.extra, "wsgi_bench:app"]
             self.proc = subprocess.Popen(cmd, env=env)
             deadline = time.time() + 60
             while time.time() < deadline and self.proc.poll() is None:

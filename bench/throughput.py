@@ -2,19 +2,19 @@
 """Benchmark: completions per second on PostgreSQL through gunicorn, with concurrent clients.
 
     .venv/bin/python bench/throughput.py [--clients 4] [--workers 2] [--completions 2000] [--persons 10000]
-                                         [--worker-class gthread] [--threads 2] [--profile DIR]
+                                         [--worker-class gthread] [--threads 2] [--gunicorn "ARGS"] [--profile DIR]
 
 A throwaway PostgreSQL cluster (scripts/pg_test.sh with PG_DURABLE=1: fsync and synchronous_commit on, as in
 production; TEST_DATABASE_URL when set), seeded as bench/run.py
 does (``run.seed_world``: ``--persons`` spread over every position, with person_field and check_fact), plus
 ``--completions`` persons waiting at the first task after the application (its edit task; a branch admin's
 work) in branch1. gunicorn is started by the bench on a free port (``--workers``, ``--worker-class``,
-``--threads``; bench/wsgi_bench.py). ``--clients`` threads, each its own logged-in session of the branch admin
+``--threads``, any other options in ``--gunicorn``; bench/wsgi_bench.py). ``--clients`` threads, each its own logged-in session of the branch admin
 over a keep-alive socket, take the waiting persons from one queue; a completion is what a user does: GET the
 step page, POST the form (303 expected). Reported: completions per second over the run (wall clock from the
 first GET to the last answer), latency of a completion (GET + POST) median and p95, of the POST alone,
 errors (any answer other than 200 / 303, or an exception), the load average, and the CPU time per completion
-of the gunicorn processes, of PostgreSQL (the postmaster and its children, from /proc) and of the client
+of the gunicorn processes (and how it split between them), of PostgreSQL (the postmaster and its children, from /proc) and of the client
 (``http.client``, keep-alive where the server keeps the socket). PG_DRIVER=psycopg2 runs it on the older driver.
 Target of issue 16 on this machine: >= 200 completions/s with 4 clients, p95 < 50 ms, zero errors.
 """
@@ -69,6 +69,22 @@ def postmaster_pid(db_url: str) -> int:
         backend = conn.scalar(sa.text("SELECT pg_backend_pid()"))
         with open(f"/proc/{backend}/stat") as f:   # while the backend exists
             return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def worker_cpu_seconds(master: int) -> dict:
+    """{pid: user + system CPU seconds} of the gunicorn master and each of its workers (from /proc)."""
+    tick, result = os.sysconf("SC_CLK_TCK"), {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == master or int(fields[1]) == master:
+            result[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    return result
 
 
 def drive(base, username, password, ids, step, form, clients):
@@ -127,6 +143,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--completions", type=int, default=2000)
     parser.add_argument("--persons", type=int, default=10000)
+    parser.add_argument("--gunicorn", default="", metavar="ARGS",
+                        help="further gunicorn options, e.g. \"--keep-alive 0\" (one string, split on spaces)")
     parser.add_argument("--profile", metavar="DIR", help="each gunicorn worker writes a cProfile of its requests "
                         "to DIR/worker-<pid>.pstats")
     args = parser.parse_args(argv)
@@ -148,12 +166,14 @@ def main(argv=None) -> int:
               f"{position}", flush=True)
         load_before = os.getloadavg()
         with run.Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class,
-                          threads=args.threads) as server:
+                          threads=args.threads, extra=args.gunicorn.split()) as server:
             postmaster = postmaster_pid(db_url)
             server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+            split = worker_cpu_seconds(server.proc.pid)
             database_cpu = run.tree_cpu_seconds(postmaster)
             seconds, samples, errors = drive(server.base, username, password, ids, step, form, args.clients)
             server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
+            split = {pid: cpu - split.get(pid, 0.0) for pid, cpu in worker_cpu_seconds(server.proc.pid).items()}
             # Before gunicorn stops: its connections' backends still exist, so their CPU time still counts.
             database_cpu = run.tree_cpu_seconds(postmaster) - database_cpu
         load_after = os.getloadavg()
@@ -162,7 +182,8 @@ def main(argv=None) -> int:
     whole = [s[0] for s in samples]
     posts = [s[1] for s in samples]
     rate = len(samples) / seconds
-    print(f"\ngunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}; {args.clients} clients; "
+    print(f"\ngunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads} {args.gunicorn}; "
+          f"{args.clients} clients; "
           f"{len(samples):,} completions in {seconds:.1f}s; load average before {load_before[0]:.2f}, "
           f"after {load_after[0]:.2f}; {os.cpu_count()} CPUs")
     print(f"| completions/s | {rate:8.1f} | target >= {TARGET_RATE:.0f} | {'ok' if rate >= TARGET_RATE else 'MISSED'} |")
@@ -176,6 +197,9 @@ def main(argv=None) -> int:
     print(f"CPU per completion: gunicorn workers {server_cpu / n * 1000:.1f} ms, PostgreSQL {database_cpu / n * 1000:.1f} ms "
           f"(postmaster and its children), this client {client_cpu / n * 1000:.1f} ms (its login included); "
           f"driver {db_url.split('://', 1)[0]}")
+    busy = sum(split.values()) or 1.0
+    print("CPU by gunicorn process (kept-alive connections stay on the worker that accepted them): "
+          + ", ".join(f"{cpu / busy * 100:.0f} %" for cpu in sorted(split.values(), reverse=True)))
     for e in errors[:10]:
         print("  ", e)
     return 0

@@ -1,7 +1,6 @@
 """Login, logout, the captcha image, account activation, password reset and the 安全员's account management."""
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from wtforms import SelectChoice
@@ -11,19 +10,15 @@ from app.auth.captcha import check_captcha, new_captcha, test_answer
 from app.auth.forms import AccountForm, ActivationForm, ForgotPasswordForm, LoginForm
 from app.auth.limits import captcha_limit, code_limits, login_limits
 from app.auth.models import User
+from app.auth.session_account import session_account
 from app.auth.roles import ROLE_LEVEL, ROLES
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.scope import get_in_scope
 from app.sms.services import CODE_MINUTES, SmsCodeError, resend_wait
 from app.timeutil import utcnow
 from app.transaction import keep_on_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
-
-# Every page request reads its account: a statement built once costs about half of ``session.get`` (no
-# statement and cache key built per call).
-_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("id"))
-
 
 @login_manager.user_loader
 def load_session_user(session_id: str):
@@ -32,7 +27,7 @@ def load_session_user(session_id: str):
     user_id, _, epoch = (session_id or "").partition(":")
     if not (user_id.isdigit() and epoch.isdigit()):
         return None
-    user = db.session.execute(_USER_BY_ID, {"id": int(user_id)}).scalar()
+    user = session_account(int(user_id))
     if user is None or not user.is_active or int(epoch) != (user.session_epoch or 0):
         return None
     return user
@@ -50,6 +45,9 @@ def login():
             if user:
                 _renew_session()
                 login_user(user)
+                # Flask-Login's hash of address and browser, read only by its session protection (off, see
+                # create_app): not carried in every cookie.
+                session.pop("_id", None)
                 return redirect(_safe_next(request.args.get("next")))
             keep_on_error()  # the failure count and the log row outlive the refusal
             form.password.errors.append(message)
@@ -65,7 +63,7 @@ def _renew_session() -> None:
 
 @bp.post("/logout")
 def logout():
-    services.end_sessions(current_user._get_current_object())
+    services.end_sessions(current_user.record)
     logout_user()
     _renew_session()
     flash("已退出登录")
