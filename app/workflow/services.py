@@ -411,6 +411,12 @@ def _record_change(actor, ctx: Context, task, action: str, key: str, old: dict, 
     return {**old, **changed}
 
 
+def _reopened_data(ctx: Context, task: engine.TaskInfo) -> dict:
+    # The data the task a move back made ready again holds now (the engine's rewind decides what it keeps).
+    reopened = next((t for t in ctx.ready if t.name == task.name), None)
+    return engine.task_data(ctx.wf, reopened.id) if reopened is not None else {}
+
+
 def _current_data(ctx: Context) -> dict:
     # Data flows forward from task to task: the ready task (or the last completed one) holds every step's.
     if ctx.wf is None and ctx.current is not None:
@@ -554,7 +560,7 @@ def _project_person(change: Change) -> None:
         key = data_key(task)
         reopen_step(person.id, key, [s.data_key for s in step_catalogue(ctx.instance.process_version_id)
                                      if s.step > task.step and s.data_key != key],
-                    held=key in _current_data(ctx))
+                    held=key in _reopened_data(ctx, task))
     elif action in ("amend", "correct"):
         key = data_key(task)
         current = _current_data(ctx)
