@@ -37,6 +37,16 @@ def test_projection_follows_actions_and_rebuilds(app, demo):
     db.session.commit()
     got = rows(person.id)
     assert any(k.startswith("step10.") for k in got) and "step10._date" not in got
+    # A second visit replaces the step's rows (the first one only inserted them): a changed value, then the
+    # submit's done date, with no row left over or doubled.
+    text_field = next(k for k, (t, _) in got.items() if k.startswith("step10.") and t and k.count(".") == 1)
+    name = text_field.split(".", 1)[1]
+    ctx = services.load(db.session.get(Person, person.id))
+    task = next(t for t in ctx.ready if t.step == 10)
+    services.act(users["branch1:branch_admin"], ctx, task.id, "submit", {**data, name: "改后的值"})
+    db.session.commit()
+    got = rows(person.id)
+    assert got[text_field] == ("改后的值", None) and got["step10._date"] == (None, local_today())
 
     # Rebuilding from the engine state and the events gives the same rows.
     before = rows(person.id)
@@ -54,6 +64,17 @@ def test_projection_follows_actions_and_rebuilds(app, demo):
     assert f"step{reopened.step:02d}._date" not in got
     assert not any(k >= f"step{reopened.step + 1:02d}" for k in got)
     assert "step01.name" in got
+    # The rewound task no longer holds the step's own values, so neither does the projection: it is what a
+    # rebuild from the engine state gives.
+    db.session.execute(sa.delete(PersonField).where(PersonField.person_id == person.id))
+    services.reproject_fields(services.load(db.session.get(Person, person.id)))
+    db.session.commit()
+    assert rows(person.id) == got
+    # The steps after the reopened one are visited again: their rows come back, the reopened step's replaced.
+    simulate.advance(db.session.get(Person, person.id), actors, until_step=reopened.step + 2)
+    got = rows(person.id)
+    assert got[f"step{reopened.step:02d}._date"] == (None, local_today())
+    assert got[f"step{reopened.step + 1:02d}._date"] == (None, local_today())
 
 
 def test_form_values_types():

@@ -21,9 +21,9 @@ STEP_PAGE = 4      # account, person + instance + organisation, reporter of the 
 EDIT_STEP_PAGE = 3  # account, person + instance + organisation, reviews (a blank step: no files)
 POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
 #                    inbox, task_ref
-# account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field DELETE + INSERT,
-# inbox, task_ref, person, and this step's 公示 (SELECT + INSERT)
-POST_EDIT = 13
+# account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field INSERT (no DELETE
+# on a first visit), inbox, task_ref, person, and this step's 公示 (one upsert, no SELECT of the notice first)
+POST_EDIT = 11
 PERSON_PAGE = 6    # account, person row, last and first actions, import, 调整申请 (the diagram view: + version)
 
 
@@ -127,6 +127,10 @@ def test_a_submit_reads_neither_the_chain_end_nor_the_fact_it_wrote_nor_touches_
     # in scope at the person's own branch, need no second look before they are granted to it.
     assert not [s for s in on_post if s.startswith(("SELECT event.", "SELECT check_fact."))], on_post
     assert len([s for s in on_post if s.startswith("SELECT attachment.")]) == 1, on_post
+    # A first visit of the step: its task data held nothing of it, so no person_field rows of it are deleted.
+    assert not [s for s in on_post if s.startswith("DELETE FROM person_field")], on_post
+    assert not [s for s in on_post if s.startswith("SELECT publicity_notice.")], on_post
+    assert len([s for s in on_post if s.startswith("INSERT INTO publicity_notice")]) == 1, on_post
     # The message rides in the URL, so neither the POST nor the page after it re-signs the session cookie.
     after = client.get(posted.headers["Location"])
     assert "Set-Cookie" not in posted.headers and "Set-Cookie" not in after.headers

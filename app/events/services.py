@@ -8,6 +8,8 @@ servers and threads.
 """
 import hashlib
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -15,6 +17,7 @@ from flask import has_request_context, request
 from app.events.models import ChainHead, Event, OperationLog
 from app.extensions import db
 from app.timeutil import utcnow
+from app.vocab.actions import Action
 
 
 def canonical(obj) -> str:
@@ -22,8 +25,8 @@ def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def event_payload(event: Event) -> dict:
-    """The fields of an event that its hash covers."""
+def event_payload(event) -> dict:
+    """The fields of an event (an ``Event`` row, a ``NewEvent``, anything with its attributes) that its hash covers."""
     return {
         "instance_id": event.instance_id, "seq": event.seq, "actor_id": event.actor_id,
         "actor_name": event.actor_name, "role": event.role, "org_id": event.org_id,
@@ -54,19 +57,44 @@ def lock_chain_head(table, key_column, key) -> int:
                               ).rowcount
 
 
+@dataclass(slots=True)
+class NewEvent:
+    """An event row built and hashed but not yet written: the columns of ``Event`` as plain values (building an
+    ORM object cost more than the Core insert that writes it; ``event_payload`` reads either)."""
+    instance_id: int
+    seq: int
+    action: str
+    created_at: datetime
+    prev_hash: str
+    task_name: str = ""
+    task_pass: int = 0
+    actor_id: int | None = None
+    actor_name: str = ""
+    role: str = ""
+    org_id: int | None = None
+    data: dict = field(default_factory=dict)
+    attachments: list = field(default_factory=list)
+    hash: str = ""
+
+
+_ACTIONS = frozenset(Action.values())
+
+
 def chained_event(instance_id: int, actor, action: str, *, after: tuple[int, str] = (0, ""), task_name: str = "",
                   task_pass: int = 0, data: dict | None = None, attachments: list | None = None,
-                  created_at=None) -> Event:
+                  created_at=None) -> NewEvent:
     """The next event of an instance's chain, hashed after ``after`` (the chain's last seq and hash); not written.
 
     The instance row holds its chain's end (``last_seq``, ``last_hash``), read with the row: the one caller,
     the runner (app/workflow/runner.py), writes the new end with the state in the UPDATE that takes the
     instance's version lock and then inserts the event (``insert_events``), so two appenders never build on
-    the same end (the second finds the version moved on) and no append reads the log. Building the Event runs
-    the vocabulary guard on ``action``."""
+    the same end (the second finds the version moved on) and no append reads the log. ``action`` must be
+    declared (app/vocab), as the vocabulary guard checks on an ``Event`` object."""
+    if action not in _ACTIONS:
+        raise ValueError(f"undeclared event action {action!r}: declare it in app/vocab/")
     seq, prev_hash = after
     # The hash covers what event_payload reads, so verification recomputes it from the stored row.
-    event = Event(
+    event = NewEvent(
         instance_id=instance_id, seq=seq + 1, action=action, task_name=task_name, task_pass=task_pass,
         actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "name", "") or "",
         role=getattr(actor, "role", "") or "", org_id=getattr(actor, "org_id", None),
@@ -75,7 +103,7 @@ def chained_event(instance_id: int, actor, action: str, *, after: tuple[int, str
     return event
 
 
-def first_events(actor, events: list[tuple[int, dict]]) -> list[Event]:
+def first_events(actor, events: list[tuple[int, dict]]) -> list[NewEvent]:
     """The first event of each of many new instances ((instance id, event dict with action, task_name,
     task_pass, data, attachments) each), hashed as ``chained_event`` hashes one; not written."""
     now = utcnow()
@@ -85,9 +113,9 @@ def first_events(actor, events: list[tuple[int, dict]]) -> list[Event]:
             for instance_id, event in events]
 
 
-def insert_events(events: list[Event]) -> None:
+def insert_events(events: list[NewEvent]) -> None:
     """Write events built by ``chained_event`` in one statement (Core, not the ORM's unit of work, which
-    cost more than the statement); the Event objects stay out of the session."""
+    cost more than the statement); nothing enters the session."""
     if events:
         db.session.execute(_INSERT_EVENT, [{name: getattr(event, name) for name in _EVENT_COLUMNS}
                                            for event in events])

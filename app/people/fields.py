@@ -126,12 +126,16 @@ _DELETE_STEP = sa.delete(PersonField.__table__).where(_FIELDS.person_id == sa.bi
 _DELETE_STEP_KEEP_DATE = _DELETE_STEP.where(_FIELDS.field != sa.bindparam("done_field"))
 
 
-def project_step(person_id: int, key: str, form_key: str, data: dict, done: date | None = None) -> None:
+def project_step(person_id: int, key: str, form_key: str, data: dict, done: date | None = None, *,
+                 replaces: bool = True) -> None:
     """Rewrite the projected values of one step (``key``: its data key) from its data: one DELETE and one
-    INSERT of all its rows. Its done date stays, unless ``done`` gives a new one (a submit)."""
+    INSERT of all its rows. Its done date stays, unless ``done`` gives a new one (a submit). ``replaces``
+    False: the caller knows the step has no rows yet (its first visit), so there is nothing to delete."""
     # Core statements on the table: the ORM's bulk DML path costs more than the statements themselves.
-    db.session.execute(_DELETE_STEP if done else _DELETE_STEP_KEEP_DATE,
-                       {"person_id": person_id, "lo": key + ".", "hi": key + "/", "done_field": f"{key}.{STEP_DATE}"})
+    if replaces:
+        db.session.execute(_DELETE_STEP if done else _DELETE_STEP_KEEP_DATE,
+                           {"person_id": person_id, "lo": key + ".", "hi": key + "/",
+                            "done_field": f"{key}.{STEP_DATE}"})
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
             for field, (text, day) in form_values(form_key, key, data or {}).items()]
     if done:
@@ -167,13 +171,14 @@ def mark_step_done(person_id: int, key: str, day: date) -> None:
                        {"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None, "value_date": day})
 
 
-def reopen_step(person_id: int, key: str, later_keys: list[str]) -> None:
+def reopen_step(person_id: int, key: str, later_keys: list[str], *, held: bool = True) -> None:
     """The procedure was moved back to the step ``key``: the data of the steps after it (``later_keys``, in
-    the diagram's order) left the engine, and the step is not done any more (its own data stays, the
-    reopened task still holds it)."""
+    the diagram's order) left the engine, and the step is not done any more. Its own values stay while the
+    reopened task still holds them (``held``); the engine's rewind gives the task the data it started with,
+    without the step's own, and then they go too, so the rows mirror the task data as a rebuild would."""
+    own = _range(key) if not held else PersonField.field == f"{key}.{STEP_DATE}"
     db.session.execute(sa.delete(PersonField).where(
-        PersonField.person_id == person_id,
-        sa.or_(PersonField.field == f"{key}.{STEP_DATE}", *(_range(later) for later in later_keys))))
+        PersonField.person_id == person_id, sa.or_(own, *(_range(later) for later in later_keys))))
 
 
 def step_field_defs(step_no: int, title: str, form_key: str, key: str, *, reviewed: bool = False) -> list[FieldDef]:

@@ -8,7 +8,7 @@ from forms import publicity_notice
 from app.extensions import db
 from app.publicity import estation
 from app.publicity.models import PublicityNotice
-from app.timeutil import local_today
+from app.timeutil import local_today, utcnow
 from app.vocab import PersonStatus
 from app.workflow import runner
 from app.workflow.services import EDIT_ACTIONS, REVIEW_ACTIONS, data_key, step_catalogue
@@ -53,26 +53,41 @@ def _notices(person_id: int, *where) -> list[PublicityNotice]:
                                    .order_by(PublicityNotice.id)))
 
 
+_NOTICES = PublicityNotice.__table__
+_WRITTEN = ("title", "person_name", "org_id", "org_path", "start_date", "end_date", "files")
+# The notice of one step as one statement: inserted, or updated only where a value differs, and its id
+# returned in either case (no row back: the notice was already as the step says). ``files`` is JSON, which
+# PostgreSQL cannot compare as such, so it is compared as text (both sides written by the same serializer).
+_WRITE_NOTICE = sa.text(
+    f"INSERT INTO publicity_notice (person_id, data_key, {', '.join(_WRITTEN)}, updated_at) "
+    f"VALUES (:person_id, :data_key, {', '.join(':' + c for c in _WRITTEN)}, :updated_at) "
+    "ON CONFLICT (person_id, data_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_WRITTEN, "updated_at"))
+    + " WHERE " + " OR ".join(f"publicity_notice.{c} IS DISTINCT FROM excluded.{c}" for c in _WRITTEN[:-1])
+    + " OR CAST(publicity_notice.files AS TEXT) IS DISTINCT FROM CAST(excluded.files AS TEXT) RETURNING id"
+).bindparams(*(sa.bindparam(c.name, type_=c.type) for c in _NOTICES.c if c.name != "id"))
+
+
 def _upsert(person, key: str, title: str, values: dict, today: date) -> None:
     start, end = values.get("publicity_start"), values.get("publicity_end")
-    [row] = _notices(person.id, PublicityNotice.data_key == key) or [None]
     if not (start and end):
+        [row] = _notices(person.id, PublicityNotice.data_key == key) or [None]
         if row is not None:
             estation.withdraw([row], today, "公示信息已删除")
             db.session.delete(row)
         return
-    before = None
-    if row is None:
-        row = PublicityNotice(person_id=person.id, data_key=key)
-        db.session.add(row)
-    else:
-        before = estation.visible_fields(row)
-    row.title, row.person_name = title, person.name
-    row.org_id, row.org_path = person.org_id, person.org_path
-    row.start_date, row.end_date = _as_date(start), _as_date(end)
-    row.files = list(values.get("publicity_materials") or [])
-    if estation.visible_fields(row) != before and person.status == PersonStatus.ACTIVE:
-        estation.publish([row], today)
+    fields = {"person_id": person.id, "data_key": key, "title": title, "person_name": person.name,
+              "org_id": person.org_id, "org_path": person.org_path, "start_date": _as_date(start),
+              "end_date": _as_date(end), "files": list(values.get("publicity_materials") or [])}
+    written = db.session.execute(_WRITE_NOTICE, {**fields, "updated_at": utcnow()}).scalar()
+    if written is None:
+        return
+    loaded = db.session.identity_map.get(sa.orm.util.identity_key(PublicityNotice, written))
+    if loaded is not None:
+        db.session.expire(loaded)  # read before in this session: the statement changed it underneath
+    # A changed notice goes to e支部 again (the path alone changes only with the organisation's id).
+    if person.status == PersonStatus.ACTIVE:
+        estation.publish([loaded or PublicityNotice(id=written, **fields)], today)
 
 
 def _as_date(value) -> date:

@@ -297,6 +297,13 @@ def completed_tasks(wf) -> list[TaskInfo]:
     return [_info(wf, t, passes, with_data=True) for t in done]
 
 
+def approved_reviews(wf) -> set[str]:
+    """Names of the completed review tasks (``reviewOf``) whose decision was 'approve': the part of
+    ``completed_tasks`` R32's seal asks for, without building every completed task with a copy of its data."""
+    return {t.task_spec.name for t in _user_tasks(wf, TaskState.COMPLETED)
+            if t.data.get("decision") == "approve" and _properties(t.task_spec).get("reviewOf")}
+
+
 def is_completed(wf) -> bool:
     """True once the process has reached its end."""
     return wf.is_completed()

@@ -77,6 +77,14 @@ class Context:
             self._completed = engine.completed_tasks(self.wf) if self.wf is not None else []
         return self._completed
 
+    @property
+    def approved_reviews(self) -> set[str]:
+        """Names of the completed reviews that approved (``engine.approved_reviews``; from ``completed`` when
+        that is already built)."""
+        if self._completed is not None:
+            return {t.name for t in self._completed if t.is_review and t.data.get("decision") == "approve"}
+        return engine.approved_reviews(self.wf) if self.wf is not None else set()
+
     def changed(self) -> None:
         """Forget derived values after the workflow moved."""
         self._ready = self._completed = None

@@ -31,8 +31,7 @@ def sealed_stages(ctx, catalogue) -> set[int]:
     for step in catalogue:
         if step.review_name:
             closing[step.stage] = step.review_name  # the catalogue is in step order: the last one wins
-    approved = {t.name for t in ctx.completed
-                if t.is_review and t.data.get("decision") == "approve"}
+    approved = ctx.approved_reviews
     top = max((stage for stage, review in closing.items() if review in approved), default=0)
     return {step.stage for step in catalogue if step.stage and step.stage <= top}
 
@@ -42,7 +41,7 @@ def any_review_approved(ctx) -> bool:
 
     The event log answers when the engine state no longer does: a 调整 (move back) resets the tasks after its
     target, dropping the approved reviews among them, but the approval happened and the seal stays."""
-    if any(t.is_review and t.data.get("decision") == "approve" for t in ctx.completed):
+    if ctx.approved_reviews:
         return True
     return db.session.scalar(sa.select(Event.id).where(Event.instance_id == ctx.instance.id,
                                                        Event.action == "approve").limit(1)) is not None

@@ -7,7 +7,7 @@ registered below. Nothing here commits, so any exception leaves the database as 
 request rolls back.
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -236,6 +236,9 @@ def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None
     if action == "reject" and not (opinion or "").strip():
         raise RuleViolation({"opinion": "审核不通过时请填写审核意见"})
     if action in EDIT_ACTIONS:
+        # The task with its data as it stands before the action: the projection learns from it whether the
+        # step has person_field rows to replace (none on a first visit).
+        task = task if task.data else replace(task, data=engine.task_data(ctx.wf, task.id))
         # R32 holds for the procedure's own edits too (a task reopened in a sealed stage, identity fields).
         _, _, changed = _step_changes(ctx, task, data or {})
         if refusal := seal.refusal(ctx, step_catalogue(ctx.instance.process_version_id), step_of(ctx, task),
@@ -343,7 +346,7 @@ def _sealed(message: str, changed) -> NotAllowed:
 
 def _step_changes(ctx: Context, task: engine.TaskInfo, changes: dict) -> tuple[str, dict, dict]:
     key = data_key(task)
-    old = dict(task.data.get(key) if task.data else engine.task_data(ctx.wf, task.id).get(key) or {})
+    old = dict((task.data or engine.task_data(ctx.wf, task.id)).get(key) or {})
     return key, old, {name: value for name, value in changes.items() if old.get(name) != value}
 
 
@@ -406,6 +409,12 @@ def _record_change(actor, ctx: Context, task, action: str, key: str, old: dict, 
     runner.run(actor, ctx, action, task=task, data=data, attachments=list(attachments),
                expected_version=expected_version)
     return {**old, **changed}
+
+
+def _reopened_data(ctx: Context, task: engine.TaskInfo) -> dict:
+    # The data the task a move back made ready again holds now (the engine's rewind decides what it keeps).
+    reopened = next((t for t in ctx.ready if t.name == task.name), None)
+    return engine.task_data(ctx.wf, reopened.id) if reopened is not None else {}
 
 
 def _current_data(ctx: Context) -> dict:
@@ -541,13 +550,17 @@ def _project_person(change: Change) -> None:
     if action in EDIT_ACTIONS:
         key = data_key(task)
         facts = apply_step_data(person, task.form_key, data[key])
-        project_step(person.id, key, task.form_key, data[key], done=local_today() if action == "submit" else None)
+        # Rows of a step exist only while the task data holds its key (a move back deletes them with the key):
+        # a task whose data, as ``act`` read it before the action, lacks the key has none to replace.
+        project_step(person.id, key, task.form_key, data[key], done=local_today() if action == "submit" else None,
+                     replaces=not task.data or key in task.data)
     elif action == "approve":
         mark_step_done(person.id, step_of(ctx, task).data_key, local_today())
     elif action == "move_back":
         key = data_key(task)
         reopen_step(person.id, key, [s.data_key for s in step_catalogue(ctx.instance.process_version_id)
-                                     if s.step > task.step and s.data_key != key])
+                                     if s.step > task.step and s.data_key != key],
+                    held=key in _reopened_data(ctx, task))
     elif action in ("amend", "correct"):
         key = data_key(task)
         current = _current_data(ctx)
