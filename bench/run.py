@@ -700,11 +700,10 @@ class HttpClient:
                              {"Content-Type": "application/x-www-form-urlencoded"})
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time used so far by process ``pid`` and its children (from /proc; a child that has
+def process_cpu_seconds(pid: int) -> dict:
+    """{pid: user + system CPU seconds} of process ``pid`` and each of its children (from /proc; a child that has
     exited no longer counts)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    tick, result = os.sysconf("SC_CLK_TCK"), {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -714,8 +713,13 @@ def tree_cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         if int(entry) == pid or int(fields[1]) == pid:   # fields[1]: the parent pid
-            total += (int(fields[11]) + int(fields[12])) / tick   # utime, stime
-    return total
+            result[int(entry)] = (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+    return result
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by process ``pid`` and its children."""
+    return sum(process_cpu_seconds(pid).values())
 
 
 def free_port() -> int:

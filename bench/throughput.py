@@ -71,22 +71,6 @@ def postmaster_pid(db_url: str) -> int:
             return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
-def worker_cpu_seconds(master: int) -> dict:
-    """{pid: user + system CPU seconds} of the gunicorn master and each of its workers (from /proc)."""
-    tick, result = os.sysconf("SC_CLK_TCK"), {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == master or int(fields[1]) == master:
-            result[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    return result
-
-
 def drive(base, username, password, ids, step, form, clients):
     """``clients`` threads completing the persons of ``ids``; returns (seconds, samples, errors)."""
     todo = queue.Queue()
@@ -169,11 +153,11 @@ def main(argv=None) -> int:
                           threads=args.threads, extra=args.gunicorn.split()) as server:
             postmaster = postmaster_pid(db_url)
             server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-            split = worker_cpu_seconds(server.proc.pid)
+            split = run.process_cpu_seconds(server.proc.pid)
             database_cpu = run.tree_cpu_seconds(postmaster)
             seconds, samples, errors = drive(server.base, username, password, ids, step, form, args.clients)
             server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
-            split = {pid: cpu - split.get(pid, 0.0) for pid, cpu in worker_cpu_seconds(server.proc.pid).items()}
+            split = {pid: cpu - split.get(pid, 0.0) for pid, cpu in run.process_cpu_seconds(server.proc.pid).items()}
             # Before gunicorn stops: its connections' backends still exist, so their CPU time still counts.
             database_cpu = run.tree_cpu_seconds(postmaster) - database_cpu
         load_after = os.getloadavg()
