@@ -102,18 +102,30 @@ def _needs_transaction(statement: str) -> bool:
 
 
 def upsert(table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...],
-           update: tuple[str, ...] = ()) -> sa.TextClause:
+           update: tuple[str, ...] = (), *, when_changed: tuple[str, ...] = (),
+           returning: str | None = None) -> sa.TextClause:
     """``INSERT … ON CONFLICT (key) DO UPDATE SET col = excluded.col`` for ``update`` (``DO NOTHING`` when
     empty), with a typed bind parameter per column; execute it with a dict (or a list of dicts) keyed by
     ``columns`` (the table's scalar column defaults fill the other columns). SQLite and PostgreSQL spell the upsert the same way. A text statement rather than the
     dialects' ``insert().on_conflict_…()``: those have no cache key, so SQLAlchemy compiled them again on
     every execution (about a millisecond each on the completion path); this one is built once per shape and
-    its compiled form is cached like any other statement."""
-    return _upsert(table.name, tuple(columns), tuple(key), tuple(update))
+    its compiled form is cached like any other statement. ``when_changed``: update only where one of these
+    columns differs from the stored row (JSON compared as its text, which PostgreSQL can compare; SQLite
+    ≥ 3.39 for IS DISTINCT FROM); ``returning``: a column the statement returns, from the row inserted or
+    updated (no row when the stored one was left as it was)."""
+    return _upsert(table.name, tuple(columns), tuple(key), tuple(update), tuple(when_changed), returning)
+
+
+def _differs(table: sa.Table, name: str) -> str:
+    column = table.c[name]
+    if isinstance(column.type, sa.JSON):
+        return f"CAST({table.name}.{column.name} AS TEXT) IS DISTINCT FROM CAST(excluded.{column.name} AS TEXT)"
+    return f"{table.name}.{column.name} IS DISTINCT FROM excluded.{column.name}"
 
 
 @lru_cache(maxsize=128)
-def _upsert(name: str, columns: tuple, key: tuple, update: tuple) -> sa.TextClause:
+def _upsert(name: str, columns: tuple, key: tuple, update: tuple, when_changed: tuple = (),
+            returning: str | None = None) -> sa.TextClause:
     from app.extensions import db
     table = db.metadata.tables[name]
     cols = [table.c[c] for c in columns]   # KeyError for a name the table has not: never user input
@@ -125,8 +137,12 @@ def _upsert(name: str, columns: tuple, key: tuple, update: tuple) -> sa.TextClau
     target = ", ".join(table.c[c].name for c in key)
     action = (f"DO UPDATE SET {', '.join(f'{table.c[c].name} = excluded.{table.c[c].name}' for c in update)}"
               if update else "DO NOTHING")
+    if update and when_changed:
+        action += " WHERE " + " OR ".join(_differs(table, c) for c in when_changed)
     sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in cols)}) "
            f"VALUES ({', '.join(':' + c.name for c in cols)}) ON CONFLICT ({target}) {action}")
+    if returning:
+        sql += f" RETURNING {table.c[returning].name}"
     return sa.text(sql).bindparams(*binds)
 
 

@@ -77,9 +77,6 @@ class NewEvent:
     hash: str = ""
 
 
-_ACTIONS = frozenset(Action.values())
-
-
 def chained_event(instance_id: int, actor, action: str, *, after: tuple[int, str] = (0, ""), task_name: str = "",
                   task_pass: int = 0, data: dict | None = None, attachments: list | None = None,
                   created_at=None) -> NewEvent:
@@ -90,8 +87,7 @@ def chained_event(instance_id: int, actor, action: str, *, after: tuple[int, str
     instance's version lock and then inserts the event (``insert_events``), so two appenders never build on
     the same end (the second finds the version moved on) and no append reads the log. ``action`` must be
     declared (app/vocab), as the vocabulary guard checks on an ``Event`` object."""
-    if action not in _ACTIONS:
-        raise ValueError(f"undeclared event action {action!r}: declare it in app/vocab/")
+    Action.require(action, "event action")
     seq, prev_hash = after
     # The hash covers what event_payload reads, so verification recomputes it from the stored row.
     event = NewEvent(

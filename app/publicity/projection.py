@@ -5,6 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from forms import publicity_notice
 
+from app.db_setup import upsert
 from app.extensions import db
 from app.publicity import estation
 from app.publicity.models import PublicityNotice
@@ -53,19 +54,11 @@ def _notices(person_id: int, *where) -> list[PublicityNotice]:
                                    .order_by(PublicityNotice.id)))
 
 
-_NOTICES = PublicityNotice.__table__
 _WRITTEN = ("title", "person_name", "org_id", "org_path", "start_date", "end_date", "files")
 # The notice of one step as one statement: inserted, or updated only where a value differs, and its id
-# returned in either case (no row back: the notice was already as the step says). ``files`` is JSON, which
-# PostgreSQL cannot compare as such, so it is compared as text (both sides written by the same serializer).
-_WRITE_NOTICE = sa.text(
-    f"INSERT INTO publicity_notice (person_id, data_key, {', '.join(_WRITTEN)}, updated_at) "
-    f"VALUES (:person_id, :data_key, {', '.join(':' + c for c in _WRITTEN)}, :updated_at) "
-    "ON CONFLICT (person_id, data_key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*_WRITTEN, "updated_at"))
-    + " WHERE " + " OR ".join(f"publicity_notice.{c} IS DISTINCT FROM excluded.{c}" for c in _WRITTEN[:-1])
-    + " OR CAST(publicity_notice.files AS TEXT) IS DISTINCT FROM CAST(excluded.files AS TEXT) RETURNING id"
-).bindparams(*(sa.bindparam(c.name, type_=c.type) for c in _NOTICES.c if c.name != "id"))
+# returned in either case (no row back: the notice was already as the step says).
+_WRITE_NOTICE = upsert(PublicityNotice.__table__, ("person_id", "data_key", *_WRITTEN, "updated_at"),
+                       ("person_id", "data_key"), (*_WRITTEN, "updated_at"), when_changed=_WRITTEN, returning="id")
 
 
 def _upsert(person, key: str, title: str, values: dict, today: date) -> None:

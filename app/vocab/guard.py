@@ -32,9 +32,7 @@ def _status_check(lifecycle: Lifecycle):
 
 def _name_check(names, what: str):
     def check(target, value, oldvalue, initiator):
-        if value not in names.values():
-            raise ValueError(f"undeclared {what} {value!r}: declare it in app/vocab/")
-        return value
+        return names.require(value, what)
     return check
 
 

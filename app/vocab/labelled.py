@@ -29,6 +29,15 @@ class LabelledEnum(str, Enum):
         return {member.value: member.label for member in cls}
 
     @classmethod
+    def require(cls, value, what: str):
+        """``value`` if it is declared here; a ValueError naming ``what`` otherwise (a programming error)."""
+        try:
+            cls(value)
+        except ValueError:
+            raise ValueError(f"undeclared {what} {value!r}: declare it in app/vocab/") from None
+        return value
+
+    @classmethod
     def values(cls) -> frozenset[str]:
         """Every declared stored value."""
         return frozenset(member.value for member in cls)

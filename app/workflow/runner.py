@@ -79,10 +79,7 @@ class Context:
 
     @property
     def approved_reviews(self) -> set[str]:
-        """Names of the completed reviews that approved (``engine.approved_reviews``; from ``completed`` when
-        that is already built)."""
-        if self._completed is not None:
-            return {t.name for t in self._completed if t.is_review and t.data.get("decision") == "approve"}
+        """Names of the completed reviews that approved (``engine.approved_reviews``)."""
         return engine.approved_reviews(self.wf) if self.wf is not None else set()
 
     def changed(self) -> None:
