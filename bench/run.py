@@ -8,13 +8,14 @@
    demo tree plus 20 基层党委 x 10 党支部 under the county, the demo accounts.
 2. One template person is driven through the real services (``simulate``) to every task position
    (edit steps 1-25 and the 7 review tasks, 32 positions); at each position the rows it owns are
-   captured exactly as stored (process_instance, person, human_task, event) and copied for N persons
-   with executemany, one transaction per chunk. Copies get their own id, name, ID number (GB 11643,
+   captured exactly as stored (process_instance, person, human_task, task_ref, event, person_field,
+   check_fact) and copied for N persons with executemany, one transaction per chunk. Copies get their own id, name, ID number (GB 11643,
    varying birth date and region), branch, instance id and arrival time; names, ID numbers, birth
    dates, org and person ids are rewritten inside the engine state and the event data too, and each
-   copy's event hash chain is recomputed. The engine's task UUIDs inside the state are the same in
-   every copy: harmless, since each instance is loaded on its own and task ids are only looked up
-   within one instance (human_task.task_id repeats across instances for the same reason).
+   copy's event hash chain is recomputed. Each copy gets its own engine task UUIDs (``copy_uuid``: the
+   template's with its last 48 bits XOR the copy number), in the state, the inbox and ``task_ref``, so
+   the API's ``/api/v1/tasks/<id>`` resolves to exactly one instance; ``person_field`` (varied values)
+   and ``check_fact`` are filled as the projections would.
 3. Measures, through the Flask test client logged in with the real login form (captcha test hook):
    the county admin's inbox (view=below), the stage-3 list, a committee admin approving a review and
    a branch admin submitting an edit step (POST only, each on a fresh person at that position), and
