@@ -1008,6 +1008,7 @@ def run(args, tmp, db_url=None) -> int:
     from app.people.models import Person, PersonField
     from app.checks.models import CheckFact
     from app.seed import DEMO_PASSWORD
+    from app import server_gc
     from app.timeutil import utcnow
     from app.workflow import services, simulate
     from forms import get_form_class
@@ -1066,6 +1067,10 @@ def run(args, tmp, db_url=None) -> int:
               if args.http else None)
     if server:
         server.__enter__()
+    else:
+        # This process serves the measured requests: its collector set as wsgi.py sets a server's
+        # (GC_THRESHOLD=0 for CPython's defaults); the cycles measured beside the requests run under it too.
+        server_gc.tune(app.config["GC_THRESHOLD"])
     try:
         results, cycles = measure(args, app, server, usernames, DEMO_PASSWORD, review_ids, edit_ids,
                                   review_t, edit_t, review_payload, edit_payload, edit_form, reviewed)

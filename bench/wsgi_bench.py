@@ -9,8 +9,10 @@ import threading
 import time
 
 import run
+from app import server_gc
 
 app = run.make_app(os.environ["BENCH_TMP"], os.environ.get("BENCH_DB_URL") or None)
+server_gc.tune(app.config["GC_THRESHOLD"])   # as wsgi.py does
 
 if os.environ.get("BENCH_PROFILE"):
     _profiles = {}
@@ -30,3 +32,25 @@ if os.environ.get("BENCH_PROFILE"):
             prof.disable()
 
     app.wsgi_app = _profiled
+
+if os.environ.get("BENCH_APP_CPU"):
+    # Experiment: CPU inside the app (thread clock) per worker, written at exit, to compare with the
+    # worker's whole CPU (what gunicorn itself costs around the app).
+    _acc = {"cpu": 0.0, "n": 0}
+    _lock = threading.Lock()
+    _inner2 = app.wsgi_app
+
+    def _timed(environ, start_response):
+        t0 = time.thread_time()
+        try:
+            return _inner2(environ, start_response)
+        finally:
+            with _lock:
+                _acc["cpu"] += time.thread_time() - t0
+                _acc["n"] += 1
+
+    def _dump():
+        with open(os.path.join(os.environ["BENCH_APP_CPU"], "app-cpu-%d" % os.getpid()), "w") as fh:
+            fh.write("%f %d %f\n" % (_acc["cpu"], _acc["n"], time.process_time()))
+    atexit.register(_dump)
+    app.wsgi_app = _timed
