@@ -2,4 +2,4 @@
 from app import create_app, server_gc
 
 app = create_app()
-server_gc.tune(app.config["GC_THRESHOLD"])
+server_gc.freeze_startup_objects(app.config["GC_FREEZE"])

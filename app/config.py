@@ -33,7 +33,7 @@ class Config:
         # drafts being validated) and loaded workflows by (instance, version).
         self.SPEC_CACHE_SIZE = int(env("SPEC_CACHE_SIZE", "64"))
         self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "64"))
-        self.GC_THRESHOLD = int(env("GC_THRESHOLD", "20000"))
+        self.GC_FREEZE = env("GC_FREEZE", "1") == "1"
         # The shared Redis of several servers (rate-limit counters; README → Production layout).
         self.REDIS_URL = env("REDIS_URL", "")
         # Rate limits of the sign-in endpoints (app/auth/limits.py). Counters in process memory by default

@@ -57,6 +57,7 @@ def main(argv=None) -> int:
 
 def run(args, tmp) -> int:
     import sqlalchemy as sa
+    from app import server_gc
     from app.extensions import db
     from app.inbox.models import HumanTask
     from app.seed import DEMO_PASSWORD
@@ -127,7 +128,8 @@ def run(args, tmp) -> int:
         client.get(response.headers["Location"])
         return True
 
-    print(f"RSS before completions: {rss_mb():.0f} MiB", flush=True)
+    server_gc.freeze_startup_objects(app.config["GC_FREEZE"])   # as wsgi.py does in a worker
+    print(f"RSS before completions: {rss_mb():.0f} MiB (GC_FREEZE {int(app.config['GC_FREEZE'])})", flush=True)
     done, t0 = 0, time.perf_counter()
     active = list(ids)
     while done < args.completions and active:

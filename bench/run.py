@@ -1069,8 +1069,8 @@ def run(args, tmp, db_url=None) -> int:
         server.__enter__()
     else:
         # This process serves the measured requests: its collector set as wsgi.py sets a server's
-        # (GC_THRESHOLD=0 for CPython's defaults); the cycles measured beside the requests run under it too.
-        server_gc.tune(app.config["GC_THRESHOLD"])
+        # (GC_FREEZE=0 for CPython's defaults); the cycles measured beside the requests run under it too.
+        server_gc.freeze_startup_objects(app.config["GC_FREEZE"])
     try:
         results, cycles = measure(args, app, server, usernames, DEMO_PASSWORD, review_ids, edit_ids,
                                   review_t, edit_t, review_payload, edit_payload, edit_form, reviewed)

@@ -12,7 +12,7 @@ import run
 from app import server_gc
 
 app = run.make_app(os.environ["BENCH_TMP"], os.environ.get("BENCH_DB_URL") or None)
-server_gc.tune(app.config["GC_THRESHOLD"])   # as wsgi.py does
+server_gc.freeze_startup_objects(app.config["GC_FREEZE"])   # as wsgi.py does
 
 if os.environ.get("BENCH_PROFILE"):
     _profiles = {}
