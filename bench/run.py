@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/run.py [--persons 10000] [--repeat 50] [--json out.json] [--profile]
                                   [--keep] [--review-task TASK] [--edit-task TASK]
+                                  [--db postgresql] [--http [--workers N] [--threads N] [--gunicorn ARGS]]
 
 1. A fresh SQLite database in a temp dir (WAL, as the app sets it): tables, the bundled diagram, the
    demo tree plus 20 基层党委 x 10 党支部 under the county, the demo accounts.
@@ -929,6 +930,8 @@ def main(argv=None) -> int:
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class with --http (gthread keeps "
                         "the client's connection open; sync closes it after every answer)")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker with --http")
+    parser.add_argument("--gunicorn", default="", metavar="ARGS", help="other gunicorn options with --http "
+                        "(e.g. --gunicorn=--worker-connections=2)")
     parser.add_argument("--review-task", help="review task approved in (c); default: the review of 集中培训")
     parser.add_argument("--edit-task", help="edit task submitted in (c); default: the 支部大会 step")
     parser.add_argument("--json", help="also write the results to this file")
@@ -1063,8 +1066,8 @@ def run(args, tmp, db_url=None) -> int:
           f"{world.checked} copies verified (state loads, inbox rows, unique task ids, step-1 data, event chain)",
           flush=True)
 
-    server = (Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class, threads=args.threads)
-              if args.http else None)
+    server = (Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                       extra=args.gunicorn.split()) if args.http else None)
     if server:
         server.__enter__()
     else:
@@ -1090,7 +1093,8 @@ def run(args, tmp, db_url=None) -> int:
         profile_requests(args, app, usernames, DEMO_PASSWORD, templates, order, branches, branch1, first, spare,
                          review_t, edit_t, edit_form, reviewed)
 
-    transport = (f"HTTP, gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}, http.client"
+    shape = " ".join(filter(None, [f"-w {args.workers} -k {args.worker_class} --threads {args.threads}", args.gunicorn]))
+    transport = (f"HTTP, gunicorn {shape}, http.client"
                  if server else "in-process (Flask test client)")
     context = {"database": f"{args.db} {db_version.split(' on ')[0]}", "transport": transport,
                "load_before": load_before, "load_after": load_after,
