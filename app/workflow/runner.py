@@ -9,12 +9,19 @@ the hook for separation of duties). The lock comes before any projection write, 
 half-writes anything: the loser gets ``Conflict`` (409 已被他人处理). A rule gateway that loops back
 raises ``RuleViolation``; the request then rolls back. Nothing here commits.
 
-Loaded workflows are kept per worker (``WORKFLOWS``, an LRU keyed by instance id and version, each entry
-with the state text it matches): the step page's GET, the POST after it and the page after the redirect
-deserialise an instance once between them. An entry is used only if the stored text is still exactly
-the text it was loaded from or saved as, so a rolled-back save, another server's write or an altered row
-never serves a stale workflow. A request owns the workflows it took; they go back at the end of the
-request, unless an action moved one without saving it.
+Loaded workflows are kept per worker (``WORKFLOWS``, an LRU keyed by instance id, each entry with the
+(version, chain end) of the stored row it matches): the step page's GET, the POST after it and the page
+after the redirect deserialise an instance once between them, and a page whose worker holds the workflow
+does not read the state at all. Every write of the state goes through ``_save``/``run_prepared``, which
+move the version and the event chain's end (``last_hash``, a hash over every event up to it, server time
+in microseconds included) with it under the version lock, so the pair names one committed state text: an
+entry is used only if the row still has exactly that pair, and another server's write is loaded afresh.
+A save is handed back to the cache only once its transaction committed (no rollback of any level after it,
+``_committed``/``_rolled_back``), so a rolled-back save is never served. A state altered outside the
+application without moving the pair (a hand-edited row) is not noticed by a worker holding that instance
+until the instance moves on; ``flask verify`` compares the stored state with the replayed events. A request
+owns the workflows it took; they go back at the end of the request, unless an action moved one without
+saving it.
 """
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -22,6 +29,7 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -38,8 +46,11 @@ from app.workflow.models import ProcessInstance, ProcessVersion
 from app.workflow.versions import active_version
 
 WORKFLOW_CACHE_SIZE = 64
-# (instance id, version) → (state text, workflow); see the module's docstring.
+# instance id → ((version, last_hash) of the row it matches, workflow); see the module's docstring.
 WORKFLOWS = LRU(WORKFLOW_CACHE_SIZE)
+# person id → the instance id last loaded for that person: the development pages name the person, and choose
+# before their SELECT whether it needs the state (``holds_person``).
+PERSONS = LRU(WORKFLOW_CACHE_SIZE)
 
 
 @dataclass
@@ -54,9 +65,12 @@ class Context:
     # object, which a commit in between may have refreshed under a workflow that is now stale.
     version: int | None = None
     instance_id: int | None = None
-    # The stored state text ``wf`` matches (loaded from or saved as); None while an action has moved it
-    # without saving, so it never goes back to the per-worker cache.
-    text: str | None = field(default=None, repr=False)
+    # (version, last_hash) of the stored row ``wf`` matches (loaded from or saved as); None while an action
+    # has moved it without saving, or once a rollback undid its save, so it never goes back to the cache.
+    stored: tuple[int, str] | None = field(default=None, repr=False)
+    # Saved (or read after a save) in this request's transaction, not yet committed: the cache takes it
+    # back only after the commit.
+    pending: bool = field(default=False, repr=False)
     # The data the current task holds, for an instance ``run_prepared`` recorded without loading its workflow.
     current: dict | None = field(default=None, repr=False)
     _ready: list | None = field(default=None, repr=False)
@@ -174,7 +188,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
         ready = task if task is not None and any(t.id == task.id for t in ready_before) else None
         state = State(wf=ctx.wf, status=instance.status or "running", version_id=instance.process_version_id,
                       load_version=load_version, found=ready)
-        ctx.text = None  # from here on the workflow object may differ from any stored text
+        ctx.stored = None  # from here on the workflow object may differ from any stored state
         try:
             apply(state, event)
             # An outcome the diagram decided (停止发展, 退回, 延长预备期, 取消预备党员资格) is an event of its own.
@@ -201,8 +215,8 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
                                       task_name=decided["task_name"], task_pass=decided["task_pass"],
                                       data=decided["data"], created_at=rows[0].created_at))
         _save(instance, seen, text, state, rows[-1])  # under the version lock, before any projection writes
-        _remember(ctx)
-        ctx.version, ctx.text = instance.version, text
+        _remember(ctx, saved=True)
+        ctx.version, ctx.stored = instance.version, (instance.version, instance.last_hash)
         try:
             insert_events(rows)
             event["seq"] = rows[0].seq
@@ -218,7 +232,7 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
             # the row is read again when next used rather than kept at the version that never was.
             db.session.expire(instance, ["state", "version", "updated_at", "last_seq", "last_hash"])
-            ctx.text = None
+            ctx.stored = None
             raise
     except StaleDataError as exc:
         raise Conflict() from exc
@@ -301,7 +315,7 @@ def run_prepared(actor, items: list[tuple[Context, Prepared]]) -> list[dict]:
         for name, value in (("state", prepared.state), ("version", 2), ("updated_at", now),
                             ("last_seq", row.seq), ("last_hash", row.hash)):
             setattr(ctx.instance, name, value)
-        ctx.wf, ctx.version, ctx.text, ctx._ready = None, 2, prepared.state, list(prepared.ready)
+        ctx.wf, ctx.version, ctx.stored, ctx._ready = None, 2, (2, row.hash), list(prepared.ready)
         ctx.current = prepared.current
         changes.append(Change(actor=actor, ctx=ctx, event={**prepared.event, "seq": 1}, task=None, created=True,
                               ready_before=[]))
@@ -393,35 +407,101 @@ def start(actor, ctx: Context, version: ProcessVersion, data: dict) -> dict:
 def load(instance_id: int, *, process: str = "development", person=None, subject=None,
          instance: ProcessInstance | None = None) -> Context:
     """An instance and its workflow, for acting on it (from the per-worker cache when still current);
-    ``instance``: its row when the caller already read it."""
+    ``instance``: its row when the caller already read it, with or without its ``state`` (read here only
+    if the cache's workflow is not current)."""
     if instance is None or instance.id != instance_id:
         instance = db.session.get(ProcessInstance, instance_id)
-    text = instance.state
-    entry = WORKFLOWS.pop((instance.id, instance.version))
-    wf = entry[1] if entry is not None and entry[0] == text else engine.loads(text)
+    stored = (instance.version, instance.last_hash)
+    entry = WORKFLOWS.pop(instance.id)
+    if entry is not None and entry[0] == stored:
+        wf = entry[1]
+    else:
+        if "state" in sa.inspect(instance).unloaded:
+            stored = _read_row(instance)
+        wf = engine.loads(instance.state)
     ctx = Context(instance=instance, wf=wf, person=person, subject=subject, process=process,
-                  version=instance.version, text=text)
+                  version=stored[0], stored=stored)
+    if person is not None:
+        PERSONS.put(person.id, instance.id)
     _remember(ctx)
     return ctx
 
 
-def _remember(ctx: Context) -> None:
-    # The request hands its workflows back to the cache when it ends (release_workflows).
+def holds_person(person_id) -> bool:
+    """Whether this worker holds the workflow last loaded for the person ``person_id`` (at some version): the
+    caller's SELECT may then leave the state out, which ``load`` reads only if that workflow is not current."""
+    instance_id = PERSONS.get(person_id)
+    return instance_id is not None and instance_id in WORKFLOWS
+
+
+_ROW = ProcessInstance.__table__
+_READ_ROW = sa.select(*(c for c in _ROW.c if c.key != "id")).where(_ROW.c.id == sa.bindparam("id"))
+
+
+def _read_row(instance: ProcessInstance) -> tuple[int, str]:
+    # The state with the rest of its row, by one statement: the state must match the version (the lock) and
+    # the status the action starts from, and a write may have committed since the row was first read.
+    row = db.session.execute(_READ_ROW, {"id": instance.id}).one()._mapping
+    if row["process_version_id"] != instance.process_version_id:
+        db.session.expire(instance, ["process_version"])
+    for column, value in row.items():
+        set_committed_value(instance, column, value)
+    return instance.version, instance.last_hash
+
+
+def _remember(ctx: Context, saved: bool = False) -> None:
+    # The request hands its workflows back to the cache when it ends (release_workflows); one saved, or read
+    # after a save, in a transaction not yet committed only once that transaction commits.
     ctx.instance_id = ctx.instance.id
     if has_request_context():
         held = g.setdefault("_workflows", {})
         held[id(ctx)] = ctx
+        unsaved = g.setdefault("_workflows_pending", set())
+        if saved:
+            unsaved.add(ctx.instance_id)
+        ctx.pending = ctx.instance_id in unsaved
+
+
+def _request_session(session) -> bool:
+    # The request's own session (not another one the request may have opened).
+    return has_request_context() and "_workflows" in g and db.session.registry.has() and \
+        session is db.session.registry()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    """The request's transaction committed (not a savepoint released): what it saved is stored for good."""
+    if session.in_nested_transaction() or not _request_session(session):
+        return
+    for ctx in g._workflows.values():
+        ctx.pending = False
+    g.pop("_workflows_pending", None)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _rolled_back(session) -> None:
+    """A rollback (of the transaction or a savepoint) may have undone any save not yet committed: those
+    workflows never go back to the cache."""
+    if not _request_session(session):
+        return
+    for ctx in g._workflows.values():
+        if ctx.pending:
+            ctx.stored = None
 
 
 def release_workflows(exc=None) -> None:
-    """End of a request: workflows that still match a stored text go back to the per-worker cache."""
+    """End of a request: workflows that still match a committed stored row go back to the per-worker cache."""
     held = g.pop("_workflows", None) if has_request_context() else None
     for ctx in (held or {}).values():
-        if ctx.text is not None and ctx.wf is not None and ctx.version is not None:
-            WORKFLOWS.put((ctx.instance_id, ctx.version), (ctx.text, ctx.wf))
+        if ctx.stored is not None and ctx.wf is not None and not ctx.pending:
+            WORKFLOWS.put(ctx.instance_id, (ctx.stored, ctx.wf))
 
 
 def configure(workflow_cache_size: int | None = None) -> None:
-    """Set the bound of the per-worker workflow cache (the app's ``WORKFLOW_CACHE_SIZE``)."""
+    """Set the bound of the per-worker workflow cache (the app's ``WORKFLOW_CACHE_SIZE``) and empty it: a new
+    app may be on another database (the tests), whose rows the held workflows do not match."""
+    WORKFLOWS.clear()
+    PERSONS.clear()
     if workflow_cache_size:
         WORKFLOWS.resize(workflow_cache_size)
+        PERSONS.resize(workflow_cache_size)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from forms import default_data_key, feeds, get_form_class
 
@@ -144,12 +145,16 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
 # Person, instance and organisation (the pages and the inbox projection read its name) by one SELECT.
 _PERSON_IN_SCOPE = by_id_in_scope(Person, (ProcessInstance, ProcessInstance.id == Person.instance_id),
                                   (Organisation, Organisation.id == Person.org_id))
+# The same without the engine state (25-30 KB), for a person whose workflow this worker holds: ``runner.load``
+# reads the state only if the held workflow is not the row's (another worker or server acted meanwhile).
+_PERSON_IN_SCOPE_HELD = _PERSON_IN_SCOPE.options(defer(ProcessInstance.state))
 
 
 def load_in_scope(person_id, user) -> Context:
     """``load`` of a person within ``user``'s scope (else 404): the person, instance and organisation rows
-    by one SELECT."""
-    person, instance, org = fetch_in_scope(_PERSON_IN_SCOPE, person_id, user)
+    by one SELECT, without the engine state when this worker holds the person's workflow."""
+    stmt = _PERSON_IN_SCOPE_HELD if runner.holds_person(person_id) else _PERSON_IN_SCOPE
+    person, instance, org = fetch_in_scope(stmt, person_id, user)
     set_committed_value(person, "org", org)
     return runner.load(person.instance_id, person=person, instance=instance)
 
