@@ -82,11 +82,15 @@ def stage_label(stage: int) -> str:
     return STAGES.get(stage, "")
 
 
+# Built once: a fresh ``insert()`` computes its cache key again on every execution.
+_INSERT_TASKS = sa.insert(HumanTask.__table__)
+
+
 def add_new_tasks(rows: list[dict]) -> None:
     """The inbox rows of many instances that had none (HumanTask fields with ``instance_id``), in one
     statement, and their task ids in task_ref: ``replace_tasks`` for a batch of new instances."""
     if rows:
-        db.session.execute(sa.insert(HumanTask.__table__), rows)
+        db.session.execute(_INSERT_TASKS, rows)
         db.session.execute(sa.insert(TaskRef.__table__),
                            [{"task_id": row["task_id"], "instance_id": row["instance_id"]} for row in rows])
 
@@ -99,6 +103,8 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
     in place (one UPDATE per task that replaced another, the usual step-to-step move) instead of all
     deleted and inserted again; rows of tasks still ready are rewritten too (their status may change)."""
     table = HumanTask.__table__
+    # Core statements on the session's connection: Session.execute's ORM dispatch has nothing to do for them.
+    connection = db.session.connection()
     known = set()   # task ids whose row was already there (and so already in task_ref)
     if before is None:
         # The ORM's delete, so task rows loaded in this session are known to be gone.
@@ -110,7 +116,7 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
         for row in rows:
             # A task still ready keeps its row; otherwise take over the row of a task that left.
             reuse = row["task_id"] if row["task_id"] in old else (old[0] if old else None)
-            if reuse is not None and db.session.execute(
+            if reuse is not None and connection.execute(
                     update_where(table, tuple(row), ("instance_id", "task_id")),
                     {"k_instance_id": instance_id, "k_task_id": reuse,
                      **{f"v_{name}": value for name, value in row.items()}}).rowcount == 1:
@@ -123,11 +129,11 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
             db.session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == instance_id,
                                                           HumanTask.task_id.in_(old)))
     if fresh:
-        db.session.execute(sa.insert(table), [{"instance_id": instance_id, **row} for row in fresh])
+        connection.execute(_INSERT_TASKS, [{"instance_id": instance_id, **row} for row in fresh])
     new_ids = [row["task_id"] for row in rows if row["task_id"] not in known]
     if new_ids:
         # A task offered before (a restored instance) is already known: one statement either way.
-        db.session.execute(upsert(TaskRef.__table__, ("task_id", "instance_id"), ("task_id",)),
+        connection.execute(upsert(TaskRef.__table__, ("task_id", "instance_id"), ("task_id",)),
                            [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
 
 

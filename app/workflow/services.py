@@ -601,8 +601,10 @@ def _write_person(person: Person) -> None:
         return
     values = {key: state.dict[key] for key in changed}
     table = Person.__table__
-    db.session.execute(update_where(table, tuple(_PERSON_COLUMNS[key] for key in values), ("id",)),
-                       {"k_id": person.id, **{f"v_{_PERSON_COLUMNS[key]}": value for key, value in values.items()}})
+    # On the session's connection: Session.execute's ORM dispatch has nothing to do for a Core statement.
+    db.session.connection().execute(update_where(table, tuple(_PERSON_COLUMNS[key] for key in values), ("id",)),
+                                    {"k_id": person.id,
+                                     **{f"v_{_PERSON_COLUMNS[key]}": value for key, value in values.items()}})
     # The values become the committed state and the object clean (what a flush does after its UPDATE), so
     # the flush at the end of the action has nothing to look at. SQLAlchemy is pinned (requirements.txt);
     # tests/test_request_statements.py checks no second UPDATE of the person follows.
