@@ -20,9 +20,10 @@ _DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
 EDIT_STEP_PAGE = 3  # account, person + instance + organisation, reviews (a blank step: no files)
 POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
-#                    inbox, task_ref
+#                    inbox, task_ref (on PostgreSQL the inbox row's move and its task_ref are one statement: 8)
 # account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field INSERT (no DELETE
-# on a first visit), inbox, task_ref, person, and this step's 公示 (one upsert, no SELECT of the notice first)
+# on a first visit), inbox, task_ref, person, and this step's 公示 (one upsert, no SELECT of the notice first);
+# on PostgreSQL 10 (the inbox row's move and its task_ref in one statement)
 POST_EDIT = 11
 PERSON_PAGE = 6    # account, person row, last and first actions, import, 调整申请 (the diagram view: + version)
 
@@ -71,7 +72,7 @@ def test_a_review_costs_a_fixed_number_of_statements(app, demo, at_review):
     assert after.status_code == 200 and "语句甲" in after.get_data(as_text=True)
 
     assert len(on_page) <= STEP_PAGE, on_page
-    assert len(on_post) <= POST_REVIEW, on_post
+    assert len(on_post) <= POST_REVIEW - (db.engine.dialect.name == "postgresql"), on_post
     assert len(on_after) <= PERSON_PAGE, on_after
     # The organisation comes with the person (one SELECT), never by a lazy load of its own.
     everything = on_page + on_post + on_after
@@ -122,7 +123,7 @@ def test_a_submit_reads_neither_the_chain_end_nor_the_fact_it_wrote_nor_touches_
             **to_formdata(get_form_class(step.form_key), values)}
     posted, on_post = _counted(lambda: client.post(url, data=form))
     assert posted.status_code == 303 and posted.headers["Location"].endswith("?done=submit")
-    assert len(on_post) <= POST_EDIT, on_post
+    assert len(on_post) <= POST_EDIT - (db.engine.dialect.name == "postgresql"), on_post
     # The instance row holds its chain's end; the join date just written is used as written; the files, found
     # in scope at the person's own branch, need no second look before they are granted to it.
     assert not [s for s in on_post if s.startswith(("SELECT event.", "SELECT check_fact."))], on_post

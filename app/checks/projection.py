@@ -98,5 +98,6 @@ def record_step(person, form_key: str, data: dict) -> dict:
         return values
     table = CheckFact.__table__
     row = {"person_id": person.id, "id_issue": "", **values}
-    db.session.execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row)
+    # On the session's connection: a Core statement needs none of Session.execute's ORM dispatch.
+    db.session.connection().execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row)
     return values

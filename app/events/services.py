@@ -113,8 +113,9 @@ def insert_events(events: list[NewEvent]) -> None:
     """Write events built by ``chained_event`` in one statement (Core, not the ORM's unit of work, which
     cost more than the statement); nothing enters the session."""
     if events:
-        db.session.execute(_INSERT_EVENT, [{name: getattr(event, name) for name in _EVENT_COLUMNS}
-                                           for event in events])
+        # On the session's connection: a Core statement needs none of Session.execute's ORM dispatch.
+        db.session.connection().execute(_INSERT_EVENT, [{name: getattr(event, name) for name in _EVENT_COLUMNS}
+                                                        for event in events])
 
 
 def operation_payload(row: OperationLog) -> dict:

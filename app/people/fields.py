@@ -124,6 +124,9 @@ _DELETE_STEP = sa.delete(PersonField.__table__).where(_FIELDS.person_id == sa.bi
                                                       _FIELDS.field >= sa.bindparam("lo"),
                                                       _FIELDS.field < sa.bindparam("hi"))
 _DELETE_STEP_KEEP_DATE = _DELETE_STEP.where(_FIELDS.field != sa.bindparam("done_field"))
+# Built once too: a fresh ``insert()`` computes its cache key again on every execution.
+_INSERT_FIELDS = sa.insert(PersonField.__table__)
+_MARK_DONE = ("person_id", "field", "value_text", "value_date"), ("person_id", "field"), ("value_date",)
 
 
 def project_step(person_id: int, key: str, form_key: str, data: dict, done: date | None = None, *,
@@ -131,9 +134,11 @@ def project_step(person_id: int, key: str, form_key: str, data: dict, done: date
     """Rewrite the projected values of one step (``key``: its data key) from its data: one DELETE and one
     INSERT of all its rows. Its done date stays, unless ``done`` gives a new one (a submit). ``replaces``
     False: the caller knows the step has no rows yet (its first visit), so there is nothing to delete."""
-    # Core statements on the table: the ORM's bulk DML path costs more than the statements themselves.
+    # Core statements on the table, run on the session's connection: the ORM's bulk DML path and
+    # Session.execute's dispatch cost more than the statements themselves (no autoflush applies to them).
+    connection = db.session.connection()
     if replaces:
-        db.session.execute(_DELETE_STEP if done else _DELETE_STEP_KEEP_DATE,
+        connection.execute(_DELETE_STEP if done else _DELETE_STEP_KEEP_DATE,
                            {"person_id": person_id, "lo": key + ".", "hi": key + "/",
                             "done_field": f"{key}.{STEP_DATE}"})
     rows = [{"person_id": person_id, "field": field, "value_text": text, "value_date": day}
@@ -143,7 +148,7 @@ def project_step(person_id: int, key: str, form_key: str, data: dict, done: date
     if rows:
         # Core, not the ORM's bulk insert: the ORM batches rows by which values are None, one statement
         # per run of text and date rows; Core sends them all as one executemany.
-        db.session.execute(sa.insert(PersonField.__table__), rows)
+        connection.execute(_INSERT_FIELDS, rows)
 
 
 def project_imported_steps(person_id: int, steps: list[tuple[str, str, dict]], done: date) -> None:
@@ -151,7 +156,7 @@ def project_imported_steps(person_id: int, steps: list[tuple[str, str, dict]], d
     ``done``: one INSERT for every step (nothing to delete, the person is new)."""
     rows = imported_step_rows(person_id, steps, done)
     if rows:
-        db.session.execute(sa.insert(PersonField.__table__), rows)
+        db.session.connection().execute(_INSERT_FIELDS, rows)
 
 
 def imported_step_rows(person_id: int, steps: list[tuple[str, str, dict]], done: date) -> list[dict]:
@@ -166,9 +171,9 @@ def imported_step_rows(person_id: int, steps: list[tuple[str, str, dict]], done:
 
 def mark_step_done(person_id: int, key: str, day: date) -> None:
     """Record the day the step with data key ``key`` was completed (submitted, or approved where reviewed)."""
-    db.session.execute(upsert(PersonField.__table__, ("person_id", "field", "value_text", "value_date"),
-                              ("person_id", "field"), ("value_date",)),
-                       {"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None, "value_date": day})
+    db.session.connection().execute(upsert(PersonField.__table__, *_MARK_DONE),
+                                    {"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None,
+                                     "value_date": day})
 
 
 def reopen_step(person_id: int, key: str, later_keys: list[str], *, held: bool = True) -> None:

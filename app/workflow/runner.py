@@ -346,10 +346,11 @@ def _save(instance: ProcessInstance, seen: int | None, text: str, state: State, 
         values = {"state": text, "version": seen + 1, "updated_at": now, "last_seq": last.seq,
                   "last_hash": last.hash}
         try:
-            with db.session.no_autoflush:
-                result = db.session.execute(update_where(table, _SAVED, ("id", "version")),
-                                            {"k_id": instance.id, "k_version": seen,
-                                             **{f"v_{name}": value for name, value in values.items()}})
+            # On the session's connection: a Core statement, so nothing is autoflushed before it and none
+            # of Session.execute's ORM dispatch is needed.
+            result = db.session.connection().execute(update_where(table, _SAVED, ("id", "version")),
+                                                     {"k_id": instance.id, "k_version": seen,
+                                                      **{f"v_{name}": value for name, value in values.items()}})
         except OperationalError as exc:
             if "locked" in str(exc).lower():  # SQLite: still not our turn after the busy timeout
                 raise Conflict() from exc
