@@ -30,9 +30,11 @@ def keep_on_error() -> None:
 def attempt():
     """Run one action in a savepoint: if it raises, its writes are undone and the exception goes on."""
     if _nothing_written_yet():
-        # Nothing of this request is in the database or pending in the session (PostgreSQL, lazy BEGIN in
-        # app/db_setup.py): undoing the action is undoing the whole transaction, which saves the SAVEPOINT and
-        # RELEASE round trips of every completion.
+        # Nothing of this request is in the database or pending in the session (PostgreSQL: lazy BEGIN in
+        # app/db_setup.py; SQLite: pysqlite has not begun a transaction): undoing the action is undoing the whole
+        # transaction, which saves the SAVEPOINT and RELEASE of every completion. SQLite still takes its write
+        # lock first (_begin_outer), as the savepoint path does.
+        _begin_outer()
         try:
             yield
         except BaseException:
@@ -48,7 +50,11 @@ def _nothing_written_yet() -> bool:
     session = db.session
     if session.new or session.deleted or session.dirty:
         return False
-    return not in_transaction(session.connection())
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # pysqlite begins a transaction before the first write only: none open means nothing written.
+        return not connection.connection.dbapi_connection.in_transaction
+    return not in_transaction(connection)
 
 
 def begin_write() -> None:

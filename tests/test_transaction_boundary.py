@@ -86,6 +86,33 @@ def test_attempt_undoes_the_refused_action_only_and_stays_inside_the_transaction
     assert {"before", "kept"} <= _targets() and "refused" not in _targets()
 
 
+def test_an_action_that_comes_first_is_undone_whole_without_a_savepoint(app):
+    # Nothing written yet: undoing the action is undoing the transaction, so no SAVEPOINT/RELEASE is sent;
+    # SQLite still takes its write lock before the action reads (BEGIN IMMEDIATE).
+    db.session.rollback()
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement.upper() else ""))
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with pytest.raises(RuntimeError):
+            with attempt():
+                _log("refused")
+                db.session.flush()
+                raise RuntimeError("refused")
+        with attempt():
+            _log("kept")
+            db.session.flush()
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert "kept" in _targets() and "refused" not in _targets()
+    assert "SAVEPOINT" not in sent and "RELEASE" not in sent
+    if db.engine.dialect.name == "sqlite":
+        assert sent.count("BEGIN IMMEDIATE") == 2 and sent.index("BEGIN IMMEDIATE") < sent.index("INSERT")
+
+
 def _table_counts() -> dict[str, int]:
     return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
