@@ -68,6 +68,9 @@ def test_the_session_account_is_the_row_read_only(app, demo):
     assert account == row and account.record is row and account.org.record is row.org
     assert account.is_active and account.is_authenticated and account.get_id() == row.get_id()
     assert account.password_hash == row.password_hash   # not in the light object: read from the ORM row
+    # Neither are the columns no request reads (contact, lockout, creation time): the ORM row answers them too.
+    assert (account.phone, account.failed_logins, account.created_at, account.org.created_at) == \
+        (row.phone, row.failed_logins, row.created_at, row.org.created_at)
     with pytest.raises(AttributeError):
         account.role = "county_admin"   # a change must go to .record, never be lost on the light copy
     with pytest.raises(AttributeError):

@@ -8,6 +8,11 @@ do not hold (a relationship, a secret hash) is read from the ORM row, loaded on 
 change: ``record`` is that row (``services.end_sessions(current_user.record)``); assigning to the light
 object raises, so a write can never be lost silently. API requests still get the ORM account from their
 token (``app/api/auth.py``); both kinds answer the same attributes.
+
+The statement reads only the columns requests use (who, which role and organisation, whether the session still
+holds): each column of a result costs the driver an object per execution (psycopg's ``cursor.description``) and
+SQLAlchemy its processing, and the other columns (contact, lockout and activation details, creation times) are
+read by a few account pages only, through ``record``, like the secrets.
 """
 import sqlalchemy as sa
 
@@ -15,21 +20,26 @@ from app.auth.models import User
 from app.extensions import db
 from app.orgs.models import Organisation
 
-# Secrets stay out of the object the templates can reach; ``record`` reads them where a service needs them.
-_SECRET = {"password_hash", "auth_code_hash"}
-_USER_COLUMNS = tuple(c.key for c in User.__table__.c if c.key not in _SECRET)
-_ORG_COLUMNS = tuple(c.key for c in Organisation.__table__.c)
+# What pages, the guard, the scope helpers and the services read of every request's account (the suite's
+# requests read nothing else of it). Secrets stay out of the object the templates can reach; ``record`` reads
+# them, and the rest of the row, where a service needs them.
+_USER_COLUMNS = ("id", "username", "name", "role", "org_id", "activated", "disabled", "session_epoch")
+# The organisation's id is the account's org_id: not read twice.
+_ORG_COLUMNS = ("name", "level", "parent_id", "path")
 
+_user, _org = User.__table__, Organisation.__table__
 # Built once at import: bound parameter, compiled form cached by SQLAlchemy.
-_ACCOUNT = (sa.select(*[User.__table__.c[k] for k in _USER_COLUMNS],
-                      *[Organisation.__table__.c[k].label("org__" + k) for k in _ORG_COLUMNS])
-            .join_from(User.__table__, Organisation.__table__, User.__table__.c.org_id == Organisation.__table__.c.id)
-            .where(User.__table__.c.id == sa.bindparam("id")))
+_ACCOUNT = (sa.select(*[_user.c[k] for k in _USER_COLUMNS], *[_org.c[k].label("org__" + k) for k in _ORG_COLUMNS])
+            .join_from(_user, _org, _user.c.org_id == _org.c.id)
+            .where(_user.c.id == sa.bindparam("id")))
+_ORG_ID = _USER_COLUMNS.index("org_id")
+_USER_END = len(_USER_COLUMNS)
 
 
 class _ReadOnly:
     __slots__ = ()
     _model = None
+    _stores = ()   # each slot's setter, in the order of __slots__ (set below the classes)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is read-only: change {name} on .record (the ORM row)")
@@ -45,14 +55,18 @@ class _ReadOnly:
         """The ORM row (identity-mapped: loaded once per request, then the same object)."""
         return db.session.get(self._model, self.id)
 
-    def _fill(self, values: dict) -> None:
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
+    @classmethod
+    def _from(cls, values):
+        # Positional, through the slots' own descriptors: no dict of the row, no name lookups per request.
+        obj = object.__new__(cls)
+        for store, value in zip(cls._stores, values):
+            store(obj, value)
+        return obj
 
 
 class SessionOrg(_ReadOnly):
     """The session account's organisation: its columns, and the model's computed attributes."""
-    __slots__ = _ORG_COLUMNS
+    __slots__ = ("id",) + _ORG_COLUMNS
     _model = Organisation
     level_label = Organisation.level_label
     depth = Organisation.depth
@@ -86,15 +100,15 @@ class SessionAccount(_ReadOnly):
         return f"<SessionAccount {self.username} {self.role}>"
 
 
+SessionOrg._stores = tuple(SessionOrg.__dict__[k].__set__ for k in SessionOrg.__slots__)
+SessionAccount._stores = tuple(SessionAccount.__dict__[k].__set__ for k in SessionAccount.__slots__)
+
+
 def session_account(user_id: int) -> SessionAccount | None:
     """The account ``user_id`` with its organisation from one statement, or None if there is no such account."""
     row = db.session.connection().execute(_ACCOUNT, {"id": user_id}).first()
     if row is None:
         return None
-    values = row._asdict()
-    org = SessionOrg()
-    org._fill({k: values["org__" + k] for k in _ORG_COLUMNS})
-    account = SessionAccount()
-    account._fill({k: values[k] for k in _USER_COLUMNS})
-    object.__setattr__(account, "org", org)
-    return account
+    values = tuple(row)
+    org = SessionOrg._from((values[_ORG_ID], *values[_USER_END:]))
+    return SessionAccount._from((*values[:_USER_END], org))
