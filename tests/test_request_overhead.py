@@ -105,3 +105,16 @@ def test_whether_a_statement_needs_a_transaction_is_decided_once_per_text():
     hits = _needs_transaction.cache_info().hits
     assert not _needs_transaction(plain) and _needs_transaction(locking)
     assert _needs_transaction.cache_info().hits == hits + 2
+
+
+def test_the_client_is_hashed_only_when_session_protection_is_on(app):
+    from flask_login.utils import _create_identifier
+
+    from app.extensions import login_manager
+    with app.test_request_context("/", headers={"User-Agent": "browser"}):
+        assert login_manager._session_identifier_generator() is None
+        app.config["SESSION_PROTECTION"] = "strong"
+        try:
+            assert login_manager._session_identifier_generator() == _create_identifier()
+        finally:
+            del app.config["SESSION_PROTECTION"]
