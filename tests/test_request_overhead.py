@@ -3,11 +3,12 @@ by one Core SELECT into read-only objects, the session cookie written only when 
 serializer built once, and no per-request work for Flask-Login's session protection."""
 import pytest
 import sqlalchemy as sa
+from flask_login.utils import _create_identifier
 
 from app.auth.models import User
 from app.auth.session_account import SessionAccount, session_account
 from app.auth.views import load_session_user
-from app.extensions import db
+from app.extensions import db, login_manager
 from tests.conftest import csrf_token, login
 
 
@@ -108,9 +109,6 @@ def test_whether_a_statement_needs_a_transaction_is_decided_once_per_text():
 
 
 def test_the_client_is_hashed_only_when_session_protection_is_on(app):
-    from flask_login.utils import _create_identifier
-
-    from app.extensions import login_manager
     with app.test_request_context("/", headers={"User-Agent": "browser"}):
         assert login_manager._session_identifier_generator() is None
         app.config["SESSION_PROTECTION"] = "strong"
