@@ -4,12 +4,22 @@ from flask_login import LoginManager
 from flask_login.utils import _create_identifier
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask_wtf import CSRFProtect as FlaskWTFCSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from app.auth import csrf_tokens
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class CSRFProtect(FlaskWTFCSRFProtect):
+    """Flask-WTF's CSRF protection, its signed token reused within a session (app/auth/csrf_tokens.py)."""
+
+    def init_app(self, app):
+        super().init_app(app)
+        csrf_tokens.init_app(app)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,10 +1,14 @@
 """What every page and POST pays before and after its view (issue 16 items 2 and 5): the session's account read
 by one Core SELECT into read-only objects, the session cookie written only when the session changed, its
-serializer built once, and no per-request work for Flask-Login's session protection."""
+serializer built once, no per-request work for Flask-Login's session protection, and the session's CSRF token
+signed once per worker."""
+from unittest import mock
+
 import pytest
 import sqlalchemy as sa
 from flask_login.utils import _create_identifier
 
+from app.auth import csrf_tokens
 from app.auth.models import User
 from app.auth.session_account import SessionAccount, session_account
 from app.auth.views import load_session_user
@@ -116,3 +120,33 @@ def test_the_client_is_hashed_only_when_session_protection_is_on(app):
             assert login_manager._session_identifier_generator() == _create_identifier()
         finally:
             del app.config["SESSION_PROTECTION"]
+
+
+def test_a_session_s_signed_csrf_token_is_signed_once_and_checked_as_strictly(app, demo, branch_admin):
+    client, _ = branch_admin
+    token = csrf_token(client, "/inbox/")
+    with mock.patch("flask_wtf.csrf.URLSafeTimedSerializer.dumps", side_effect=AssertionError("signed again")):
+        assert csrf_token(client, "/inbox/?view=mine") == token   # the worker's copy, not a new signature
+    other = app.test_client()
+    login(other, demo.users["committee1:committee_admin"])
+    assert csrf_token(other, "/inbox/") != token
+    # Another session's copy, a forged one and none are refused; the session's own passes.
+    for forged in (token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), ""):
+        assert other.post("/auth/logout", data={"csrf_token": forged}).status_code == 400
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    # The login renews the session's token; the old copy no longer passes.
+    login(client, demo.users["branch1:branch_admin"])
+    assert csrf_token(client, "/inbox/") != token
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 400
+
+
+def test_with_a_time_limit_the_csrf_token_is_signed_per_page(app, branch_admin):
+    client, _ = branch_admin
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    try:
+        csrf_tokens._SIGNED.clear()
+        token = csrf_token(client, "/inbox/")
+        assert csrf_tokens._SIGNED == {}
+        assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    finally:
+        app.config["WTF_CSRF_TIME_LIMIT"] = None
