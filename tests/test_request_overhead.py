@@ -1,7 +1,8 @@
 """What every page and POST pays before and after its view (issue 16 items 2 and 5): the session's account read
 by one Core SELECT into read-only objects, the session cookie written only when the session changed, its
-serializer built once, no per-request work for Flask-Login's session protection, and the session's CSRF token
-signed once per worker."""
+serializer built once and each cookie verified once per worker, no per-request work for Flask-Login's session
+protection, and the session's CSRF token signed once per worker."""
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -150,3 +151,22 @@ def test_with_a_time_limit_the_csrf_token_is_signed_per_page(app, branch_admin):
         assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
     finally:
         app.config["WTF_CSRF_TIME_LIMIT"] = None
+
+
+def test_a_session_cookie_is_verified_once_and_still_refused_when_forged_or_expired(app, branch_admin):
+    client, _ = branch_admin
+    serializer = app.session_interface.inner.get_signing_serializer(app)
+    assert client.get("/inbox/").status_code == 200
+    with mock.patch.object(serializer, "loads", side_effect=AssertionError("verified again")):
+        assert client.get("/inbox/").status_code == 200   # the same cookie: its check is remembered
+    cookie = client.get_cookie("session").value
+    payload, _, rest = cookie.partition(".")
+    forged = app.test_client()
+    forged.set_cookie("session", payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + rest)
+    assert forged.get("/inbox/").status_code == 302       # changed by one character: Flask's check refuses it
+    lifetime = app.permanent_session_lifetime
+    app.permanent_session_lifetime = timedelta(seconds=-1)
+    try:
+        assert client.get("/inbox/").status_code == 302   # older than the session lifetime: refused as before
+    finally:
+        app.permanent_session_lifetime = lifetime
