@@ -9,11 +9,12 @@ bp = Blueprint("main", __name__, template_folder="templates")
 
 @bp.get("/")
 def index():
-    items = menu_for(current_user)
+    user = current_user._get_current_object()  # one proxy lookup, not one per menu entry the policy checks
+    items = menu_for(user)
     if items:
         return redirect(url_for(items[0].endpoint))
     # A signed-in account whose role opens no page (a system account): say so rather than loop to login.
-    return render_template("main/no_pages.html") if current_user.is_authenticated else redirect(url_for("auth.login"))
+    return render_template("main/no_pages.html") if user.is_authenticated else redirect(url_for("auth.login"))
 
 
 @bp.get("/favicon.ico")
