@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Benchmark: completions per second on PostgreSQL through gunicorn, with concurrent clients.
 
-    .venv/bin/python bench/throughput.py [--clients 4] [--workers 2] [--completions 2000] [--persons 10000]
-                                         [--worker-class gthread] [--threads 2] [--gunicorn "ARGS"] [--profile DIR]
+    .venv/bin/python bench/throughput.py [--clients 4] [--workers 3] [--completions 2000] [--persons 10000]
+                                         [--worker-class gthread] [--threads 1]
+                                         [--gunicorn "--worker-connections=2"] [--profile DIR]
 
 A throwaway PostgreSQL cluster (scripts/pg_test.sh with PG_DURABLE=1: fsync and synchronous_commit on, as in
 production; TEST_DATABASE_URL when set), seeded as bench/run.py
@@ -142,12 +143,14 @@ def drive(sessions, ids, step, form):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    # One thread per worker and at most two connections each: the 4 clients' kept-alive connections spread evenly
+    # (with -w 2 --threads 2 one worker took all four in 3 of 11 runs, halving the rate).
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--completions", type=int, default=2000)
     parser.add_argument("--persons", type=int, default=10000)
-    parser.add_argument("--gunicorn", default="", metavar="ARGS",
+    parser.add_argument("--gunicorn", default="--worker-connections=2", metavar="ARGS",
                         help="further gunicorn options, e.g. \"--keep-alive 0\" (one string, split on spaces)")
     parser.add_argument("--profile", metavar="DIR", help="each gunicorn worker writes a cProfile of its requests "
                         "to DIR/worker-<pid>.pstats")
