@@ -144,7 +144,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
     # One thread per worker and at most two connections each: the 4 clients' kept-alive connections spread evenly
-    # (with -w 2 --threads 2 one worker took all four in 3 of 11 runs, halving the rate).
+    # (with -w 2 --threads 2 one worker served all four in 3 of 11 runs on 2026-12-02, and 94 % in a fourth).
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=1)
