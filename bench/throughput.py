@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     parser.add_argument("--completions", type=int, default=2000)
     parser.add_argument("--persons", type=int, default=10000)
     parser.add_argument("--gunicorn", default="--worker-connections=2", metavar="ARGS",
-                        help="further gunicorn options, e.g. \"--keep-alive 0\" (one string, split on spaces)")
+                        help="further gunicorn options, replacing the default (one string, split on spaces)")
     parser.add_argument("--profile", metavar="DIR", help="each gunicorn worker writes a cProfile of its requests "
                         "to DIR/worker-<pid>.pstats")
     args = parser.parse_args(argv)
