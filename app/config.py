@@ -29,7 +29,7 @@ class Config:
         # Only the test suite may switch this on: it lets a test read the captcha answer.
         self.CAPTCHA_TEST_HOOK = False
         self.PAGE_SIZE = int(env("PAGE_SIZE", "20"))
-        # Per-worker caches of the engine (app/workflow/lru.py): parsed diagrams (deployed versions and
+        # Per-worker caches of the engine (app/lru.py): parsed diagrams (deployed versions and
         # drafts being validated) and loaded workflows by (instance, version).
         self.SPEC_CACHE_SIZE = int(env("SPEC_CACHE_SIZE", "64"))
         self.WORKFLOW_CACHE_SIZE = int(env("WORKFLOW_CACHE_SIZE", "64"))

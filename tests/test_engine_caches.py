@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.people.models import Person
 from app.workflow import engine, runner, simulate
-from app.workflow.lru import LRU
+from app.lru import LRU
 from app.workflow.models import ProcessInstance
 from app.workflow.versions import DEVELOPMENT, active_version
 from forms import APPLICATION_FORM

@@ -12,11 +12,11 @@ timestamp then matters.
 """
 from flask import Flask, current_app, g, session
 
-# (signing key, session token) → the signed copy. A cache only: each worker keeps its own, and a worker that
-# has none signs a copy as Flask-WTF always did.
-_SIGNED: dict[tuple, str] = {}
-# Sessions a worker sees between restarts; past this many it forgets them all (each is signed again once).
-_LIMIT = 10_000
+from app.lru import LRU
+
+# (signing key, session token) → the signed copy. A cache only: each worker keeps its own, bounded, and a
+# worker that has none signs a copy as Flask-WTF always did.
+_SIGNED = LRU(10_000)
 
 
 def _key(config) -> tuple | None:
@@ -45,9 +45,7 @@ def _remember_signed_copy(response):
         # none, and the login drops both together.
         key = _key(config)
         if key is not None and key not in _SIGNED:
-            if len(_SIGNED) >= _LIMIT:
-                _SIGNED.clear()
-            _SIGNED[key] = signed
+            _SIGNED.put(key, signed)
     return response
 
 

@@ -20,10 +20,11 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-# (cookie text) → (serializer, the session's values, signed at): a cache, each worker its own.
-_OPENED: dict[str, tuple] = {}
-# Sessions a worker sees between restarts; past this many it forgets them all (each is checked again once).
-_LIMIT = 10_000
+from app.lru import LRU
+
+# (cookie text) → (serializer, the session's values, signed at): a cache, each worker its own, bounded (a
+# forgotten cookie is checked again once).
+_OPENED = LRU(10_000)
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -57,7 +58,5 @@ class SessionCookieInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         if isinstance(values, dict) and all(type(v) in _PLAIN for v in values.values()):
-            if len(_OPENED) >= _LIMIT:
-                _OPENED.clear()
-            _OPENED[text] = (serializer, values, int(signed_at.timestamp()))
+            _OPENED.put(text, (serializer, values, int(signed_at.timestamp())))
         return self.session_class(values)

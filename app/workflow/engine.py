@@ -23,7 +23,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from app.workflow import diagram, expressions
-from app.workflow.lru import LRU
+from app.lru import LRU
 
 
 class EngineError(Exception):

@@ -41,7 +41,7 @@ from app.workflow import engine
 from app.workflow.errors import Conflict, RuleViolation, WorkflowError
 from app.workflow.handlers import (HandlerError, RuleRefused, StaleTask, State, VersionLoader, apply,
                                    outcome_event)
-from app.workflow.lru import LRU
+from app.lru import LRU
 from app.workflow.models import ProcessInstance, ProcessVersion
 from app.workflow.versions import active_version
 

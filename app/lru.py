@@ -1,4 +1,5 @@
-"""A bounded map that forgets the least recently used entry: the engine's caches in each worker.
+"""A bounded map that forgets the least recently used entry: every per-worker cache (parsed diagrams, loaded
+workflows, verified session cookies, signed CSRF tokens).
 
 A worker process lives for days; a cache keyed by what users or designers create (a draft diagram
 validated in the modeler, an instance's version) must not grow with them. Thread-safe: a threaded
