@@ -1,6 +1,7 @@
 """Separation of duties: the account that 上报 a pass of a step cannot 审核 that pass, on pages, the API and the
 service; another account with the right may, and a new pass reported by someone else may be reviewed again."""
 import pytest
+import sqlalchemy as sa
 
 from app.access.duties import OWN_REPORT
 from app.events.models import Event
@@ -84,3 +85,24 @@ def test_api_answers_403_to_the_reporter(app, person, actors, demo):
                                       headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403 and response.get_json()["error"] == OWN_REPORT
     assert count(Event) == events
+
+
+def test_the_reporter_comes_with_the_person_and_is_not_trusted_after_the_version_moves(person, actors):
+    """The step page and its action learn the reporter from the SELECT that loads the person (no statement of
+    their own); once an action has moved the instance on, what that SELECT read is no longer used."""
+    committee, county = actors["committee_admin"], actors["county_admin"]
+    _, review = _reported_by(person, committee)
+    ctx = services.load_in_scope(person.id, county)
+    assert ctx.latest_report == (ctx.instance.version, review.review_of, committee.id)
+    selects = []
+    listener = lambda *args: selects.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert services.allowed_actions(committee, ctx, review) == []
+        assert services.allowed_actions(county, ctx, review) == ["approve", "reject"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert not [s for s in selects if "FROM event" in s], selects
+    # A forged read (another reporter) at an older version decides nothing: the log does.
+    ctx.latest_report = (ctx.instance.version - 1, review.review_of, county.id)
+    assert services.allowed_actions(committee, ctx, review) == []

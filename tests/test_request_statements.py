@@ -17,10 +17,11 @@ _HIDDEN = re.compile(r'name="(task_id|version)" value="([^"]+)"')
 _DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 # Measured when the lookups were combined (2026-12-01); lower is fine, higher needs a reason.
-STEP_PAGE = 4      # account, person + instance + organisation, reporter of the pass, reviews (no files here)
+STEP_PAGE = 3      # account, person + instance + organisation + the latest report, reviews (no files here)
 EDIT_STEP_PAGE = 3  # account, person + instance + organisation, reviews (a blank step: no files)
-POST_REVIEW = 9    # account, person row, reporter, state UPDATE (with the chain's end), event, done date, person,
-#                    inbox, task_ref (on PostgreSQL the inbox row's move and its task_ref are one statement: 8)
+# account, person row (with the latest report: the reporter needs no SELECT), state UPDATE (with the chain's end),
+# event, done date, person, inbox, task_ref (on PostgreSQL the inbox row's move and its task_ref are one: 7)
+POST_REVIEW = 8
 # account, person row, files in scope, state UPDATE, event, check_fact, the step's person_field INSERT (no DELETE
 # on a first visit), inbox, task_ref, person, and this step's 公示 (one upsert, no SELECT of the notice first);
 # on PostgreSQL 10 (the inbox row's move and its task_ref in one statement)

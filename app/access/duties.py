@@ -20,30 +20,45 @@ _REPORTER = (sa.select(Event.actor_id)
              .order_by(Event.seq.desc()).limit(1))
 
 
-def reporter_id(instance_id: int, review_task) -> int | None:
-    """The account that reported the pass awaiting ``review_task``, or None if no report is on record."""
-    # A page and its action ask several times per request (buttons, allowed actions, the action itself);
-    # the answer cannot change within one request, because reporting and reviewing are separate requests.
+def latest_report(instance_id_column) -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+    """The task name and the actor of the instance's latest 上报, as two columns to add to the SELECT that
+    loads the instance (the loader keeps them as the Context's ``latest_report``): the review a page or an
+    action is about is nearly always the one that report made ready, so it needs no statement of its own."""
+    latest = (sa.select(Event.task_name, Event.actor_id)
+              .where(Event.instance_id == instance_id_column, Event.action == "report")
+              .order_by(Event.seq.desc()).limit(1))
+    return (latest.with_only_columns(Event.task_name).scalar_subquery().label("latest_report_task"),
+            latest.with_only_columns(Event.actor_id).scalar_subquery().label("latest_report_actor"))
+
+
+def reporter_id(ctx, review_task) -> int | None:
+    """The account that reported the pass awaiting ``review_task`` in ``ctx``'s instance, or None if no report
+    is on record."""
+    instance = ctx.instance
+    latest = ctx.latest_report   # (instance version, task name, actor) as read with the instance, or None
+    if latest is not None and latest[0] == instance.version and latest[1] == review_task.review_of:
+        return latest[2]
+    # A page and its action ask several times per request (buttons, allowed actions, the action itself).
     cache = g.setdefault("_reporters", {}) if has_app_context() else {}
-    key = (instance_id, review_task.review_of, review_task.pass_no)
+    key = (instance.id, review_task.review_of, review_task.pass_no)
     if key not in cache:
-        cache[key] = db.session.scalar(_REPORTER, {"instance_id": instance_id, "task_name": review_task.review_of})
+        cache[key] = db.session.scalar(_REPORTER, {"instance_id": instance.id, "task_name": review_task.review_of})
     return cache[key]
 
 
-def reported_by(actor, instance_id: int, task) -> bool:
+def reported_by(actor, ctx, task) -> bool:
     """True if ``task`` is a review and ``actor`` reported the pass it reviews (so may not review it)."""
     if not getattr(task, "is_review", False) or getattr(actor, "id", None) is None:
         return False
-    return reporter_id(instance_id, task) == actor.id
+    return reporter_id(ctx, task) == actor.id
 
 
-def review_refusal(actor, instance_id: int, task) -> str | None:
+def review_refusal(actor, ctx, task) -> str | None:
     """Why ``actor`` may not 审核 ``task`` (policy, then separation of duties), or None; None for edit tasks."""
     if not getattr(task, "is_review", False):
         return None
     if not allows(actor, "process", "review"):
         return NO_REVIEW
-    if reported_by(actor, instance_id, task):
+    if reported_by(actor, ctx, task):
         return OWN_REPORT
     return None

@@ -73,6 +73,9 @@ class Context:
     pending: bool = field(default=False, repr=False)
     # The data the current task holds, for an instance ``run_prepared`` recorded without loading its workflow.
     current: dict | None = field(default=None, repr=False)
+    # (instance version, task name, actor) of the instance's latest 上报 when the loading SELECT read them
+    # (access/duties.py: the reporter of the review at hand without a statement of its own).
+    latest_report: tuple | None = field(default=None, repr=False)
     _ready: list | None = field(default=None, repr=False)
     _completed: list | None = field(default=None, repr=False)
 

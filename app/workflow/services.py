@@ -138,13 +138,15 @@ def allowed_actions(actor, ctx: Context, task: engine.TaskInfo) -> list[str]:
     if ctx.instance.status != "running" or not can_act_as(actor, task_role(task), ctx.person.org_path):
         return []
     if task.is_review:
-        return [] if duties.review_refusal(actor, ctx.instance.id, task) else list(REVIEW_ACTIONS)
+        return [] if duties.review_refusal(actor, ctx, task) else list(REVIEW_ACTIONS)
     return ["save", "report" if task.name in reviewed_steps(ctx) else "submit"]
 
 
-# Person, instance and organisation (the pages and the inbox projection read its name) by one SELECT.
+# Person, instance and organisation (the pages and the inbox projection read its name) by one SELECT, with the
+# instance's latest 上报 (separation of duties on a review page or action without a statement of its own).
 _PERSON_IN_SCOPE = by_id_in_scope(Person, (ProcessInstance, ProcessInstance.id == Person.instance_id),
-                                  (Organisation, Organisation.id == Person.org_id))
+                                  (Organisation, Organisation.id == Person.org_id)
+                                  ).add_columns(*duties.latest_report(Person.instance_id))
 # The same without the engine state (25-30 KB), for a person whose workflow this worker holds: ``runner.load``
 # reads the state only if the held workflow is not the row's (another worker or server acted meanwhile).
 _PERSON_IN_SCOPE_HELD = _PERSON_IN_SCOPE.options(defer(ProcessInstance.state))
@@ -154,9 +156,11 @@ def load_in_scope(person_id, user) -> Context:
     """``load`` of a person within ``user``'s scope (else 404): the person, instance and organisation rows
     by one SELECT, without the engine state when this worker holds the person's workflow."""
     stmt = _PERSON_IN_SCOPE_HELD if runner.holds_person(person_id) else _PERSON_IN_SCOPE
-    person, instance, org = fetch_in_scope(stmt, person_id, user)
+    person, instance, org, report_task, reporter = fetch_in_scope(stmt, person_id, user)
     set_committed_value(person, "org", org)
-    return runner.load(person.instance_id, person=person, instance=instance)
+    ctx = runner.load(person.instance_id, person=person, instance=instance)
+    ctx.latest_report = (instance.version, report_task, reporter)
+    return ctx
 
 
 def load(person: Person) -> Context:
@@ -232,7 +236,7 @@ def act(actor, ctx: Context, task_id: str, action: str, data: dict | None = None
     if expected_version is not None and expected_version != ctx.instance.version:
         raise Conflict()
     task = find_task(ctx, task_id)
-    if refusal := duties.review_refusal(actor, ctx.instance.id, task):
+    if refusal := duties.review_refusal(actor, ctx, task):
         raise NotAllowed(refusal)
     if action not in allowed_actions(actor, ctx, task):
         if not can_act_as(actor, task_role(task), ctx.person.org_path):

@@ -103,8 +103,7 @@ def step(person_id: int, step: int):
         abort(404)
     form = review_form = None
     status = 200
-    own_report = duties.OWN_REPORT if view.review_task and duties.reported_by(
-        user, ctx.instance.id, view.review_task) else ""
+    own_report = duties.OWN_REPORT if view.review_task and duties.reported_by(user, ctx, view.review_task) else ""
     if view.edit_task and view.actions:
         posted = request.method == "POST" and request.form.get("task_id") == view.edit_task.id
         form = binding.form_for(view.edit_task.form_key, user, person,
