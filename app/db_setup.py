@@ -1,5 +1,6 @@
 """Connection settings per database engine, and the upsert statement both engines share."""
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -85,6 +86,48 @@ def in_transaction(conn: sa.Connection) -> bool:
     """Whether ``conn`` may hold uncommitted writes: always on SQLite and for a connection that is not lazy,
     else whether its first write has begun the transaction."""
     return not conn.connection.info.get(_LAZY) or not conn.connection.dbapi_connection.autocommit
+
+
+# Pipelined writes on PostgreSQL (psycopg 3). Outside the block every statement waits for its reply: a round trip
+# each, about half a millisecond on this machine even where the server spends a tenth of that on it. Inside
+# ``pipelined_writes`` a statement executed with the option ``PIPELINED`` goes out without waiting, and its reply
+# is collected with the next one that is waited for: the caller promises not to read its rows or row count (a
+# plain INSERT, UPDATE or upsert of a projection). Every other statement waits as it would outside, so a
+# version check's row count, a RETURNING or an ORM flush read what they always read. An error of a pipelined
+# statement is raised by the next wait, as the same SQLAlchemy exception (IntegrityError …), and the transaction
+# is rolled back as after any failed statement. Elsewhere (SQLite, psycopg2) the block changes nothing.
+PIPELINED = {"pipelined": True}
+_PIPELINE = "pipeline"
+
+
+@contextmanager
+def pipelined_writes(connection: sa.Connection):
+    """Run the block's statements marked ``PIPELINED`` without a round trip each (see above)."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not hasattr(dbapi_connection, "pipeline") or connection.info.get(_PIPELINE) is not None:
+        yield
+        return
+    if connection.connection.info.get(_LAZY) and dbapi_connection.autocommit:
+        # Begun now, client-side only: BEGIN then goes out with the block's first statement instead of on its
+        # own (psycopg would wait for a sync to switch it inside the pipeline).
+        dbapi_connection.autocommit = False
+    try:
+        with dbapi_connection.pipeline() as pipeline:
+            connection.info[_PIPELINE] = pipeline
+            try:
+                yield
+            finally:
+                del connection.info[_PIPELINE]
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # Collected on leaving the block, outside any SQLAlchemy call: raised as SQLAlchemy would raise it.
+        raise sa.exc.DBAPIError.instance(None, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+
+
+@sa.event.listens_for(Engine, "after_cursor_execute")
+def _wait_unless_pipelined(conn, cursor, statement, parameters, context, executemany):
+    pipeline = conn.info.get(_PIPELINE)
+    if pipeline is not None and not (context is not None and context.execution_options.get("pipelined")):
+        pipeline.sync()   # this statement's reply (and those before it) before the caller reads it
 
 
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)

@@ -11,7 +11,7 @@ from forms import feeds
 from forms.validators import birth_date_from_id, id_number_error, sex_from_id
 
 from app.checks.models import CheckFact
-from app.db_setup import upsert
+from app.db_setup import PIPELINED, upsert
 from app.extensions import db
 
 # Facts that are dates, copied into the check_fact column of the same name.
@@ -99,5 +99,6 @@ def record_step(person, form_key: str, data: dict) -> dict:
     table = CheckFact.__table__
     row = {"person_id": person.id, "id_issue": "", **values}
     # On the session's connection: a Core statement needs none of Session.execute's ORM dispatch.
-    db.session.connection().execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row)
+    db.session.connection().execute(upsert(table, tuple(row), ("person_id",), tuple(values)), row,
+                                    execution_options=PIPELINED)
     return values

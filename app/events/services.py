@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import has_request_context, request
 
+from app.db_setup import PIPELINED
 from app.events.models import ChainHead, Event, OperationLog
 from app.extensions import db
 from app.timeutil import utcnow
@@ -42,7 +43,9 @@ def compute_hash(payload: dict, prev_hash: str) -> str:
 
 
 OPERATIONS_CHAIN = "operation_log"
-_INSERT_EVENT = sa.insert(Event.__table__)
+# Nothing reads its result (inline: no RETURNING of the new id): inside the runner's pipelined writes it goes out
+# without a round trip of its own.
+_INSERT_EVENT = sa.insert(Event.__table__).inline().execution_options(**PIPELINED)
 _EVENT_COLUMNS = [c.name for c in Event.__table__.columns if c.name != "id"]
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.auth.roles import ADMIN_ROLES, admin_rank
-from app.db_setup import update_where, upsert
+from app.db_setup import PIPELINED, update_where, upsert
 from app.extensions import db
 from app.inbox.models import HumanTask, TaskRef
 from app.orgs.models import Organisation
@@ -85,7 +85,7 @@ def stage_label(stage: int) -> str:
 
 
 # Built once: a fresh ``insert()`` computes its cache key again on every execution.
-_INSERT_TASKS = sa.insert(HumanTask.__table__)
+_INSERT_TASKS = sa.insert(HumanTask.__table__).inline().execution_options(**PIPELINED)
 
 
 def add_new_tasks(rows: list[dict]) -> None:
@@ -145,7 +145,8 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
     if new_ids:
         # A task offered before (a restored instance) is already known: one statement either way.
         connection.execute(upsert(TaskRef.__table__, ("task_id", "instance_id"), ("task_id",)),
-                           [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids])
+                           [{"task_id": task_id, "instance_id": instance_id} for task_id in new_ids],
+                           execution_options=PIPELINED)
 
 
 @lru_cache(maxsize=32)

@@ -26,7 +26,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.db_setup import upsert
+from app.db_setup import PIPELINED, upsert
 from app.extensions import db
 from app.people.models import PersonField
 
@@ -120,12 +120,15 @@ def _range(key: str):
 
 _FIELDS = PersonField.__table__.c
 # One step's rows (between "<key>." and "<key>/"), with or without its done date: built once.
+# Nobody reads their results (row counts included): PIPELINED (app/db_setup.py) lets the runner send them on
+# without waiting for each reply.
 _DELETE_STEP = sa.delete(PersonField.__table__).where(_FIELDS.person_id == sa.bindparam("person_id"),
                                                       _FIELDS.field >= sa.bindparam("lo"),
-                                                      _FIELDS.field < sa.bindparam("hi"))
+                                                      _FIELDS.field < sa.bindparam("hi")
+                                                      ).execution_options(**PIPELINED)
 _DELETE_STEP_KEEP_DATE = _DELETE_STEP.where(_FIELDS.field != sa.bindparam("done_field"))
 # Built once too: a fresh ``insert()`` computes its cache key again on every execution.
-_INSERT_FIELDS = sa.insert(PersonField.__table__)
+_INSERT_FIELDS = sa.insert(PersonField.__table__).inline().execution_options(**PIPELINED)
 _MARK_DONE = ("person_id", "field", "value_text", "value_date"), ("person_id", "field"), ("value_date",)
 
 
@@ -173,7 +176,7 @@ def mark_step_done(person_id: int, key: str, day: date) -> None:
     """Record the day the step with data key ``key`` was completed (submitted, or approved where reviewed)."""
     db.session.connection().execute(upsert(PersonField.__table__, *_MARK_DONE),
                                     {"person_id": person_id, "field": f"{key}.{STEP_DATE}", "value_text": None,
-                                     "value_date": day})
+                                     "value_date": day}, execution_options=PIPELINED)
 
 
 def reopen_step(person_id: int, key: str, later_keys: list[str], *, held: bool = True) -> None:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.db_setup import update_where
+from app.db_setup import pipelined_writes, update_where
 from app.events.services import chained_event, first_events, insert_events
 from app.extensions import db
 from app.timeutil import utcnow
@@ -217,25 +217,31 @@ def run(actor, ctx: Context, action: str, *, task: engine.TaskInfo | None = None
             rows.append(chained_event(instance.id, actor, decided["action"], after=(rows[0].seq, rows[0].hash),
                                       task_name=decided["task_name"], task_pass=decided["task_pass"],
                                       data=decided["data"], created_at=rows[0].created_at))
-        _save(instance, seen, text, state, rows[-1])  # under the version lock, before any projection writes
-        _remember(ctx, saved=True)
-        ctx.version, ctx.stored = instance.version, (instance.version, instance.last_hash)
+        # The save's row count is waited for (the version lock decides there); the event and the projections'
+        # writes marked PIPELINED then go out without a round trip each (PostgreSQL; app/db_setup.py).
+        saved = False
         try:
-            insert_events(rows)
-            event["seq"] = rows[0].seq
-            if decided is not None:
-                decided["seq"] = rows[1].seq
-                event["outcome"] = decided
-            change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
-                            ready_before=ready_before)
-            for project in PROJECTIONS.get(ctx.process, ()):
-                project(change)
-            db.session.flush()
+            with pipelined_writes(db.session.connection()):
+                _save(instance, seen, text, state, rows[-1])  # under the version lock, before any projection
+                saved = True
+                _remember(ctx, saved=True)
+                ctx.version, ctx.stored = instance.version, (instance.version, instance.last_hash)
+                insert_events(rows)
+                event["seq"] = rows[0].seq
+                if decided is not None:
+                    decided["seq"] = rows[1].seq
+                    event["outcome"] = decided
+                change = Change(actor=actor, ctx=ctx, event=event, task=task, created=created,
+                                ready_before=ready_before)
+                for project in PROJECTIONS.get(ctx.process, ()):
+                    project(change)
+                db.session.flush()
         except Exception:
-            # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
-            # the row is read again when next used rather than kept at the version that never was.
-            db.session.expire(instance, ["state", "version", "updated_at", "last_seq", "last_hash"])
-            ctx.stored = None
+            if saved:
+                # The saved state goes with the rollback that follows; the ORM did not see the Core UPDATE, so
+                # the row is read again when next used rather than kept at the version that never was.
+                db.session.expire(instance, ["state", "version", "updated_at", "last_seq", "last_hash"])
+                ctx.stored = None
             raise
     except StaleDataError as exc:
         raise Conflict() from exc

@@ -22,7 +22,7 @@ from app.deadlines.rules import due_for
 from app.auth.roles import LANE_ROLES
 from app.checks.models import CheckFact
 from app.checks.projection import step_facts
-from app.db_setup import update_where
+from app.db_setup import PIPELINED, update_where
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
@@ -616,7 +616,8 @@ def _write_person(person: Person) -> None:
         # On the session's connection: Session.execute's ORM dispatch has nothing to do for a Core statement.
         db.session.connection().execute(
             update_where(Person.__table__, tuple(_PERSON_COLUMNS[key] for key in values), ("id",)),
-            {"k_id": person.id, **{f"v_{_PERSON_COLUMNS[key]}": value for key, value in values.items()}})
+            {"k_id": person.id, **{f"v_{_PERSON_COLUMNS[key]}": value for key, value in values.items()}},
+            execution_options=PIPELINED)
     # The values become the committed state and the object clean (what a flush does after its UPDATE), so
     # the flush at the end of the action has nothing to look at. SQLAlchemy is pinned (requirements.txt);
     # tests/test_request_statements.py checks no second UPDATE of the person follows.
