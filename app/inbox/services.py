@@ -126,7 +126,13 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
             params = {"k_instance_id": instance_id, "k_task_id": reuse,
                       **{f"v_{name}": value for name, value in row.items()}}
             if one_statement and reuse != row["task_id"]:
-                moved = connection.execute(_move_task(tuple(row)), params).scalar()
+                statement, complete = _move_task(tuple(row))
+                if complete:
+                    # It inserts the row itself if there was none to take over: nothing to read back.
+                    connection.execute(statement, params, execution_options=PIPELINED)
+                    moved = 1
+                else:
+                    moved = connection.execute(statement, params).scalar()
             else:
                 moved = connection.execute(update_where(table, tuple(row), ("instance_id", "task_id")),
                                            params).rowcount
@@ -150,21 +156,30 @@ def replace_tasks(instance_id: int, rows: list[dict], before: list[str] | None =
 
 
 @lru_cache(maxsize=32)
-def _move_task(columns: tuple[str, ...]) -> sa.TextClause:
+def _move_task(columns: tuple[str, ...]) -> tuple[sa.TextClause, bool]:
     """PostgreSQL: ``update_where``'s UPDATE of a human_task row taken over by a new task, and the new task id
     into task_ref, as one statement (a data-modifying WITH; SQLite has none): one round trip and one
-    statement's overhead less per completion. Returns the number of rows moved (0: the row was gone)."""
+    statement's overhead less per completion. Returns the statement, and whether it is complete: when
+    ``columns`` hold every column a new row needs, it also inserts the row if there was none to take over, so
+    its caller need not read its result (the number of rows moved) and may pipeline it."""
     table = HumanTask.__table__
     sets = ", ".join(f"{table.c[name].name} = :v_{name}" for name in columns)
+    needed = {c.name for c in table.c if not (c.primary_key or c.nullable or c.server_default is not None)}
+    complete = needed <= {"instance_id", *columns}
+    added = ""
+    if complete:
+        added = (f"added AS (INSERT INTO {table.name} (instance_id, {', '.join(columns)}) "
+                 f"SELECT :k_instance_id, {', '.join(f':v_{name}' for name in columns)} "
+                 f"WHERE NOT EXISTS (SELECT FROM moved)), ")
     sql = (f"WITH moved AS (UPDATE {table.name} SET {sets} WHERE instance_id = :k_instance_id AND "
-           f"task_id = :k_task_id RETURNING task_id, instance_id), "
+           f"task_id = :k_task_id RETURNING task_id), {added}"
            f"remembered AS (INSERT INTO {TaskRef.__tablename__} (task_id, instance_id) "
-           f"SELECT task_id, instance_id FROM moved ON CONFLICT (task_id) DO NOTHING) "
+           f"VALUES (:v_task_id, :k_instance_id) ON CONFLICT (task_id) DO NOTHING) "
            f"SELECT count(*) FROM moved")
     binds = [sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in columns]
     binds += [sa.bindparam("k_instance_id", type_=table.c.instance_id.type),
               sa.bindparam("k_task_id", type_=table.c.task_id.type)]
-    return sa.text(sql).bindparams(*binds)
+    return sa.text(sql).bindparams(*binds), complete
 
 
 def replace_request_tasks(ctx, *, process: str, subject_id: int, title: str, org_path: str, person_name: str,
