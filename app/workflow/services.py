@@ -19,6 +19,7 @@ from app.access import duties
 from app.access.policy import allows
 from app.attachments.services import grant_to_org
 from app.deadlines.rules import due_for
+from app.events.models import Event
 from app.auth.roles import LANE_ROLES
 from app.checks.models import CheckFact
 from app.checks.projection import step_facts
@@ -28,8 +29,8 @@ from app.inbox import services as inbox
 from app.inbox.models import HumanTask
 from app.orgs.models import Organisation
 from app.people.models import CATEGORIES, Person, PersonField
-from app.people.fields import (imported_step_rows, mark_step_done, project_imported_steps, project_step,
-                               reopen_step)
+from app.people.fields import (imported_step_rows, insert_field_rows, mark_step_done, project_imported_steps,
+                               project_step, reopen_step)
 from app.people.projection import apply_step_data, mirror_step_data
 from app.scope import by_id_in_scope, can_act_as, fetch_in_scope, org_in_scope
 from app.timeutil import local_date, local_today, utcnow
@@ -437,8 +438,6 @@ def _current_data(ctx: Context) -> dict:
 def reproject_fields(ctx: Context) -> int:
     """Rebuild a person's person_field rows from the engine state and the event log (for data that
     predates the projection, or to repair it). Returns how many steps' data were projected."""
-    from app.events.models import Event
-    from app.people.models import PersonField
     db.session.execute(sa.delete(PersonField).where(PersonField.person_id == ctx.person.id))
     catalogue = step_catalogue(ctx.instance.process_version_id)
     form_keys = {s.data_key: s.form_key for s in catalogue if s.data_key}
@@ -683,7 +682,7 @@ def _project_imported_people(changes: list[Change]) -> None:
     db.session.execute(update_where(Person.__table__, columns, ("id",)),
                        [{"k_id": p.id, **{f"v_{c}": getattr(p, c) for c in columns}} for p in people])
     if fields:
-        db.session.execute(sa.insert(PersonField.__table__), fields)
+        insert_field_rows(fields)
     if facts_rows:
         # The ORM's bulk insert fills each row's missing facts with the columns' defaults, as the upsert did.
         db.session.execute(sa.insert(CheckFact), facts_rows)
