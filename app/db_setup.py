@@ -111,16 +111,24 @@ def pipelined_writes(connection: sa.Connection):
         # Begun now, client-side only: BEGIN then goes out with the block's first statement instead of on its
         # own (psycopg would wait for a sync to switch it inside the pipeline).
         dbapi_connection.autocommit = False
+    raised = None
     try:
         with dbapi_connection.pipeline() as pipeline:
             connection.info[_PIPELINE] = pipeline
             try:
                 yield
+            except BaseException as exc:   # re-raised below, once psycopg has left pipeline mode
+                raised = exc
             finally:
                 del connection.info[_PIPELINE]
     except connection.dialect.loaded_dbapi.Error as exc:
-        # Collected on leaving the block, outside any SQLAlchemy call: raised as SQLAlchemy would raise it.
-        raise sa.exc.DBAPIError.instance(None, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+        if raised is None:
+            # Collected on leaving the block, outside any SQLAlchemy call: raised as SQLAlchemy would raise it.
+            raise sa.exc.DBAPIError.instance(None, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+        # Else the statements after the block's own error were skipped (PipelineAborted): that error stands,
+        # and psycopg logs no "error ignored" warning for each lost race.
+    if raised is not None:
+        raise raised
 
 
 @sa.event.listens_for(Engine, "after_cursor_execute")
