@@ -41,8 +41,8 @@ def build_tree() -> dict[str, Organisation]:
     orgs["branch3"] = create_org("中共宁阳县伏山镇南村支部委员会", "branch", orgs["committee2"])
     orgs["branch4"] = create_org("中共宁阳县伏山镇北村支部委员会", "branch", orgs["committee2"])
     for i in range(1, 5):
-        create_org(f"第一党小组", "group", orgs[f"branch{i}"])
-        create_org(f"第二党小组", "group", orgs[f"branch{i}"])
+        create_org("第一党小组", "group", orgs[f"branch{i}"])
+        create_org("第二党小组", "group", orgs[f"branch{i}"])
     return orgs
 
 

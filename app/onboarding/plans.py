@@ -21,7 +21,6 @@ import zlib
 from dataclasses import replace
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
