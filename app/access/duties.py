@@ -13,22 +13,25 @@ from app.extensions import db
 
 OWN_REPORT = "本人上报的内容须由其他账号审核，不能审核本人上报的步骤"
 NO_REVIEW = "没有审核权限"
+
+
+def _latest_reports(instance_id) -> sa.Select:
+    """The instance's 上报 events, newest first (one of them: LIMIT 1)."""
+    return (sa.select(Event.actor_id).where(Event.instance_id == instance_id, Event.action == "report")
+            .order_by(Event.seq.desc()).limit(1))
+
+
 # Built once: asked on every review page and action (no statement and cache key built per call).
-_REPORTER = (sa.select(Event.actor_id)
-             .where(Event.instance_id == sa.bindparam("instance_id"), Event.task_name == sa.bindparam("task_name"),
-                    Event.action == "report")
-             .order_by(Event.seq.desc()).limit(1))
+_REPORTER = _latest_reports(sa.bindparam("instance_id")).where(Event.task_name == sa.bindparam("task_name"))
 
 
-def latest_report(instance_id_column) -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+def latest_report(instance_id_column) -> tuple[sa.Label, sa.Label]:
     """The task name and the actor of the instance's latest 上报, as two columns to add to the SELECT that
     loads the instance (the loader keeps them as the Context's ``latest_report``): the review a page or an
     action is about is nearly always the one that report made ready, so it needs no statement of its own."""
-    latest = (sa.select(Event.task_name, Event.actor_id)
-              .where(Event.instance_id == instance_id_column, Event.action == "report")
-              .order_by(Event.seq.desc()).limit(1))
+    latest = _latest_reports(instance_id_column)
     return (latest.with_only_columns(Event.task_name).scalar_subquery().label("latest_report_task"),
-            latest.with_only_columns(Event.actor_id).scalar_subquery().label("latest_report_actor"))
+            latest.scalar_subquery().label("latest_report_actor"))
 
 
 def reporter_id(ctx, review_task) -> int | None:

@@ -129,7 +129,7 @@ _DELETE_STEP = sa.delete(PersonField.__table__).where(_FIELDS.person_id == sa.bi
 _DELETE_STEP_KEEP_DATE = _DELETE_STEP.where(_FIELDS.field != sa.bindparam("done_field"))
 # Built once too: a fresh ``insert()`` computes its cache key again on every execution.
 _INSERT_FIELDS = sa.insert(PersonField.__table__).inline().execution_options(**PIPELINED)
-_COLUMNS = ("person_id", "field", "value_text", "value_date")
+_COLUMNS = tuple(_FIELDS.keys())   # person_id, field, value_text, value_date
 _MARK_DONE = _COLUMNS, ("person_id", "field"), ("value_date",)
 # PostgreSQL: the rows as one statement with an array per column. An executemany makes psycopg bind and execute
 # each row (a 支部大会 step's rows cost 2.5 ms of client CPU that way, measured per statement); four arrays are

@@ -19,11 +19,11 @@ from app.access import duties
 from app.access.policy import allows
 from app.attachments.services import grant_to_org
 from app.deadlines.rules import due_for
-from app.events.models import Event
 from app.auth.roles import LANE_ROLES
 from app.checks.models import CheckFact
 from app.checks.projection import step_facts
 from app.db_setup import PIPELINED, update_where
+from app.events.models import Event
 from app.extensions import db
 from app.inbox import services as inbox
 from app.inbox.models import HumanTask
