@@ -13,6 +13,7 @@ are skipped (failed when STRICT=1).
 import itertools
 import os
 import re
+import shutil
 import threading
 
 import pytest
@@ -23,6 +24,7 @@ from app import create_app
 from app.extensions import db
 from app.seed import DEMO_PASSWORD
 from app.sms.services import get_sender, register_sender
+from tests.baseline import Baselines, build_demo, demo_world
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # "gw0", "gw1", ... under pytest-xdist; "main" without it.
@@ -111,12 +113,10 @@ def sent_sms(phone: str, containing: str = "") -> str | None:
 
 # --- App, client and demo data --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def app(tmp_path, database_url):
-    config = {
+def _app_config(tmp_path) -> dict:
+    return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         # Tests need the captcha answer and cheap password hashes; CSRF stays ON by default.
         "CAPTCHA_TEST_HOOK": True,
@@ -127,7 +127,24 @@ def app(tmp_path, database_url):
         # Background jobs run at once, after the transaction that enqueued them commits (app/jobs/queue.py).
         "JOBS_IMMEDIATE": True,
     }
-    app = create_app(config)
+
+
+@pytest.fixture(scope="session")
+def baselines(tmp_path_factory, database_url):
+    """The worker's two starting points (schema + diagrams; + demo), built on first use (tests/baseline.py)."""
+    folder = tmp_path_factory.mktemp("baselines")
+    return Baselines(str(folder), database_url, _app_config(folder))
+
+
+@pytest.fixture
+def app(request, tmp_path, database_url, baselines):
+    url = database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    # A test that asks for the demo starts from the point that already holds it (the ``demo`` fixture then
+    # only loads it); any other from the schema with the bundled diagrams.
+    kind = "demo" if "demo" in request.fixturenames else "base"
+    baselines.prepare(url, kind)
+    app = create_app({**_app_config(tmp_path), "SQLALCHEMY_DATABASE_URI": url})
+    app.extensions["test_baseline"] = (baselines, kind)
 
     def _fresh_g():
         # Tests keep one app context open, which Flask reuses for every test-client request, so
@@ -141,17 +158,22 @@ def app(tmp_path, database_url):
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     with app.app_context():
-        if database_url:
-            db.drop_all()
-        db.create_all()
-        from app.workflow.versions import load_bundled_diagrams
-        load_bundled_diagrams()
-        db.session.commit()
         yield app
         db.session.remove()
-        if database_url:
-            db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _forget_other_databases_ids():
+    """The worker's caches keyed by database ids (workflows by instance, step catalogues by version) start empty:
+    every test's database counts its ids from 1 again, which no production database does."""
+    from app.query import catalogue
+    from app.workflow import runner, services
+    runner.WORKFLOWS.clear()
+    runner.PERSONS.clear()
+    services._CATALOGUE_CACHE.clear()
+    for cached in (catalogue._catalogue, catalogue._copies, catalogue._mirrors):
+        cached.cache_clear()
 
 
 @pytest.fixture
@@ -162,16 +184,12 @@ def client(app):
 @pytest.fixture
 def demo(app):
     """The demo tree and accounts: ``demo.orgs[key]`` and ``demo.users[role-or-key]``."""
-    from app.seed import DEMO_ACCOUNTS, build_tree
-    from app.auth.services import create_user
-    orgs = build_tree()
-    users = {}
-    for i, (username, name, role, key) in enumerate(DEMO_ACCOUNTS):
-        user = create_user(username=username, name=name, role=role, org=orgs[key],
-                           password=DEMO_PASSWORD, phone=f"1380000{i:04d}")
-        users.setdefault(role, user)
-        users[key + ":" + role] = user
-    db.session.commit()
+    baselines, kind = app.extensions.get("test_baseline", (None, None))
+    if kind == "demo":
+        orgs, users = demo_world(baselines)
+    else:   # an app of the test's own, or the demo asked for late: built here
+        orgs, users = build_demo()
+        db.session.commit()
     return type("Demo", (), {"orgs": orgs, "users": users})
 
 
@@ -298,25 +316,28 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """The real app served by werkzeug in a thread on a free port: temp SQLite file, bundled diagrams, demo
-    organisations and accounts (``flask seed-demo``), CSRF on, captcha test hook on."""
-    from werkzeug.serving import make_server
-    from app.seed import seed_demo
-    from app.workflow.versions import load_bundled_diagrams
-
-    app = create_app({
+def _live_config(folder) -> dict:
+    return {
         "TESTING": True,
         "SECRET_KEY": "live-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}",
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
+        "UPLOAD_FOLDER": str(folder / "uploads"),
         "CAPTCHA_TEST_HOOK": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SMS_SENDER": "test-capture",
         "JOBS_IMMEDIATE": True,
-    })
+    }
+
+
+@pytest.fixture(scope="session")
+def _live_seed(tmp_path_factory):
+    """``flask seed-demo``'s database and stored files, built once per worker (its applicants walk the procedure
+    through the real engine: seconds) and copied for each browser test; returns (folder, accounts)."""
+    from app.seed import seed_demo
+    from app.workflow.versions import load_bundled_diagrams
+    folder = tmp_path_factory.mktemp("live_seed")
+    app = create_app(_live_config(folder))
     with app.app_context():
         db.create_all()
         load_bundled_diagrams()
@@ -325,6 +346,21 @@ def live_server(tmp_path):
             accounts.setdefault(user.role, user.username)
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()   # the last connection's close folds the WAL into the file
+    return folder, accounts
+
+
+@pytest.fixture
+def live_server(tmp_path, _live_seed):
+    """The real app served by werkzeug in a thread on a free port: temp SQLite file, bundled diagrams, demo
+    organisations, accounts and applicants (``flask seed-demo``), CSRF on, captcha test hook on."""
+    from werkzeug.serving import make_server
+
+    seed, accounts = _live_seed
+    shutil.copyfile(seed / "live.sqlite3", tmp_path / "live.sqlite3")
+    if (seed / "uploads").exists():
+        shutil.copytree(seed / "uploads", tmp_path / "uploads")
+    app = create_app(_live_config(tmp_path))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
     thread.start()

@@ -39,8 +39,9 @@ def test_projection_follows_actions_and_rebuilds(app, demo):
     assert any(k.startswith("step10.") for k in got) and "step10._date" not in got
     # A second visit replaces the step's rows (the first one only inserted them): a changed value, then the
     # submit's done date, with no row left over or doubled.
-    text_field = next(k for k, (t, _) in got.items() if k.startswith("step10.") and t and k.count(".") == 1)
-    name = text_field.split(".", 1)[1]
+    # A free-text field, not the 政审结论 beside it: a changed decision would choose another path.
+    text_field, name = "step10.conclusion", "conclusion"
+    assert got[text_field][0]
     ctx = services.load(db.session.get(Person, person.id))
     task = next(t for t in ctx.ready if t.step == 10)
     services.act(users["branch1:branch_admin"], ctx, task.id, "submit", {**data, name: "改后的值"})
