@@ -182,7 +182,8 @@ def test_a_decision_racing_a_cancel_never_deadlocks(app, demo, actors):
     assert all(r in ("ok", "conflict") for r in results), results
     db.session.expire_all()
     row = db.session.get(MoveBackRequest, request_id)
-    actions = db.session.scalars(sa.select(Event.action).where(Event.instance_id == row.instance_id)).all()
+    actions = db.session.scalars(sa.select(Event.action).where(Event.instance_id == row.instance_id)
+                                 .order_by(Event.seq)).all()
     person = db.session.get(Person, pid)
     if results[0] == "ok":
         assert row.status == "approved" and "approve" in actions
