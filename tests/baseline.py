@@ -10,7 +10,7 @@ bundled diagrams, what ``app`` gives) and ``demo`` (the same plus the demo organ
   starting point's rows back and sets each sequence where it stood, so ids start where a fresh build's would.
 
 Building the schema and the demo for every test cost about 1 s on PostgreSQL (create_all 0.43 s, drop_all 0.1 s,
-the demo's 30 flushes 0.3 s) and 0.2 s on SQLite: on PostgreSQL that was most of the suite's time.
+the demo's 30 flushes 0.3 s) and 0.25 s on SQLite (create_all, the diagrams, the demo): on PostgreSQL that was most of the suite's time.
 """
 import os
 import shutil
@@ -19,13 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from app.auth.models import User
+from app.auth.services import create_user
 from app.extensions import db
-from app.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+from app.orgs.models import Organisation
+from app.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, build_tree
+from app.workflow.versions import load_bundled_diagrams
+
 
 def build_demo():
     """The demo tree and accounts, created through the services: (orgs by key, users by role and by key:role)."""
-    from app.auth.services import create_user
-    from app.seed import build_tree
     orgs = build_tree()
     users = {}
     for i, (username, name, role, key) in enumerate(DEMO_ACCOUNTS):
@@ -64,7 +67,6 @@ class Baselines:
             if self.database_url:
                 db.drop_all()
             db.create_all()
-            from app.workflow.versions import load_bundled_diagrams
             load_bundled_diagrams()
             db.session.commit()
             self._keep(app, "base")
@@ -104,8 +106,6 @@ class Baselines:
 
 def demo_world(baselines: Baselines):
     """The demo's (orgs, users) by key, loaded from the database a test started from the ``demo`` point."""
-    from app.auth.models import User
-    from app.orgs.models import Organisation
     org_ids, user_ids = baselines.demo_ids
     orgs = {o.id: o for o in db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(org_ids.values())))}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids.values())))}
