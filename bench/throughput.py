@@ -14,7 +14,8 @@ work) in branch1. gunicorn is started by the bench on a free port (``--workers``
 over a keep-alive socket, take the waiting persons from one queue; a completion is what a user does: GET the
 step page, POST the form (303 expected). Reported: completions per second over the run (wall clock from the
 first GET to the last answer), latency of a completion (GET + POST) median and p95, of the POST alone,
-errors (any answer other than 200 / 303, or an exception), the load average, and the CPU time per completion
+errors (any answer other than 200 / 303, or an exception), the load average, the machine probe (a fixed
+pure-Python loop timed before the run: this machine's speed moves by 2 x within a day), and the CPU time per completion
 of the gunicorn processes (and how it split between them), of PostgreSQL (the postmaster and its children, from /proc) and of the client
 (``http.client``, keep-alive where the server keeps the socket), counted over the timed completions only (not
 the workers' start or the clients' logins). PG_DRIVER=psycopg2 runs it on the older driver.
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
@@ -61,6 +63,12 @@ def prepare(args):
     db.session.remove()
     db.engine.dispose()
     return ids, t.task.step, form, username, DEMO_PASSWORD, position
+
+
+def machine_probe_ms() -> float:
+    """The machine's speed now: the best of 5 runs of a fixed pure-Python loop, ms. This machine's speed moves
+    by 2 x within a day, so a throughput figure means something only beside the probe of the same run."""
+    return min(timeit.repeat("sum(i * i for i in range(10 ** 6))", number=1, repeat=5)) * 1000
 
 
 def postmaster_pid(db_url: str) -> int:
@@ -171,6 +179,7 @@ def main(argv=None) -> int:
             ids, step, form, username, password, position = prepare(args)
         print(f"setup {time.perf_counter() - t0:.0f}s: {args.persons:,} persons + {len(ids):,} waiting at "
               f"{position}", flush=True)
+        probe = machine_probe_ms()
         load_before = os.getloadavg()
         with run.Gunicorn(tmp, db_url, workers=args.workers, worker_class=args.worker_class,
                           threads=args.threads, extra=args.gunicorn.split()) as server:
@@ -197,7 +206,8 @@ def main(argv=None) -> int:
     print(f"\ngunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads} {args.gunicorn}; "
           f"{args.clients} clients; "
           f"{len(samples):,} completions in {seconds:.1f}s; load average before {load_before[0]:.2f}, "
-          f"after {load_after[0]:.2f}; {os.cpu_count()} CPUs")
+          f"after {load_after[0]:.2f}; {os.cpu_count()} CPUs; machine probe {probe:.0f} ms "
+          f"(best of 5 pure-Python loops before the run; lower is faster)")
     print(f"| completions/s | {rate:8.1f} | target >= {TARGET_RATE:.0f} | {'ok' if rate >= TARGET_RATE else 'MISSED'} |")
     if samples:
         p95 = run.percentile(whole, 0.95)
