@@ -52,9 +52,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     from app import transaction
     transaction.init_app(app)
-    from app.workflow import engine, runner
+    from app.query import catalogue
+    from app.workflow import engine, runner, services as workflow_services
     engine.configure(app.config["SPEC_CACHE_SIZE"])
     runner.configure(app.config["WORKFLOW_CACHE_SIZE"])
+    workflow_services.configure()
+    catalogue.configure()
     app.teardown_request(runner.release_workflows)
     from app import security_headers
     security_headers.init_app(app)

@@ -53,14 +53,19 @@ DEMO_PEOPLE = [
 ]
 
 
+def create_demo_accounts(orgs: dict[str, Organisation]) -> list[User]:
+    """One account of every role in the demo tree ``orgs`` (from ``build_tree``), in DEMO_ACCOUNTS' order."""
+    return [create_user(username=u, name=n, role=r, org=orgs[k], password=DEMO_PASSWORD, phone=f"1380000{i:04d}")
+            for i, (u, n, r, k) in enumerate(DEMO_ACCOUNTS)]
+
+
 def seed_demo() -> list[User]:
     """Create the demo tree, accounts and a few applicants at various steps unless they exist;
     returns the accounts created."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)):
         return []
     orgs = build_tree()
-    accounts = [create_user(username=u, name=n, role=r, org=orgs[k], password=DEMO_PASSWORD,
-                            phone=f"1380000{i:04d}") for i, (u, n, r, k) in enumerate(DEMO_ACCOUNTS)]
+    accounts = create_demo_accounts(orgs)
     db.session.flush()
     _seed_people(orgs, accounts)
     return accounts

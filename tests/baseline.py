@@ -20,10 +20,9 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.auth.models import User
-from app.auth.services import create_user
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, build_tree
+from app.seed import DEMO_ACCOUNTS, build_tree, create_demo_accounts
 from app.workflow.versions import load_bundled_diagrams
 
 
@@ -31,9 +30,7 @@ def build_demo():
     """The demo tree and accounts, created through the services: (orgs by key, users by role and by key:role)."""
     orgs = build_tree()
     users = {}
-    for i, (username, name, role, key) in enumerate(DEMO_ACCOUNTS):
-        user = create_user(username=username, name=name, role=role, org=orgs[key],
-                           password=DEMO_PASSWORD, phone=f"1380000{i:04d}")
+    for user, (_, _, role, key) in zip(create_demo_accounts(orgs), DEMO_ACCOUNTS):
         users.setdefault(role, user)
         users[key + ":" + role] = user
     return orgs, users

@@ -163,19 +163,6 @@ def app(request, tmp_path, database_url, baselines):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _forget_other_databases_ids():
-    """The worker's caches keyed by database ids (workflows by instance, step catalogues by version) start empty:
-    every test's database counts its ids from 1 again, which no production database does."""
-    from app.query import catalogue
-    from app.workflow import runner, services
-    runner.WORKFLOWS.clear()
-    runner.PERSONS.clear()
-    services._CATALOGUE_CACHE.clear()
-    for cached in (catalogue._catalogue, catalogue._copies, catalogue._mirrors):
-        cached.cache_clear()
-
-
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -317,17 +304,8 @@ class LiveServer:
 
 
 def _live_config(folder) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "live-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
-        "UPLOAD_FOLDER": str(folder / "uploads"),
-        "CAPTCHA_TEST_HOOK": True,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "RATELIMIT_ENABLED": False,
-        "SMS_SENDER": "test-capture",
-        "JOBS_IMMEDIATE": True,
-    }
+    return {**_app_config(folder), "SECRET_KEY": "live-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}"}
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,13 @@ def modes_for(definition: FieldDef) -> tuple[str, ...]:
     return KIND_MODES[definition.kind]
 
 
+def configure() -> None:
+    """Empty the catalogues kept per version id, as the step catalogues they are read from (a new app may be
+    on another database: the tests)."""
+    for cached in (_catalogue, _copies, _mirrors):
+        cached.cache_clear()
+
+
 @functools.lru_cache(maxsize=8)
 def _catalogue(version_id: int) -> tuple[FieldDef, ...]:
     from app.workflow.services import step_catalogue

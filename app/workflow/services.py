@@ -99,6 +99,12 @@ def mark_skipped(statuses: list[str]) -> list[str]:
 _CATALOGUE_CACHE: dict[int, list[StepDef]] = {}
 
 
+def configure() -> None:
+    """Empty the step catalogues (keyed by version id): a new app may be on another database (the tests), whose
+    version ids name other diagrams. A deployed version's diagram never changes, so one app keeps them."""
+    _CATALOGUE_CACHE.clear()
+
+
 def step_catalogue(version_id: int) -> list[StepDef]:
     """The steps of a deployed version in order (read from the diagram, cached per version)."""
     if version_id not in _CATALOGUE_CACHE:
